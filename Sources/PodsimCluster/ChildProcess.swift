@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// The kind of process a cluster runs.
+public enum ProcessRole: String, Sendable, Codable {
+    case pod
+    case mockAI = "mock-ai"
+    case linkDaemon = "link-daemon"
+}
+
+/// Where a supervised process stands.
+public enum ProcessState: String, Sendable, Codable {
+    case running, paused, stopped, exited
+}
+
+/// How to (re)start one child: the same name, port, arguments and environment every time.
+struct LaunchSpec: Sendable {
+    let name: String
+    let role: ProcessRole
+    let port: Int
+    let executable: String
+    let arguments: [String]
+    let environment: [String: String]
+    let logPath: String
+    let healthPath: String
+
+    var url: String { "http://127.0.0.1:\(port)" }
+}
+
+/// One running child: its pid and a task that finishes when it exits.
+struct RunningChild: Sendable {
+    let pid: Int32
+    let exit: Task<String, Never>
+}
+
+enum Launcher {
+    /// Spawns the child in its own process group (so a terminal's Ctrl-C reaches only the
+    /// coordinator, which then stops its children in order), with stdout and stderr appended
+    /// to its log file and no stdin.
+    static func spawn(_ spec: LaunchSpec) async throws -> RunningChild {
+        let out = try FileDescriptor.open(
+            FilePath(spec.logPath), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        let err = try FileDescriptor.open(
+            FilePath(spec.logPath), .writeOnly, options: [.create, .append], permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        var environment: [Environment.Key: String?] = [:]
+        for (key, value) in spec.environment { environment[Environment.Key(stringLiteral: key)] = value }
+        let (pids, pidContinuation) = AsyncStream.makeStream(of: Int32.self)
+        let executable = spec.executable
+        let arguments = spec.arguments
+        let exit = Task<String, Never> {
+            do {
+                let result = try await Subprocess.run(
+                    .path(FilePath(executable)), arguments: Arguments(arguments),
+                    environment: .inherit.updating(environment), platformOptions: options, input: .none,
+                    output: .fileDescriptor(out, closeAfterSpawningProcess: true),
+                    error: .fileDescriptor(err, closeAfterSpawningProcess: true)
+                ) { execution in
+                    pidContinuation.yield(execution.processIdentifier.value)
+                    pidContinuation.finish()
+                }
+                return "\(result.terminationStatus)"
+            } catch {
+                pidContinuation.finish()
+                return "failed to launch: \(error)"
+            }
+        }
+        var iterator = pids.makeAsyncIterator()
+        guard let pid = await iterator.next() else {
+            throw ClusterError.launchFailed(spec.name, await exit.value)
+        }
+        return RunningChild(pid: pid, exit: exit)
+    }
+
+    static func signal(_ pid: Int32, _ signal: Int32) {
+        kill(pid, signal)
+    }
+}
+
+/// A free TCP port on loopback, chosen by the kernel.
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw ClusterError.noPort }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { throw ClusterError.noPort }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// The last lines of a log file, for error reports.
+public func logTail(_ path: String, lines: Int = 20) -> String {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "(no log at \(path))" }
+    return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+}
+
+/// Why a cluster operation failed; each message says what to look at.
+public enum ClusterError: Error, CustomStringConvertible {
+    case noPort
+    case launchFailed(String, String)
+    case notLive(String, reason: String, logPath: String)
+    case unknownProcess(String)
+    case invalidState(String, String)
+
+    public var description: String {
+        switch self {
+        case .noPort: "could not find a free loopback port"
+        case .launchFailed(let name, let reason): "\(name) could not be launched: \(reason)"
+        case .notLive(let name, let reason, let logPath):
+            "\(name) did not become live: \(reason)\n--- last lines of \(logPath) ---\n\(logTail(logPath))"
+        case .unknownProcess(let name): "no process named \(name)"
+        case .invalidState(let name, let detail): "\(name): \(detail)"
+        }
+    }
+}

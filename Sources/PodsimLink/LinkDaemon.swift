@@ -1,0 +1,197 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import PodsimWire
+import ServiceLifecycle
+
+/// Everything a link daemon needs: where to register, as whom, and how long its link lives.
+public struct LinkDaemonConfiguration: Sendable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    /// Pods to register with; the daemon moves to the next one when a pod stops answering.
+    public var podURLs: [String]
+    public var apiKey: String
+    public var ttlMillis: Int64
+    public var heartbeatMillis: Int64
+    public var parentPID: Int32?
+
+    public init(
+        name: String, host: String = "127.0.0.1", port: Int, podURLs: [String], apiKey: String,
+        ttlMillis: Int64 = 3000, heartbeatMillis: Int64? = nil, parentPID: Int32? = nil
+    ) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.podURLs = podURLs
+        self.apiKey = apiKey
+        self.ttlMillis = ttlMillis
+        self.heartbeatMillis = heartbeatMillis ?? max(ttlMillis / 3, 50)
+        self.parentPID = parentPID
+    }
+
+    var url: String { "http://\(host):\(port)" }
+}
+
+/// The stand-in for a user's `deco link`: registers a live link for its user and serves the
+/// simulated sandbox operations of `remote-user` runs.
+public enum LinkDaemon {
+    public static func run(_ configuration: LinkDaemonConfiguration) async throws {
+        let sandboxes = LinkSandboxes()
+        let router = Router()
+        router.get("/health") { _, _ in "ok" }
+        router.post("/sandbox/provision") { request, context in
+            let body = try await request.decode(as: ProvisionRequest.self, context: context)
+            let sandboxId = await sandboxes.provision(threadId: body.threadId)
+            logLine("\(configuration.name): provisioned \(sandboxId) for thread \(body.threadId)")
+            return ProvisionResponse(sandboxId: sandboxId)
+        }
+        router.post("/sandbox/exec") { request, context in
+            let body = try await request.decode(as: ExecRequest.self, context: context)
+            guard await sandboxes.execute(sandboxId: body.sandboxId) else {
+                throw HTTPError(.notFound, message: "unknown sandbox \(body.sandboxId)")
+            }
+            return ExecResponse(output: [
+                "sandbox": .string(body.sandboxId), "tool": .string(body.tool), "stdout": "hello from the link\n", "exitCode": 0,
+            ])
+        }
+        router.get("/stats") { _, _ in await sandboxes.stats() }
+
+        var logger = Logger(label: configuration.name)
+        logger.logLevel = .warning
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.name),
+            onServerRunning: { _ in logLine("\(configuration.name) listening on \(configuration.url)") },
+            logger: logger)
+        let registration = LinkRegistration(configuration: configuration)
+        let group = ServiceGroup(
+            configuration: .init(services: [app, registration], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            if let parent = configuration.parentPID {
+                tasks.addTask { await exitWhenOrphaned(parent: parent, name: configuration.name) }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
+    }
+}
+
+private struct ProvisionRequest: Decodable { var threadId: String }
+private struct ProvisionResponse: ResponseEncodable { var sandboxId: String }
+private struct ExecRequest: Decodable {
+    var sandboxId: String
+    var tool: String
+    var input: JSONValue?
+}
+
+private struct ExecResponse: ResponseEncodable { var output: JSONValue }
+
+/// How many sandboxes this daemon provisioned and how many tool calls it served.
+struct LinkStats: ResponseEncodable, Sendable {
+    var provisions: Int
+    var execs: Int
+    var provisionsByThread: [String: Int]
+}
+
+/// The simulated sandboxes on the user's machine.
+actor LinkSandboxes {
+    private var threads: [String: String] = [:]
+    private var provisionsByThread: [String: Int] = [:]
+    private var execs = 0
+
+    func provision(threadId: String) -> String {
+        let id = "link-sandbox-\(UUID().uuidString.prefix(8).lowercased())"
+        threads[id] = threadId
+        provisionsByThread[threadId, default: 0] += 1
+        return id
+    }
+
+    func execute(sandboxId: String) -> Bool {
+        guard threads[sandboxId] != nil else { return false }
+        execs += 1
+        return true
+    }
+
+    func stats() -> LinkStats {
+        LinkStats(provisions: provisionsByThread.values.reduce(0, +), execs: execs, provisionsByThread: provisionsByThread)
+    }
+}
+
+/// Registers the link, heartbeats it, and deregisters it on a graceful stop.
+struct LinkRegistration: Service {
+    let configuration: LinkDaemonConfiguration
+
+    private struct Registered: Decodable { var id: String }
+    private struct Register: Encodable {
+        var url: String
+        var capabilities: [String]
+        var ttlMs: Int64
+    }
+
+    func run() async throws {
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var podIndex = 0
+        var linkID: String?
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let pod = configuration.podURLs[podIndex % configuration.podURLs.count]
+                do {
+                    if let id = linkID {
+                        let status = try await send(http, "POST", pod + "/api/links/\(id)/heartbeat", body: nil)
+                        if status == 404 { linkID = nil }
+                    } else {
+                        let body = Register(url: configuration.url, capabilities: ["decopilot-sandbox"], ttlMs: configuration.ttlMillis)
+                        let data = try await sendForBody(http, pod + "/api/links", body: try JSONEncoder().encode(body))
+                        linkID = try JSONDecoder().decode(Registered.self, from: data).id
+                        logLine("\(configuration.name): registered link \(linkID!) via \(pod) (ttl \(configuration.ttlMillis) ms)")
+                    }
+                } catch {
+                    logLine("\(configuration.name): \(pod) did not answer (\(error)); trying the next pod")
+                    podIndex += 1
+                }
+                try? await Task.sleep(for: .milliseconds(configuration.heartbeatMillis))
+            }
+        } onGracefulShutdown: {}
+        if let linkID {
+            for pod in configuration.podURLs {
+                if (try? await send(http, "DELETE", pod + "/api/links/\(linkID)", body: nil)) == 200 {
+                    logLine("\(configuration.name): deregistered link \(linkID)")
+                    break
+                }
+            }
+        }
+        try await http.shutdown()
+    }
+
+    private func request(_ method: String, _ url: String, body: Data?) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        request.headers.add(name: "authorization", value: "Bearer \(configuration.apiKey)")
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        return request
+    }
+
+    private func send(_ http: HTTPClient, _ method: String, _ url: String, body: Data?) async throws -> Int {
+        let response = try await http.execute(request(method, url, body: body), timeout: .seconds(2))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        return Int(response.status.code)
+    }
+
+    private func sendForBody(_ http: HTTPClient, _ url: String, body: Data) async throws -> Data {
+        let response = try await http.execute(request("POST", url, body: body), timeout: .seconds(2))
+        let buffer = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .created else {
+            throw LinkError(description: "registration answered \(response.status.code): \(String(buffer: buffer))")
+        }
+        return Data(buffer.readableBytesView)
+    }
+}
+
+struct LinkError: Error, CustomStringConvertible {
+    let description: String
+}

@@ -1,0 +1,50 @@
+/// A historical multi-pod bug the simulator can bring back, one switch each.
+///
+/// Every switch is off by default (today's fixed behaviour); a cluster turns one on only when
+/// asked explicitly (`--bug ID` or a scenario's `cluster.bugs`), and a pod running with one on
+/// says so in its log.
+public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
+    case eagerEnsureVm = "eager-ensure-vm"
+    case attachDeliverNew = "attach-deliver-new"
+    case attachReexecutes = "attach-reexecutes"
+    case resumeWithoutPurge = "resume-without-purge"
+    case noReclaim = "no-reclaim"
+    case drainLosesRuns = "drain-loses-runs"
+    case doubleProjection = "double-projection"
+    case gapAfterChurn = "gap-after-churn"
+    case podLocalSessions = "pod-local-sessions"
+    case cancelLocalOnly = "cancel-local-only"
+    case splitBrainWrites = "split-brain-writes"
+
+    /// What goes wrong when the switch is on.
+    public var summary: String {
+        switch self {
+        case .eagerEnsureVm:
+            "POST /messages provisions the sandbox before enqueueing: 500 \"No link daemon registered for user …\""
+        case .attachDeliverNew:
+            "an attach on a pod that does not execute the run delivers only new chunks and misses chunk-1"
+        case .attachReexecutes:
+            "an attach on a non-owner pod re-executes the run: a second provider call and duplicate parts"
+        case .resumeWithoutPurge:
+            "a reclaimed run keeps the dead attempt's chunks: a late watcher sees chunk-1 twice"
+        case .noReclaim:
+            "a run whose owner died is never reclaimed: the thread stays in_progress"
+        case .drainLosesRuns:
+            "SIGTERM exits without releasing leases: runs wait for the full lease to resume"
+        case .doubleProjection:
+            "parts are persisted again after the terminal write: the part count grows after completed"
+        case .gapAfterChurn:
+            "a reclaimed attempt continues the dead attempt's sequence: the run fails with \"missing seq 1\""
+        case .podLocalSessions:
+            "sessions are cached per pod: a sign-out on one pod is not seen by the others"
+        case .cancelLocalOnly:
+            "cancel only acts on the receiving pod: a run executing elsewhere keeps going"
+        case .splitBrainWrites:
+            "a paused owner keeps writing after it lost its lease (no fencing)"
+        }
+    }
+
+    public static func < (lhs: BugSwitch, rhs: BugSwitch) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}

@@ -1,0 +1,59 @@
+/// Timing knobs shared by every pod of a cluster. Defaults keep recovery around a second
+/// (the real system's lease is 45 s).
+public struct PodTimings: Sendable, Equatable, Codable {
+    /// How long a run attempt's lease lasts without renewal.
+    public var leaseMillis: Int64 = 1000
+    /// How often idle workers look for expired leases (enqueues wake them at once).
+    public var pollMillis: Int64 = 100
+    /// Interval between `: keepalive` comments on idle streams.
+    public var keepaliveMillis: Int64 = 1000
+    /// Upper bound on a graceful drain after SIGTERM.
+    public var drainMillis: Int64 = 3000
+
+    public init(leaseMillis: Int64 = 1000, pollMillis: Int64 = 100, keepaliveMillis: Int64 = 1000, drainMillis: Int64 = 3000) {
+        self.leaseMillis = leaseMillis
+        self.pollMillis = pollMillis
+        self.keepaliveMillis = keepaliveMillis
+        self.drainMillis = drainMillis
+    }
+}
+
+/// Everything one pod process needs to start; the coordinator passes it on the command line,
+/// and `STUDIO_SANDBOX_RUNNER` through the environment as the real pods read it.
+public struct PodConfiguration: Sendable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    public var storePath: String
+    public var providerURL: String
+    public var bugs: Set<BugSwitch>
+    public var timings: PodTimings
+    /// `STUDIO_SANDBOX_RUNNER`: the default provider kind when the user has no live link.
+    public var sandboxRunner: ProviderKind?
+    /// Whether docker is available to this pod (never in the default cluster, as in the real CI).
+    public var dockerAvailable: Bool
+    /// Runs one pod executes at once.
+    public var maxConcurrentRuns: Int
+    /// The coordinator's pid: the pod exits when its parent changes (the coordinator died).
+    public var parentPID: Int32?
+
+    public init(
+        name: String, host: String = "127.0.0.1", port: Int, storePath: String, providerURL: String,
+        bugs: Set<BugSwitch> = [], timings: PodTimings = .init(), sandboxRunner: ProviderKind? = nil,
+        dockerAvailable: Bool = false, maxConcurrentRuns: Int = 32, parentPID: Int32? = nil
+    ) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.storePath = storePath
+        self.providerURL = providerURL
+        self.bugs = bugs
+        self.timings = timings
+        self.sandboxRunner = sandboxRunner
+        self.dockerAvailable = dockerAvailable
+        self.maxConcurrentRuns = maxConcurrentRuns
+        self.parentPID = parentPID
+    }
+
+    public func has(_ bug: BugSwitch) -> Bool { bugs.contains(bug) }
+}

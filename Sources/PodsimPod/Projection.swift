@@ -1,0 +1,74 @@
+import Foundation
+import PodsimStore
+import PodsimWire
+
+/// Turns an attempt's logged chunks into the message parts persisted at the end of a run.
+///
+/// The chunk sequence must be contiguous from 1: a hole means the log lost chunks (the
+/// `gap-after-churn` symptom) and the run fails with "missing seq N" instead of persisting a
+/// truncated answer.
+enum Projector {
+    static func project(_ chunks: [StoredChunk], threadId: String, runId: Int64, pod: String) -> Store.Projection {
+        var expected = 1
+        for chunk in chunks {
+            if chunk.seq != expected {
+                let error = "missing seq \(expected)"
+                return Store.Projection(state: .failed, error: error, parts: [part(threadId, runId, pod, "error", ["errorText": .string(error)])])
+            }
+            expected += 1
+        }
+        var parts: [MessagePart] = []
+        var openText: [String: String] = [:]
+        var textOrder: [String] = []
+        var tools: [String: (name: String, input: JSONValue)] = [:]
+        var state = RunState.failed
+        var error: String? = "run ended without finish"
+        for chunk in chunks {
+            guard let ui = try? JSONDecoder().decode(UIChunk.self, from: Data(chunk.body.utf8)) else { continue }
+            switch ui {
+            case .textStart(let id):
+                openText[id] = ""
+                textOrder.append(id)
+            case .textDelta(let id, let delta):
+                openText[id, default: ""] += delta
+            case .textEnd(let id):
+                if let text = openText.removeValue(forKey: id) {
+                    parts.append(part(threadId, runId, pod, "text", ["text": .string(text)]))
+                }
+            case .toolInputAvailable(let callId, let name, let input):
+                tools[callId] = (name, input)
+            case .toolOutputAvailable(let callId, let output):
+                let tool = tools[callId]
+                parts.append(part(threadId, runId, pod, "tool-\(tool?.name ?? "unknown")", [
+                    "toolCallId": .string(callId), "input": tool?.input ?? .null, "output": output, "state": "output-available",
+                ]))
+            case .toolOutputError(let callId, let errorText):
+                let tool = tools[callId]
+                parts.append(part(threadId, runId, pod, "tool-\(tool?.name ?? "unknown")", [
+                    "toolCallId": .string(callId), "input": tool?.input ?? .null, "errorText": .string(errorText), "state": "output-error",
+                ]))
+            case .finish:
+                state = .completed
+                error = nil
+            case .error(let errorText):
+                parts.append(part(threadId, runId, pod, "error", ["errorText": .string(errorText)]))
+                state = .failed
+                error = errorText
+            case .abort:
+                state = .failed
+                error = "cancelled"
+            case .start, .startStep, .finishStep:
+                break
+            }
+        }
+        for id in textOrder {
+            if let text = openText[id] { parts.append(part(threadId, runId, pod, "text", ["text": .string(text)])) }
+        }
+        return Store.Projection(state: state, error: error, parts: parts)
+    }
+
+    private static func part(_ threadId: String, _ runId: Int64, _ pod: String, _ type: String, _ body: JSONValue) -> MessagePart {
+        let encoded = (try? JSONEncoder().encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return MessagePart(id: nil, threadId: threadId, runId: runId, role: "assistant", type: type, body: encoded, pod: pod, createdAt: 0)
+    }
+}

@@ -1,0 +1,72 @@
+import Hummingbird
+import PodsimStore
+import PodsimWire
+
+/// Link daemon registration: `POST /api/links`, heartbeat, `DELETE`, and a listing.
+struct LinkRoutes {
+    let context: PodContext
+    let auth: Authenticator
+
+    private struct Register: Decodable {
+        var url: String
+        var capabilities: [String]?
+        var ttlMs: Int64?
+    }
+
+    private struct LinkView: Encodable {
+        var id: String
+        var userId: String
+        var url: String
+        var capabilities: [String]
+        var ttlMs: Int64
+        var live: Bool
+    }
+
+    private struct Links: Encodable { var links: [LinkView] }
+    private struct OK: Encodable { var ok = true }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/api/links") { request, _ in
+            let key = try auth.apiKey(request)
+            let body = try await decodeBody(Register.self, from: request)
+            guard body.url.hasPrefix("http://127.") || body.url.hasPrefix("http://localhost") else {
+                throw PodError.badRequest("url must be a loopback http URL")
+            }
+            let ttl = body.ttlMs ?? 3000
+            guard ttl > 0 else { throw PodError.badRequest("ttlMs must be positive") }
+            let link = try context.store.registerLink(
+                userId: key.userId, orgId: key.orgId, url: body.url,
+                capabilities: body.capabilities ?? ["decopilot-sandbox"], ttlMs: ttl)
+            return jsonResponse(view(link), status: .created)
+        }
+
+        router.post("/api/links/:id/heartbeat") { request, requestContext in
+            let key = try auth.apiKey(request)
+            guard let link = try context.store.heartbeatLink(id: try request.parameter("id", in: requestContext), userId: key.userId) else {
+                throw PodError.notFound("Link not found")
+            }
+            return jsonResponse(view(link))
+        }
+
+        router.delete("/api/links/:id") { request, requestContext in
+            let key = try auth.apiKey(request)
+            guard try context.store.deleteLink(id: try request.parameter("id", in: requestContext), userId: key.userId) else {
+                throw PodError.notFound("Link not found")
+            }
+            return jsonResponse(OK())
+        }
+
+        router.get("/api/links") { request, _ in
+            let key = try auth.apiKey(request)
+            let live = try context.store.liveLink(userId: key.userId)
+            return jsonResponse(Links(links: live.map { [view($0)] } ?? []))
+        }
+    }
+
+    private func view(_ link: Link) -> LinkView {
+        LinkView(
+            id: link.id, userId: link.userId, url: link.url,
+            capabilities: link.capabilities.split(separator: ",").map(String.init), ttlMs: link.ttlMs,
+            live: link.isLive(at: wallClockMillis()))
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import PodsimStore
+import PodsimWire
+
+/// One attempt of one run on this pod: provider calls, tool calls, chunk writes, the lease, the
+/// terminal write. Every write carries the attempt number, so a pod that lost the run writes
+/// nothing more (unless `split-brain-writes` turns fencing off).
+struct RunExecution: Sendable {
+    let claim: Store.ClaimedRun
+    let context: PodContext
+    let fenced: Bool
+    let worker: RunWorker
+
+    private var store: Store { context.store }
+    private var pod: String { context.name }
+    private var threadId: String { claim.run.threadId }
+    private static let maxSteps = 4
+
+    func execute(renewsLease: Bool) async {
+        await withTaskGroup(of: Void.self) { group in
+            if renewsLease { group.addTask { await renewLeaseUntilCancelled() } }
+            await runTurn()
+            group.cancelAll()
+        }
+    }
+
+    private func renewLeaseUntilCancelled() async {
+        let lease = context.configuration.timings.leaseMillis
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(max(lease / 3, 10)))
+            if Task.isCancelled { return }
+            guard let status = try? store.renewLease(runId: claim.runId, attempt: claim.attempt, pod: pod, leaseMillis: lease) else {
+                continue
+            }
+            if !status.held && fenced {
+                logLine("\(pod): lost the lease on run \(claim.runId) attempt \(claim.attempt); stopping without further writes")
+                await worker.abort(runId: claim.runId, reason: .leaseLost)
+                return
+            }
+            if status.cancelRequested && !context.configuration.has(.cancelLocalOnly) {
+                await worker.abort(runId: claim.runId, reason: .cancelled)
+                return
+            }
+        }
+    }
+
+    private func runTurn() async {
+        var writer = ChunkWriter(execution: self, nextSeq: claim.firstSeq)
+        do {
+            try await writer.emit(.start(messageId: "msg-\(claim.runId)"))
+            var conversation = claim.messages.map { ProviderMessage(role: $0.role, content: $0.text) }
+            var sandbox: SandboxHandle?
+            for step in 1...Self.maxSteps {
+                try await writer.emit(.startStep)
+                let textID = "text-\(claim.runId)-\(step)"
+                var textOpen = false
+                let toolCall = try await context.provider.complete(messages: conversation, threadId: threadId) { delta in
+                    if !textOpen {
+                        try await writer.emit(.textStart(id: textID))
+                        textOpen = true
+                    }
+                    try await writer.emit(.textDelta(id: textID, delta: delta))
+                }
+                if textOpen { try await writer.emit(.textEnd(id: textID)) }
+                guard let toolCall else {
+                    try await writer.emit(.finishStep)
+                    break
+                }
+                let input = (try? JSONDecoder().decode(JSONValue.self, from: Data(toolCall.function.arguments.utf8))) ?? .null
+                try await writer.emit(.toolInputAvailable(toolCallId: toolCall.id, toolName: toolCall.function.name, input: input))
+                let result: String
+                do {
+                    let output = try await runTool(toolCall.function.name, input: input, sandbox: &sandbox)
+                    try await writer.emit(.toolOutputAvailable(toolCallId: toolCall.id, output: output))
+                    result = String(decoding: try JSONEncoder().encode(output), as: UTF8.self)
+                } catch let error as SandboxError {
+                    try await writer.emit(.toolOutputError(toolCallId: toolCall.id, errorText: error.description))
+                    result = "error: \(error.description)"
+                }
+                try await writer.emit(.finishStep)
+                conversation.append(ProviderMessage(role: "assistant", content: nil, toolCalls: [toolCall]))
+                conversation.append(ProviderMessage(role: "tool", content: result, toolCallId: toolCall.id))
+            }
+            try await writer.emit(.finish)
+            try finish()
+        } catch let error as StoreError {
+            logLine("\(pod): fenced: \(error); run \(claim.runId) attempt \(claim.attempt) writes nothing more")
+        } catch let error as ProviderError {
+            await fail(writer: &writer, message: error.description)
+        } catch {
+            await stopped(writer: &writer, error: error)
+        }
+    }
+
+    /// The run was cancelled as a task: find out why and act accordingly.
+    private func stopped(writer: inout ChunkWriter, error: any Error) async {
+        switch await worker.abortReason(runId: claim.runId) {
+        case .cancelled:
+            logLine("\(pod): run \(claim.runId) cancelled")
+            try? await writer.emit(.abort)
+            try? finish()
+        case .draining:
+            if context.configuration.has(.drainLosesRuns) {
+                logLine("\(pod): BUG drain-loses-runs: exiting without releasing run \(claim.runId)")
+            } else {
+                try? store.releaseRun(runId: claim.runId, attempt: claim.attempt, pod: pod)
+                logLine("\(pod): released run \(claim.runId) attempt \(claim.attempt) for a survivor")
+            }
+        case .leaseLost:
+            logLine("\(pod): run \(claim.runId) attempt \(claim.attempt) abandoned after losing its lease")
+        case nil:
+            await fail(writer: &writer, message: "run failed: \(error)")
+        }
+    }
+
+    private func fail(writer: inout ChunkWriter, message: String) async {
+        logLine("\(pod): run \(claim.runId) failed: \(message)")
+        do {
+            try await writer.emit(.error(errorText: message))
+            try finish()
+        } catch {
+            logLine("\(pod): could not record the failure of run \(claim.runId): \(error)")
+        }
+    }
+
+    /// The terminal write: project the attempt's chunk log into parts, once.
+    private func finish() throws {
+        let threadId = threadId
+        let runId = claim.runId
+        let pod = pod
+        let projection = try store.finishRun(runId: runId, attempt: claim.attempt, pod: pod, fenced: fenced) { chunks in
+            Projector.project(chunks, threadId: threadId, runId: runId, pod: pod)
+        }
+        logLine("\(pod): run \(runId) \(projection.state.rawValue)\(projection.error.map { " (\($0))" } ?? "") with \(projection.parts.count) parts")
+        if context.configuration.has(.doubleProjection) {
+            let store = store
+            Task {
+                try? await Task.sleep(for: .milliseconds(200))
+                try? store.insertParts(projection.parts)
+                logLine("\(pod): BUG double-projection: persisted run \(runId)'s parts again")
+            }
+        }
+    }
+
+    private func runTool(_ name: String, input: JSONValue, sandbox: inout SandboxHandle?) async throws -> JSONValue {
+        guard Sandboxes.vmBackedTools.contains(name) else {
+            return ["tool": .string(name), "result": "ok"]
+        }
+        if sandbox == nil {
+            let kind = ProviderKind(rawValue: claim.run.providerKind) ?? .remoteUser
+            sandbox = try await context.sandboxes.provision(kind: kind, userId: claim.run.userId, threadId: threadId, runId: claim.runId)
+            logLine("\(pod): provisioned a \(kind.rawValue) sandbox for run \(claim.runId)")
+        }
+        return try await context.sandboxes.execute(tool: name, input: input, in: sandbox!)
+    }
+
+    /// Appends chunks with consecutive sequence numbers and wakes every pod's watchers.
+    struct ChunkWriter {
+        let execution: RunExecution
+        var nextSeq: Int
+
+        mutating func emit(_ chunk: UIChunk) async throws {
+            if chunk != .abort { try Task.checkCancellation() }
+            let body = String(decoding: try jsonEncoder.encode(chunk), as: UTF8.self)
+            let claim = execution.claim
+            try execution.store.appendChunks(
+                [.init(seq: nextSeq, body: body)], threadId: claim.run.threadId, runId: claim.runId,
+                attempt: claim.attempt, pod: execution.pod, fenced: execution.fenced)
+            nextSeq += 1
+            execution.context.bus.publish(.chunks(threadId: claim.run.threadId))
+        }
+    }
+}

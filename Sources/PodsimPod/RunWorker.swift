@@ -1,0 +1,135 @@
+import Foundation
+import PodsimStore
+import PodsimWire
+
+/// Why an executing run was stopped before it finished.
+enum AbortReason: Sendable, Equatable {
+    /// A user cancelled it (on any pod).
+    case cancelled
+    /// This pod is draining after SIGTERM; the run is handed to a survivor.
+    case draining
+    /// Another pod took the run over; this pod must not write anything more for it.
+    case leaseLost
+}
+
+/// Claims runs from the shared queue and executes them, up to `maxConcurrentRuns` at once.
+actor RunWorker {
+    private struct ActiveRun {
+        let threadId: String
+        let attempt: Int
+        let task: Task<Void, Never>
+        var abortReason: AbortReason?
+    }
+
+    let context: PodContext
+    let doorbell = Doorbell()
+    private var active: [Int64: ActiveRun] = [:]
+    private var draining = false
+
+    init(context: PodContext) {
+        self.context = context
+    }
+
+    private var claimPolicy: Store.ClaimPolicy {
+        Store.ClaimPolicy(
+            reclaimOwnedRuns: !context.configuration.has(.noReclaim),
+            purgeDeadAttempt: !context.configuration.has(.resumeWithoutPurge),
+            restartSequence: !context.configuration.has(.gapAfterChurn))
+    }
+
+    var isDraining: Bool { draining }
+
+    /// The claim loop: runs until the pod drains.
+    func run() async {
+        let timings = context.configuration.timings
+        while !draining && !Task.isCancelled {
+            if active.count < context.configuration.maxConcurrentRuns, let claim = claimNext() {
+                start(claim, fenced: !context.configuration.has(.splitBrainWrites))
+                continue
+            }
+            await doorbell.wait(upTo: .milliseconds(timings.pollMillis))
+        }
+    }
+
+    private func claimNext() -> Store.ClaimedRun? {
+        let store = context.store
+        let policy = claimPolicy
+        do {
+            guard try store.hasClaimableRun(policy: policy) else { return nil }
+            return try store.claimRun(pod: context.name, leaseMillis: context.configuration.timings.leaseMillis, policy: policy)
+        } catch {
+            logLine("\(context.name): claim failed: \(error)")
+            return nil
+        }
+    }
+
+    private func start(_ claim: Store.ClaimedRun, fenced: Bool, renewsLease: Bool = true) {
+        let runId = claim.runId
+        logLine("\(context.name): claimed run \(runId) of thread \(claim.run.threadId) attempt \(claim.attempt)\(claim.isReclaim ? " (reclaim)" : "")")
+        let execution = RunExecution(claim: claim, context: context, fenced: fenced, worker: self)
+        let task = Task {
+            await execution.execute(renewsLease: renewsLease)
+            self.finished(runId: runId, attempt: claim.attempt)
+        }
+        active[runId] = ActiveRun(threadId: claim.run.threadId, attempt: claim.attempt, task: task)
+    }
+
+    private func finished(runId: Int64, attempt: Int) {
+        if active[runId]?.attempt == attempt { active[runId] = nil }
+        Task { await doorbell.ring() }
+    }
+
+    /// Stops a run this pod executes; returns whether it was executing here.
+    @discardableResult
+    func abort(runId: Int64, reason: AbortReason) -> Bool {
+        guard var run = active[runId] else { return false }
+        if run.abortReason == nil { run.abortReason = reason }
+        active[runId] = run
+        run.task.cancel()
+        return true
+    }
+
+    func abortReason(runId: Int64) -> AbortReason? { active[runId]?.abortReason }
+
+    /// The run this pod executes for a thread, if any (pod-local memory).
+    func executingRun(threadId: String) -> Int64? {
+        active.first { $0.value.threadId == threadId }?.key
+    }
+
+    /// A cancel signal arrived from another pod: abort the run if it executes here and the
+    /// store confirms the request.
+    func cancelSignalled(runId: Int64) {
+        guard active[runId] != nil, (try? context.store.run(id: runId))?.cancelRequested == true else { return }
+        abort(runId: runId, reason: .cancelled)
+    }
+
+    /// The `attach-reexecutes` bug: execute a run another pod owns, without claiming it.
+    func reexecute(threadId: String) {
+        guard executingRun(threadId: threadId) == nil, let claim = try? context.store.runningRun(threadId: threadId),
+            claim.run.ownerPod != context.name
+        else { return }
+        logLine("\(context.name): BUG attach-reexecutes: re-executing run \(claim.runId) owned by \(claim.run.ownerPod ?? "nobody")")
+        start(claim, fenced: false, renewsLease: false)
+    }
+
+    /// Graceful drain: stop claiming, abort every in-flight run (each releases its lease unless
+    /// `drain-loses-runs`), and wait for them, at most `timeout`.
+    func drain(timeout: Duration) async {
+        draining = true
+        await doorbell.ring()
+        let tasks = active.values.map(\.task)
+        for runId in active.keys { abort(runId: runId, reason: .draining) }
+        let deadline = ContinuousClock.now + timeout
+        for task in tasks {
+            let remaining = deadline - ContinuousClock.now
+            if remaining <= .zero { break }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await task.value }
+                group.addTask { try? await Task.sleep(for: remaining) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        context.bus.publish(.runsAvailable)
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The podsim command line: one subcommand per job; the child roles (`pod`, `mock-ai`,
+/// `link-daemon`) are this same binary, re-executed by the coordinator.
+@main
+struct Podsim: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "podsim",
+        abstract: "Reproduce and prevent multi-pod bugs: a local cluster of pods sharing one SQLite run queue.",
+        subcommands: [Up.self, Bugs.self, PodCommand.self, MockAICommand.self, LinkDaemonCommand.self])
+}
