@@ -181,7 +181,7 @@ public actor Cluster {
     public func kill(_ name: String) async throws {
         let child = try runningChild(name)
         Launcher.signal(child.pid, SIGKILL)
-        _ = await child.exit.value
+        exited(name: name, pid: child.pid, status: await child.exit.value)
     }
 
     /// SIGTERM, then wait for a graceful exit (SIGKILL after the drain time plus a margin).
@@ -189,6 +189,7 @@ public actor Cluster {
         let child = try runningChild(name)
         processes[name]?.state = .stopped
         await terminate(child)
+        exited(name: name, pid: child.pid, status: await child.exit.value)
     }
 
     private func terminate(_ child: RunningChild) async {

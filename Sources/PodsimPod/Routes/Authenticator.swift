@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PodsimStore
 
@@ -58,9 +59,9 @@ struct Authenticator: Sendable {
 }
 
 extension Request {
-    /// A required path parameter (the router guarantees it is present).
+    /// A required path parameter, percent-decoded (the router guarantees it is present).
     func parameter(_ name: String, in context: BasicRequestContext) throws -> String {
         guard let value = context.parameters.get(name) else { throw PodError.badRequest("Missing path parameter \(name)") }
-        return value
+        return value.removingPercentEncoding ?? value
     }
 }
