@@ -30,9 +30,9 @@ public actor Cluster {
         var lastExit: String?
     }
 
-    public let spec: ClusterSpec
-    public let stateDirectory: String
-    public let storePath: String
+    public nonisolated let spec: ClusterSpec
+    public nonisolated let stateDirectory: String
+    public nonisolated let storePath: String
     private let http: HTTPClient
     private var processes: [String: Managed] = [:]
     private var order: [String] = []

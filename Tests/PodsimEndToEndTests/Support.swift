@@ -1,6 +1,7 @@
 import Foundation
 import PodsimCluster
 import PodsimPod
+import PodsimStore
 import PodsimWire
 import Testing
 
@@ -93,10 +94,23 @@ struct TestCluster: Sendable {
         await StreamWatcher.attach(url: self.pod(pod) + "/api/\(account.orgSlug)/decopilot/threads/\(thread)/stream", headers: account.auth)
     }
 
-    func threadState(_ thread: String, account: Account, on pod: Int = 1) async throws -> JSONValue {
-        let response = try await HTTPExchange.send("GET", self.pod(pod) + "/api/\(account.orgSlug)/threads/\(thread)", headers: account.auth)
-        guard response.status == 200, let json = response.json else { throw SupportError("GET thread: \(response.status) \(response.body)") }
-        return json
+    /// The thread as a pod reports it; without `pod`, the first pod that answers (others may be
+    /// killed or paused by the test).
+    func threadState(_ thread: String, account: Account, on pod: Int? = nil) async throws -> JSONValue {
+        var lastError: any Error = SupportError("no pod answered")
+        for number in pod.map({ [$0] }) ?? Array(1...pods.count) {
+            do {
+                let response = try await HTTPExchange.send(
+                    "GET", self.pod(number) + "/api/\(account.orgSlug)/threads/\(thread)", headers: account.auth, timeout: .seconds(1))
+                guard response.status == 200, let json = response.json else {
+                    throw SupportError("GET thread: \(response.status) \(response.body)")
+                }
+                return json
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
     }
 
     /// Polls the thread until `condition` holds, or fails after `timeout`.
@@ -124,4 +138,51 @@ struct TestCluster: Sendable {
 extension Array where Element == String {
     /// Payloads whose text contains `needle`.
     func count(containing needle: String) -> Int { filter { $0.contains(needle) }.count }
+}
+
+extension TestCluster {
+    /// Waits until the thread runs on some pod and returns that pod's number.
+    func owner(of thread: String, account: Account, attempt: Int = 1) async throws -> Int {
+        let state = try await waitForThread(thread, account: account) {
+            $0["status"]?.stringValue == "in_progress" && $0["currentRun"]?["attempt"]?.numberValue == Double(attempt)
+        }
+        guard let name = state["runOwnerPod"]?.stringValue, let number = Int(name.dropFirst("pod-".count)) else {
+            throw SupportError("no owner in \(state)")
+        }
+        return number
+    }
+
+    func podName(_ number: Int) -> String { "pod-\(number)" }
+
+    /// Runs a read-only SQL query against the cluster's store file.
+    func query(_ sql: String, _ arguments: [String] = []) async throws -> [[String: String?]] {
+        try Store.open(at: cluster.storePath).query(sql, arguments: arguments)
+    }
+
+    func release(gate: String) async throws {
+        let released = try await HTTPExchange.send("POST", mockAI + "/control/gates/\(gate)/release")
+        #expect(released.status == 200)
+    }
+}
+
+/// The `t<ms>` stamps of the chunks in `payloads` (the mock's `stamp` hint).
+func stamps(_ payloads: [String]) -> [Int64] {
+    payloads.compactMap { payload -> Int64? in
+        guard let range = payload.range(of: #"\bt\d{10,} chunk-"#, options: .regularExpression) else { return nil }
+        return Int64(payload[range].dropFirst().prefix { $0.isNumber })
+    }
+}
+
+/// Holds for `window`, polling: the value must equal `expected` every time it is read.
+func expectStable<T: Equatable & Sendable>(
+    for window: Duration, every interval: Duration = .milliseconds(100), _ expected: T, _ read: () async throws -> T,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let deadline = ContinuousClock.now + window
+    while ContinuousClock.now < deadline {
+        let value = try await read()
+        #expect(value == expected, sourceLocation: sourceLocation)
+        if value != expected { return }
+        try await Task.sleep(for: interval)
+    }
 }
