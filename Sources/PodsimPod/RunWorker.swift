@@ -103,11 +103,13 @@ actor RunWorker {
         abort(runId: runId, reason: .cancelled)
     }
 
-    /// The `attach-reexecutes` bug: execute a run another pod owns, without claiming it.
+    /// The `attach-reexecutes` bug: execute a run another pod owns, without claiming it, as a
+    /// phantom attempt 0 whose chunks and parts land beside the owner's.
     func reexecute(threadId: String) {
-        guard executingRun(threadId: threadId) == nil, let claim = try? context.store.runningRun(threadId: threadId),
+        guard executingRun(threadId: threadId) == nil, var claim = try? context.store.runningRun(threadId: threadId),
             claim.run.ownerPod != context.name
         else { return }
+        claim.run.attempt = 0
         logLine("\(context.name): BUG attach-reexecutes: re-executing run \(claim.runId) owned by \(claim.run.ownerPod ?? "nobody")")
         start(claim, fenced: false, renewsLease: false)
     }
