@@ -1,0 +1,61 @@
+import Hummingbird
+import PodsimWire
+
+/// Where the mock provider listens. It only ever binds a loopback address: it is a test double,
+/// never something to expose.
+public struct MockAIConfiguration: Sendable {
+    /// A loopback host: `127.x.x.x`, `::1` or `localhost`.
+    public var host: String
+    /// 0 picks a free port; `onListening` reports the one chosen.
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 0) {
+        self.host = host
+        self.port = port
+    }
+
+    var isLoopback: Bool {
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// The host as it appears in a URL.
+    var urlHost: String {
+        host.contains(":") ? "[\(host)]" : host
+    }
+}
+
+/// Why the mock provider refused to start.
+public enum MockAIError: Error, CustomStringConvertible {
+    case notLoopback(host: String)
+
+    public var description: String {
+        switch self {
+        case .notLoopback(let host): "mock-ai only listens on a loopback address, not \(host)"
+        }
+    }
+}
+
+/// Runs the provider until the task is cancelled or SIGTERM/SIGINT arrives (graceful shutdown).
+/// `onListening` is called once with the bound port.
+public func runMockAI(
+    _ configuration: MockAIConfiguration, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws {
+    try await makeMockAIApplication(configuration, onListening: onListening).runService()
+}
+
+/// The provider as a Hummingbird application, to run in a service group.
+func makeMockAIApplication(
+    _ configuration: MockAIConfiguration, onListening: @escaping @Sendable (Int) async -> Void
+) throws -> Application<RouterResponder<BasicRequestContext>> {
+    guard configuration.isLoopback else { throw MockAIError.notLoopback(host: configuration.host) }
+    return Application(
+        router: MockAIServer().router(),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            logLine("mock-ai listening on http://\(configuration.urlHost):\(port)")
+            await onListening(port)
+        })
+}
