@@ -1,0 +1,259 @@
+import PodsimPod
+
+/// Where something was written: the scenario file, line and column (1-based).
+public struct SourceLocation: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// One scenario file: the cluster it needs, the bugs it must catch, and its steps.
+public struct Scenario: Sendable {
+    public var name: String
+    public var description: String?
+    public var file: String
+    public var guards: [BugSwitch]
+    public var cluster: ClusterBlock
+    public var timeout: Duration
+    public var steps: [Step]
+}
+
+/// The `cluster:` block.
+public struct ClusterBlock: Sendable, Equatable {
+    public var pods = 3
+    public var environment: [String: String] = [:]
+    public var podEnvironment: [String: [String: String]] = [:]
+    public var bugs: [BugSwitch] = []
+    public var timings = PodTimings()
+}
+
+/// A string with `${…}` references, resolved when the step runs.
+public struct Template: Sendable, Equatable, CustomStringConvertible {
+    public var raw: String
+    public var location: SourceLocation
+
+    public var description: String { raw }
+
+    /// The variable names this template refers to (the part before the first dot).
+    public var references: [(name: String, location: SourceLocation)] {
+        var names: [(String, SourceLocation)] = []
+        var rest = raw[...]
+        while let start = rest.range(of: "${") {
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
+            let reference = rest[start.upperBound..<end]
+            let root = reference.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
+            let column = location.column + raw.distance(from: raw.startIndex, to: start.lowerBound)
+            names.append((root, SourceLocation(file: location.file, line: location.line, column: column)))
+            rest = rest[rest.index(after: end)...]
+        }
+        return names
+    }
+}
+
+/// A JSON-like value from the scenario, with templates in its strings.
+public indirect enum TemplateValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(Template)
+    case array([TemplateValue])
+    case object([(String, TemplateValue)])
+
+    public static func == (lhs: TemplateValue, rhs: TemplateValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.number(let a), .number(let b)): a == b
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a.map(\.0) == b.map(\.0) && a.map(\.1) == b.map(\.1)
+        default: false
+        }
+    }
+
+    var templates: [Template] {
+        switch self {
+        case .null, .bool, .number: []
+        case .string(let template): [template]
+        case .array(let items): items.flatMap(\.templates)
+        case .object(let members): members.flatMap(\.1.templates)
+        }
+    }
+}
+
+/// One step of a scenario and where it was written.
+public struct Step: Sendable {
+    public var location: SourceLocation
+    public var kind: StepKind
+
+    /// A short human label, e.g. `kill ${owner}` or `check watcher w2`.
+    public var label: String { kind.label }
+}
+
+/// Which pod (or process) a step talks to: a name like `pod-2`, possibly from a variable.
+public typealias ProcessReference = Template
+
+/// Everything a step can do.
+public indirect enum StepKind: Sendable {
+    case bootstrap(name: String, pod: ProcessReference)
+    case agent(name: String, session: String, pod: ProcessReference, title: Template)
+    case thread(name: String, session: String, agent: String, pod: ProcessReference, id: Template?)
+    case send(SendStep)
+    case request(RequestStep)
+    case attach(name: String, thread: String, session: String, pod: ProcessReference)
+    case detach(name: String)
+    case check(Check)
+    case eventually(Check, timeout: Duration, interval: Duration)
+    case stable(Check, window: Duration, interval: Duration)
+    case fault(FaultAction, target: ProcessReference, record: String?)
+    case owner(thread: String, session: String, into: String, attempt: Int?, timeout: Duration)
+    case linkDaemon(name: String, session: String, ttl: Duration)
+    case releaseGate(Template)
+    case record(name: String)
+    case wait(Duration)
+    case parallel([Step])
+
+    public var label: String {
+        switch self {
+        case .bootstrap(let name, let pod): "bootstrap \(name) on \(pod)"
+        case .agent(let name, _, _, _): "agent \(name)"
+        case .thread(let name, _, _, _, _): "thread \(name)"
+        case .send(let send): "send \"\(send.text)\" to \(send.thread) on \(send.pod)"
+        case .request(let request): "request \(request.method) \(request.path)"
+        case .attach(let name, let thread, _, let pod): "attach \(name) to \(thread) on \(pod)"
+        case .detach(let name): "detach \(name)"
+        case .check(let check): "check \(check.subject)"
+        case .eventually(let check, let timeout, _): "eventually \(check.subject) (within \(timeout.podsimText))"
+        case .stable(let check, let window, _): "stable \(check.subject) (for \(window.podsimText))"
+        case .fault(let action, let target, _): "\(action.rawValue) \(target)"
+        case .owner(let thread, _, let into, _, _): "owner of \(thread) into \(into)"
+        case .linkDaemon(let name, _, _): "link-daemon \(name)"
+        case .releaseGate(let gate): "release gate \(gate)"
+        case .record(let name): "record \(name)"
+        case .wait(let duration): "wait \(duration.podsimText)"
+        case .parallel(let steps): "parallel (\(steps.count) steps)"
+        }
+    }
+}
+
+/// `send:` — the POST /messages every scenario makes, with the real body shape.
+public struct SendStep: Sendable {
+    public var text: Template
+    public var thread: String
+    public var session: String
+    public var pod: ProcessReference
+    public var kind: Template?
+    public var messageId: Template?
+    public var expect: ResponseExpectation
+}
+
+/// `request:` — any HTTP call to a pod (or the mock provider).
+public struct RequestStep: Sendable {
+    public enum Auth: String, Sendable { case bearer, cookie, none }
+
+    public var method: String
+    public var path: Template
+    public var pod: ProcessReference
+    public var session: String?
+    public var auth: Auth
+    public var headers: [(String, Template)]
+    public var json: TemplateValue?
+    public var body: Template?
+    public var expect: ResponseExpectation
+    public var captures: [(name: String, path: String)]
+}
+
+/// What a response must look like.
+public struct ResponseExpectation: Sendable {
+    public var status: Int?
+    public var json: TemplateValue?
+    public var paths: [(path: String, value: TemplateValue)] = []
+    public var headers: [(String, Template)] = []
+    public var bodyContains: Template?
+}
+
+/// A signal a fault step sends to a process.
+public enum FaultAction: String, Sendable, CaseIterable {
+    case kill, stop, start, pause, resume, restart
+}
+
+/// Something a `check`, `eventually` or `stable` step looks at, and what it must find.
+public struct Check: Sendable {
+    public enum Subject: Sendable, CustomStringConvertible {
+        case thread(name: String, session: String, pod: ProcessReference?)
+        case watcher(String)
+        case providerCalls(thread: String)
+        case store(sql: Template)
+        case log(process: ProcessReference)
+        case request(RequestStep)
+
+        public var description: String {
+            switch self {
+            case .thread(let name, _, _): "thread \(name)"
+            case .watcher(let name): "watcher \(name)"
+            case .providerCalls(let thread): "provider calls for \(thread)"
+            case .store(let sql): "store \"\(sql)\""
+            case .log(let process): "log of \(process)"
+            case .request(let request): "request \(request.method) \(request.path)"
+            }
+        }
+    }
+
+    public var subject: Subject
+    public var expectations: [Expectation]
+    public var captures: [(name: String, field: String)]
+    public var location: SourceLocation
+}
+
+/// One expected property of a check's subject.
+public struct Expectation: Sendable {
+    public enum Kind: Sendable {
+        /// A named field (thread field, `equals` for counts and store values) compared to a value.
+        case field(String, Comparison)
+        /// Stream: the text appears at least once.
+        case contains(Template)
+        /// Stream: the text never appears.
+        case notContains(Template)
+        /// Stream: the text appears exactly this many times (over all frames).
+        case count(Template, Int)
+        /// Stream: the texts first appear in this order.
+        case order([Template])
+        /// Stream: no frame is received twice.
+        case noDuplicates
+        /// Stream: some chunk carries a `stamp` later than this wall-clock time (ms).
+        case stampedAfter(Template)
+        /// Stream: a chunk of this type was received.
+        case chunkType(Template)
+        /// Stream: at least this many frames were received.
+        case framesAtLeast(Int)
+    }
+
+    public var kind: Kind
+    public var location: SourceLocation
+}
+
+/// How a field is compared.
+public enum Comparison: Sendable {
+    case equals(TemplateValue)
+    case not(TemplateValue)
+    case atLeast(Double)
+    case atMost(Double)
+    case greaterThan(Double)
+}
+
+extension Duration {
+    /// `1.5s`, `200ms`: how durations are written in scenario files and reports.
+    public var podsimText: String {
+        let millis = Int64(self / .milliseconds(1))
+        if millis % 1000 == 0 { return "\(millis / 1000)s" }
+        return millis >= 1000 ? "\(Double(millis) / 1000)s" : "\(millis)ms"
+    }
+}

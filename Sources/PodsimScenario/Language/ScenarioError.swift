@@ -1,0 +1,44 @@
+/// A problem in a scenario file, pinned to where it was written.
+public struct ScenarioError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var message: String
+
+    public init(_ location: SourceLocation, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    public var description: String { "\(location): error: \(message)" }
+}
+
+/// Every problem found in one file (validation reports them all, not just the first).
+public struct ScenarioErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [ScenarioError]
+
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
+func suggestion(for word: String, in candidates: [String]) -> String? {
+    func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+    let best = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
+    guard let best, best.1 <= max(2, word.count / 3) else { return nil }
+    return best.0
+}
+
+func unknownMessage(_ what: String, _ word: String, expected: [String]) -> String {
+    var message = "unknown \(what) '\(word)'"
+    if let guess = suggestion(for: word, in: expected) { message += " (did you mean '\(guess)'?)" }
+    return message + "; expected one of: " + expected.joined(separator: ", ")
+}

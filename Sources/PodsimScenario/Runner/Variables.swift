@@ -1,0 +1,112 @@
+import Foundation
+import PodsimWire
+
+/// The values a running scenario has captured, and `${…}` interpolation over them.
+struct Variables: Sendable {
+    private var values: [String: String] = [:]
+
+    subscript(name: String) -> String? {
+        get { values[name] }
+        set { values[name] = newValue }
+    }
+
+    /// Replaces every `${name}` / `${name.field}`; `${uuid}` is fresh each time, `${now}` is the
+    /// wall-clock time in milliseconds.
+    func resolve(_ template: Template) throws -> String {
+        var output = ""
+        var rest = template.raw[...]
+        while let start = rest.range(of: "${") {
+            output += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                throw StepFailure(template.location, expected: "a closing '}' in \(template.raw)", actual: "none")
+            }
+            let name = String(rest[start.upperBound..<end])
+            switch name {
+            case "uuid": output += UUID().uuidString.lowercased()
+            case "now": output += String(wallClockMillis())
+            default:
+                guard let value = values[name] else {
+                    let known = values.keys.sorted().joined(separator: ", ")
+                    throw StepFailure(template.location, expected: "variable '\(name)' to be defined", actual: "defined: \(known)")
+                }
+                output += value
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        return output + rest
+    }
+
+    func resolve(_ value: TemplateValue) throws -> JSONValue {
+        switch value {
+        case .null: return .null
+        case .bool(let bool): return .bool(bool)
+        case .number(let number): return .number(number)
+        case .string(let template): return .string(try resolve(template))
+        case .array(let items): return .array(try items.map { try resolve($0) })
+        case .object(let members):
+            var object: [String: JSONValue] = [:]
+            for (key, member) in members { object[key] = try resolve(member) }
+            return .object(object)
+        }
+    }
+}
+
+/// A step that did not do what the scenario expected.
+public struct StepFailure: Error, Sendable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var expected: String
+    public var actual: String
+
+    public init(_ location: SourceLocation, expected: String, actual: String) {
+        self.location = location
+        self.expected = expected
+        self.actual = actual
+    }
+
+    public var description: String { "\(location): expected \(expected), got \(actual)" }
+}
+
+extension JSONValue {
+    /// Compact text for reports.
+    var text: String {
+        switch self {
+        case .string(let string): return string
+        case .null: return "null"
+        default:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+        }
+    }
+
+    /// The value at a dotted path (`user.id`, `messages.0.id`, optionally starting with `$.`).
+    func at(path: String) -> JSONValue? {
+        var current: JSONValue? = self
+        let trimmed = path.hasPrefix("$.") ? String(path.dropFirst(2)) : path
+        for component in trimmed.split(separator: ".") {
+            switch current {
+            case .object(let members): current = members[String(component)]
+            case .array(let items): current = Int(component).flatMap { items.indices.contains($0) ? items[$0] : nil }
+            default: return nil
+            }
+        }
+        return current
+    }
+
+    /// Whether `self` contains `expected`: objects by subset, everything else by equal value
+    /// (numbers and their text compare equal, so `"2"` matches `2`).
+    func matches(_ expected: JSONValue) -> Bool {
+        switch (self, expected) {
+        case (.object(let actual), .object(let wanted)):
+            return wanted.allSatisfy { key, value in actual[key].map { $0.matches(value) } ?? (value == .null) }
+        case (.array(let actual), .array(let wanted)):
+            return actual.count == wanted.count && zip(actual, wanted).allSatisfy { $0.matches($1) }
+        case (.number(let a), .number(let b)):
+            return a == b
+        case (.number, .string), (.string, .number), (.bool, .string), (.string, .bool):
+            return text == expected.text
+        default:
+            return self == expected
+        }
+    }
+}
