@@ -58,7 +58,7 @@ let package = Package(
         ]),
         // The scenario language and its runner.
         .target(name: "PodsimScenario", dependencies: [
-            "PodsimCluster", "PodsimWire", "PodsimPod",
+            "PodsimCluster", "PodsimWire", "PodsimPod", "PodsimStore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),

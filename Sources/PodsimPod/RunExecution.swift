@@ -33,7 +33,7 @@ struct RunExecution: Sendable {
                 continue
             }
             if !status.held && fenced {
-                logLine("\(pod): lost the lease on run \(claim.runId) attempt \(claim.attempt); stopping without further writes")
+                logLine("\(pod): fenced: lost the lease on run \(claim.runId) attempt \(claim.attempt); stopping without further writes")
                 await worker.abort(runId: claim.runId, reason: .leaseLost)
                 return
             }

@@ -178,6 +178,8 @@ public struct ResponseExpectation: Sendable {
     public var paths: [(path: String, value: TemplateValue)] = []
     public var headers: [(String, Template)] = []
     public var bodyContains: Template?
+    /// Where the expectation (or, when implicit, its step) was written.
+    public var location: SourceLocation
 }
 
 /// A signal a fault step sends to a process.

@@ -84,14 +84,10 @@ public enum ScenarioParser {
 
     static func parseStep(_ node: YAMLNode) throws -> Step {
         let pairs = try node.pairs("a step")
-        guard let (kindKey, kindNode) = pairs.first(where: { stepKeys.contains($0.key) }).map({ ($0.key, $0.value) }) else {
-            let first = pairs.first
-            throw (first?.keyNode ?? node).error(unknownMessage("step", first?.key ?? "(empty)", expected: stepKeys))
-        }
-        let kinds = pairs.filter { stepKeys.contains($0.key) }
-        if kinds.count > 1 {
-            throw kinds[1].keyNode.error("a step has one kind; '\(kinds[0].key)' and '\(kinds[1].key)' are both step kinds (start a new '- ' item)")
-        }
+        // The first key names the step kind; the keys after it are its options.
+        guard let first = pairs.first else { throw node.error("an empty step; expected one of: \(stepKeys.joined(separator: ", "))") }
+        guard stepKeys.contains(first.key) else { throw first.keyNode.error(unknownMessage("step", first.key, expected: stepKeys)) }
+        let (kindKey, kindNode) = (first.key, first.value)
         let options = StepOptions(node: node, kindKey: kindKey, pairs: pairs)
         let kind = try parseKind(kindKey, kindNode, options)
         try options.rejectUnused()
@@ -115,7 +111,7 @@ public enum ScenarioParser {
                 SendStep(
                     text: try value.template("send"), thread: try options.requiredName("thread"), session: try options.session(),
                     pod: try options.pod(), kind: try options.template("kind"), messageId: try options.template("messageId"),
-                    expect: try options.node("expect").map(parseExpectation) ?? ResponseExpectation(status: 202)))
+                    expect: try options.node("expect").map(parseExpectation) ?? ResponseExpectation(status: 202, location: value.location)))
         case "request":
             return .request(try parseRequest(value, options))
         case "attach":
@@ -188,14 +184,12 @@ public enum ScenarioParser {
         guard parts[1].hasPrefix("/") else { throw value.error("the request path must start with '/', got '\(parts[1])'") }
         var path = Template(raw: parts[1], location: value.location)
         path.location.column += parts[0].count + 1
-        let session = try options.name("as")
+        var session = try options.name("as")
         let authText = try options.string("auth")
         guard let auth = authText.map({ RequestStep.Auth(rawValue: $0) }) ?? (session == nil ? RequestStep.Auth.none : .bearer) else {
             throw options.node("auth")!.error(unknownMessage("auth", authText ?? "", expected: ["bearer", "cookie", "none"]))
         }
-        if auth != .none, session == nil {
-            throw value.error("auth: \(auth.rawValue) needs 'as:' naming a bootstrap")
-        }
+        if auth != .none, session == nil { session = "" }
         var headers: [(String, Template)] = []
         if let node = options.node("headers") {
             headers = try node.pairs("headers").map { ($0.key, try $0.value.template("header \($0.key)")) }
@@ -209,13 +203,13 @@ public enum ScenarioParser {
         }
         return RequestStep(
             method: parts[0], path: path, pod: try options.pod(), session: session, auth: auth, headers: headers,
-            json: json, body: body, expect: try options.node("expect").map(parseExpectation) ?? ResponseExpectation(),
+            json: json, body: body, expect: try options.node("expect").map(parseExpectation) ?? ResponseExpectation(location: value.location),
             captures: captures)
     }
 
     static func parseExpectation(_ node: YAMLNode) throws -> ResponseExpectation {
         let members = try node.members("expect", allowed: ["status", "json", "paths", "headers", "bodyContains"])
-        var expectation = ResponseExpectation()
+        var expectation = ResponseExpectation(location: node.location)
         if let status = members["status"] {
             expectation.status = try status.int("expect.status")
             guard (100...599).contains(expectation.status!) else { throw status.error("expect.status must be an HTTP status (100-599)") }
@@ -335,9 +329,9 @@ final class StepOptions {
         return value
     }
 
+    /// The caller named by `as:`; empty when omitted, which means the scenario's only bootstrap.
     func session() throws -> String {
-        guard let value = try name("as") else { throw node.error("'\(kindKey)' needs 'as:' naming a bootstrap (the caller)") }
-        return value
+        try name("as") ?? ""
     }
 
     func pod() throws -> ProcessReference {

@@ -36,7 +36,12 @@ public enum ScenarioValidator {
         }
         func use(_ value: TemplateValue?) { value?.templates.forEach { use($0) } }
         func need(_ name: String, in set: Set<String>, _ what: String) {
-            if !set.contains(name) {
+            if name.isEmpty, what == "caller" {
+                if set.count != 1 {
+                    let defined = set.isEmpty ? "no bootstrap comes before it" : "there are several: \(set.sorted().joined(separator: ", "))"
+                    errors.append(ScenarioError(step.location, "this step needs 'as:' naming its caller (a bootstrap); \(defined)"))
+                }
+            } else if !set.contains(name) {
                 errors.append(ScenarioError(step.location, "unknown \(what) '\(name)'" + hint(name, Array(set))))
             }
         }

@@ -64,6 +64,11 @@ public struct StepFailure: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(location): expected \(expected), got \(actual)" }
+
+    /// The same failure with more said about it, e.g. the window of a `stable` step.
+    func extended(expected more: String, actual extra: String = "") -> StepFailure {
+        StepFailure(location, expected: expected + more, actual: actual + extra)
+    }
 }
 
 extension JSONValue {

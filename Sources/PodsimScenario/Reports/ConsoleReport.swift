@@ -1,0 +1,44 @@
+import Foundation
+
+/// The text a person reads: a line per scenario as it starts and ends, a failure report that
+/// says what to look at without reading code, and the summary line.
+public enum ConsoleReport {
+    public static func started(_ result: ScenarioSuite.Job, position: String) -> String {
+        "\(position) ▶ \(title(result.scenario.name, Array(result.bugs).sorted().map(\.rawValue)))"
+    }
+
+    public static func finished(_ result: ScenarioResult, position: String) -> String {
+        let mark = result.passed ? "✔" : "✘"
+        return "\(position) \(mark) \(title(result.name, result.bugs)) (\(String(format: "%.1f", result.seconds))s)"
+    }
+
+    private static func title(_ name: String, _ bugs: [String]) -> String {
+        bugs.isEmpty ? name : "\(name) [bug: \(bugs.joined(separator: ", "))]"
+    }
+
+    /// What went wrong and where to look: the step, expected vs actual, the file and line, the
+    /// kept state directory and the tail of every process's log.
+    public static func failure(_ result: ScenarioResult) -> String {
+        guard let failure = result.failure else { return "" }
+        var lines = [
+            "FAILED \(result.name)" + (result.bugs.isEmpty ? "" : " with bug switches \(result.bugs.joined(separator: ", "))"),
+            "  at:       \(failure.location)",
+            "  step:     \(failure.step)",
+            "  expected: \(failure.expected)",
+            "  actual:   \(failure.actual)",
+        ]
+        if let directory = result.stateDirectory {
+            lines.append("  state:    \(directory) (store.sqlite, cluster logs in logs/)")
+        }
+        for log in result.logs {
+            lines.append("  --- \(log.process): last lines of \(log.path) ---")
+            lines += log.lines.split(separator: "\n", omittingEmptySubsequences: false).map { "  | \($0)" }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    public static func summary(_ results: [ScenarioResult], seconds: Double) -> String {
+        let failed = results.filter { !$0.passed }.count
+        return "\(results.count - failed) passed, \(failed) failed (\(String(format: "%.1f", seconds))s)"
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// JUnit XML as CI systems read it: one `testcase` per scenario run, a `failure` element with
+/// the console report for each failure.
+public enum JUnitReport {
+    public static func xml(_ results: [ScenarioResult], suiteName: String = "podsim", seconds: Double) -> String {
+        let failures = results.filter { !$0.passed }.count
+        var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
+        xml += #"<testsuites name="\#(escape(suiteName))" tests="\#(results.count)" failures="\#(failures)" errors="0" time="\#(time(seconds))">"# + "\n"
+        xml += #"  <testsuite name="\#(escape(suiteName))" tests="\#(results.count)" failures="\#(failures)" errors="0" skipped="0" time="\#(time(seconds))">"# + "\n"
+        for result in results {
+            let name = result.bugs.isEmpty ? result.name : "\(result.name) [bug: \(result.bugs.joined(separator: ","))]"
+            let attributes = #"classname="scenarios" name="\#(escape(name))" file="\#(escape(result.file))" time="\#(time(result.seconds))""#
+            guard let failure = result.failure else {
+                xml += "    <testcase \(attributes)/>\n"
+                continue
+            }
+            xml += "    <testcase \(attributes)>\n"
+            let message = "\(failure.location): expected \(failure.expected), got \(failure.actual)"
+            xml += #"      <failure message="\#(escape(message))" type="ScenarioFailure">\#(escape(ConsoleReport.failure(result)))</failure>"# + "\n"
+            xml += "    </testcase>\n"
+        }
+        xml += "  </testsuite>\n</testsuites>\n"
+        return xml
+    }
+
+    private static func time(_ seconds: Double) -> String { String(format: "%.3f", seconds) }
+
+    /// Escapes markup and drops characters XML 1.0 cannot carry (log lines may hold any byte).
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&apos;"
+            case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
+            default:
+                let value = scalar.value
+                if value >= 0x20 && !(0xFFFE...0xFFFF).contains(value) { escaped.unicodeScalars.append(scalar) }
+            }
+        }
+        return escaped
+    }
+}

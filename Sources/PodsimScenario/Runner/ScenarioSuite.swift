@@ -1,0 +1,102 @@
+import Foundation
+import PodsimPod
+
+/// A set of scenario files: found on disk, parsed and validated together, then run with
+/// bounded parallelism.
+public struct ScenarioSuite: Sendable {
+    public var scenarios: [Scenario]
+
+    /// The `.yaml`/`.yml` files named, or found (recursively, sorted) under the directories named.
+    public static func files(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ScenarioError(SourceLocation(file: path, line: 1, column: 1), "no such file or directory")
+            }
+            guard isDirectory.boolValue else {
+                files.append(path)
+                continue
+            }
+            let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
+                .sorted()
+                .map { (path as NSString).appendingPathComponent($0) }
+            if found.isEmpty {
+                throw ScenarioError(SourceLocation(file: path, line: 1, column: 1), "no scenario files (*.yaml) in this directory")
+            }
+            files += found
+        }
+        return files
+    }
+
+    /// Parses and validates every file; throws every problem found across all of them.
+    public static func load(_ paths: [String]) throws -> ScenarioSuite {
+        var scenarios: [Scenario] = []
+        var errors: [ScenarioError] = []
+        for file in try files(paths) {
+            do {
+                let scenario = try ScenarioParser.parse(file: file)
+                let problems = ScenarioValidator.validate(scenario)
+                if problems.isEmpty { scenarios.append(scenario) } else { errors += problems }
+            } catch let error as ScenarioError {
+                errors.append(error)
+            }
+        }
+        let names = Dictionary(grouping: scenarios, by: \.name)
+        for (name, same) in names where same.count > 1 {
+            errors.append(ScenarioError(SourceLocation(file: same[1].file, line: 1, column: 1), "scenario name '\(name)' is also used by \(same[0].file)"))
+        }
+        if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
+        return ScenarioSuite(scenarios: scenarios)
+    }
+
+    /// Keeps the scenarios whose name (or file name) contains `text`.
+    public func filtered(_ text: String?) -> ScenarioSuite {
+        guard let text, !text.isEmpty else { return self }
+        return ScenarioSuite(scenarios: scenarios.filter { $0.name.contains(text) || $0.file.contains(text) })
+    }
+
+    /// One unit of work: a scenario with extra bug switches turned on.
+    public struct Job: Sendable {
+        public var scenario: Scenario
+        public var bugs: Set<BugSwitch>
+
+        public init(scenario: Scenario, bugs: Set<BugSwitch> = []) {
+            self.scenario = scenario
+            self.bugs = bugs
+        }
+    }
+
+    /// Runs jobs, at most `parallel` at a time; results come back in the jobs' order.
+    /// `progress` hears of each job as it starts (nil result) and ends.
+    public static func run(
+        _ jobs: [Job], options: RunOptions, parallel: Int,
+        progress: @escaping @Sendable (_ index: Int, _ job: Job, _ result: ScenarioResult?) async -> Void
+    ) async -> [ScenarioResult] {
+        await withTaskGroup(of: (Int, ScenarioResult).self) { group in
+            var results = [ScenarioResult?](repeating: nil, count: jobs.count)
+            var next = 0
+            func startNext() {
+                guard next < jobs.count else { return }
+                let index = next
+                next += 1
+                group.addTask {
+                    let job = jobs[index]
+                    await progress(index, job, nil)
+                    var jobOptions = options
+                    jobOptions.extraBugs.formUnion(job.bugs)
+                    let result = await ScenarioRunner.run(job.scenario, options: jobOptions)
+                    await progress(index, job, result)
+                    return (index, result)
+                }
+            }
+            for _ in 0..<max(1, parallel) { startNext() }
+            for await (index, result) in group {
+                results[index] = result
+                startNext()
+            }
+            return results.compactMap { $0 }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import PodsimPod
+import PodsimScenario
+import PodsimWire
+
+/// Exit codes shared by the scenario commands: 0 all good, 1 a scenario failed (or a bug
+/// escaped), 2 the input is invalid (nothing ran).
+enum ScenarioExit {
+    static let failed = ExitCode(1)
+    static let invalid = ExitCode(2)
+}
+
+/// Loads scenario files, printing every problem (file:line:column) and exiting 2 if any.
+func loadSuite(_ paths: [String]) throws -> ScenarioSuite {
+    do {
+        return try ScenarioSuite.load(paths.isEmpty ? ["Scenarios"] : paths)
+    } catch let errors as ScenarioErrors {
+        FileHandle.standardError.write(Data((errors.description + "\n").utf8))
+        throw ScenarioExit.invalid
+    } catch let error as ScenarioError {
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        throw ScenarioExit.invalid
+    }
+}
+
+/// Options every command that runs scenarios shares.
+struct ScenarioRunOptions: ParsableArguments {
+    @Argument(help: "Scenario files or directories (default: Scenarios/).") var paths: [String] = []
+    @Option(help: "How many scenarios run at once, each on its own cluster.") var jobs: Int = 1
+    @Option(help: "Only scenarios whose name or file contains this text.") var filter: String?
+
+    func validate() throws {
+        guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16 (got \(jobs))") }
+    }
+
+    /// Runs the jobs with a progress line as each starts and ends, and the failure report of
+    /// each unexpected failure as it happens.
+    func run(
+        _ jobs: [ScenarioSuite.Job], options: RunOptions, failureExpected: @escaping @Sendable (ScenarioSuite.Job) -> Bool = { _ in false }
+    ) async -> [ScenarioResult] {
+        let total = jobs.count
+        return await ScenarioSuite.run(jobs, options: options, parallel: self.jobs) { index, job, result in
+            let position = "[\(index + 1)/\(total)]"
+            guard let result else { return logLine(ConsoleReport.started(job, position: position)) }
+            logLine(ConsoleReport.finished(result, position: position))
+            if !result.passed, !failureExpected(job) { logLine(ConsoleReport.failure(result)) }
+        }
+    }
+}
+
+/// `podsim run`: every scenario on a fresh cluster of its own; exit 0 only if all pass.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run scenario files, each on a fresh isolated cluster.",
+        discussion: "Exit status: 0 all passed, 1 a scenario failed, 2 a scenario file is invalid.")
+
+    @OptionGroup var scenarios: ScenarioRunOptions
+    @Option(help: "Write a JUnit XML report here.") var junit: String?
+    @Option(help: "Write a JSON report here.") var json: String?
+    @Flag(help: "Keep every state directory (failed scenarios always keep theirs).") var keep = false
+    @Option(name: .customLong("bug"), help: "Turn a historical bug on in every scenario (repeatable).") var bugs: [BugSwitch] = []
+
+    func run() async throws {
+        let suite = try loadSuite(scenarios.paths).filtered(scenarios.filter)
+        guard !suite.scenarios.isEmpty else {
+            logLine("no scenario matches --filter \(scenarios.filter ?? "")")
+            throw ScenarioExit.invalid
+        }
+        let started = ContinuousClock.now
+        let options = RunOptions(extraBugs: Set(bugs), keep: keep)
+        let results = await scenarios.run(suite.scenarios.map { ScenarioSuite.Job(scenario: $0) }, options: options)
+        let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
+        if let junit { try Data(JUnitReport.xml(results, seconds: seconds).utf8).write(to: URL(fileURLWithPath: junit)) }
+        if let json { try JSONReport(results, seconds: seconds).encoded().write(to: URL(fileURLWithPath: json)) }
+        logLine(ConsoleReport.summary(results, seconds: seconds))
+        if results.contains(where: { !$0.passed }) { throw ScenarioExit.failed }
+    }
+}
+
+/// `podsim validate`: parse and check scenario files without running them.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check scenario files without running them.",
+        discussion: "Errors name file:line:column and what was expected there. Exit status 2 if any file is invalid.")
+
+    @Argument(help: "Scenario files or directories (default: Scenarios/).") var paths: [String] = []
+
+    func run() throws {
+        let suite = try loadSuite(paths)
+        for scenario in suite.scenarios {
+            let guards = scenario.guards.isEmpty ? "" : ", guards \(scenario.guards.map(\.rawValue).joined(separator: ", "))"
+            logLine("ok \(scenario.file): \(scenario.name) (\(scenario.steps.count) steps\(guards))")
+        }
+    }
+}
+
+/// `podsim prove`: every scenario passes with no bug on and fails with each bug it guards.
+struct Prove: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show that each scenario catches the bugs it claims to guard.",
+        discussion: """
+            Runs each scenario with no bug switch (it must pass), then once per bug in its `guards` \
+            with that switch on (it must fail). Exit status 1 if a scenario fails clean, a bug \
+            escapes, or a bug of `podsim bugs` is guarded by no scenario.
+            """)
+
+    @OptionGroup var scenarios: ScenarioRunOptions
+
+    func run() async throws {
+        let suite = try loadSuite(scenarios.paths).filtered(scenarios.filter)
+        var jobs: [ScenarioSuite.Job] = []
+        for scenario in suite.scenarios {
+            jobs.append(.init(scenario: scenario))
+            jobs += scenario.guards.map { .init(scenario: scenario, bugs: [$0]) }
+        }
+        let results = await scenarios.run(jobs, options: RunOptions()) { !$0.bugs.isEmpty }
+        let verdicts = zip(jobs, results).map { ProveVerdict(bug: $0.bugs.first, result: $1) }
+        logLine(ProveVerdict.table(verdicts))
+        let unguarded = BugSwitch.allCases.filter { bug in !suite.scenarios.contains { $0.guards.contains(bug) } }
+        if !unguarded.isEmpty { logLine("guarded by no scenario: " + unguarded.map(\.rawValue).joined(separator: ", ")) }
+        let bad = verdicts.filter { !$0.holds }.count
+        logLine("\(verdicts.count - bad) of \(verdicts.count) runs as expected; \(unguarded.count) bug(s) unguarded")
+        if bad > 0 || !unguarded.isEmpty { throw ScenarioExit.failed }
+    }
+}
