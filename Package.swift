@@ -72,6 +72,7 @@ let package = Package(
             "PodsimMockAI", "PodsimWire",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimWire", "PodsimPod"]),
         .testTarget(name: "PodsimEndToEndTests", dependencies: [
             "PodsimCluster", "PodsimWire", "PodsimStore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,7 +1,7 @@
 import ArgumentParser
 import PodsimPod
 
-/// Timing flags shared by `up` and (later) `run`.
+/// Timing flags of `up` (scenarios set theirs in their `cluster:` block).
 struct TimingOptions: ParsableArguments {
     @Option(name: .customLong("lease-ms"), help: "Run lease length in milliseconds.")
     var leaseMillis: Int64 = PodTimings().leaseMillis

@@ -24,7 +24,7 @@ struct SupportError: Error, CustomStringConvertible {
 }
 
 /// Boots a real cluster (real processes, sockets and SQLite file) for one test and always
-/// shuts it down.
+/// shuts it down; its state directory is removed unless the test failed.
 func withCluster<T>(
     pods: Int = 3, environment: [String: String] = [:], bugs: Set<BugSwitch> = [], timings: PodTimings = .init(),
     _ body: (TestCluster) async throws -> T
@@ -35,9 +35,11 @@ func withCluster<T>(
     do {
         let result = try await body(test)
         await cluster.shutdown()
+        try? FileManager.default.removeItem(atPath: cluster.stateDirectory)
         return result
     } catch {
         await cluster.shutdown()
+        print("kept the failed test's cluster state in \(cluster.stateDirectory)")
         throw error
     }
 }

@@ -32,7 +32,7 @@ func suggestion(for word: String, in candidates: [String]) -> String? {
         }
         return previous[b.count]
     }
-    let best = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
+    let best = candidates.sorted().map { ($0, distance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
     guard let best, best.1 <= max(2, word.count / 3) else { return nil }
     return best.0
 }

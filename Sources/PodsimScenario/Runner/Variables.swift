@@ -91,7 +91,7 @@ extension JSONValue {
         for component in trimmed.split(separator: ".") {
             switch current {
             case .object(let members): current = members[String(component)]
-            case .array(let items): current = Int(component).flatMap { items.indices.contains($0) ? items[$0] : nil }
+            case .array(let items): current = Int(component).flatMap { items.indices.contains($0) ? items[$0] : JSONValue?.none }
             default: return nil
             }
         }

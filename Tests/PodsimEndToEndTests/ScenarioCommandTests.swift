@@ -1,0 +1,121 @@
+import Foundation
+import PodsimWire
+import Testing
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+/// What one `podsim …` invocation printed and how it exited.
+struct CommandResult {
+    var status: Int32
+    var output: String
+    var errors: String
+}
+
+/// Runs the podsim binary to completion (output is read concurrently so a full pipe never blocks it).
+func podsim(_ arguments: [String]) async throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try podsimBinary())
+    process.arguments = arguments
+    let output = Pipe()
+    let errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    async let out = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
+    async let err = Task.detached { errors.fileHandleForReading.readDataToEndOfFile() }.value
+    let (outData, errData) = await (out, err)
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self), errors: String(decoding: errData, as: UTF8.self))
+}
+
+/// A file of Tests/Fixtures.
+func fixture(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/\(name)").standardized.path
+}
+
+func temporaryPath(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.path + "/podsim-\(UUID().uuidString.prefix(8))-\(name)"
+}
+
+extension EndToEnd {
+    /// `podsim run`, `validate` and `prove` as CI and scenario authors use them.
+    @Suite struct ScenarioCommands {
+        @Test func everyStepKindRunsAgainstARealCluster() async throws {
+            let json = temporaryPath("report.json")
+            defer { try? FileManager.default.removeItem(atPath: json) }
+            let result = try await podsim(["run", fixture("every-step.yaml"), "--json", json])
+            #expect(result.status == 0, "\(result.output)\n\(result.errors)")
+            #expect(result.output.contains("1 passed, 0 failed"))
+            let report = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+            #expect(report["passed"] == 1)
+            guard case .array(let results)? = report["results"], let first = results.first else { throw SupportError("no results in \(report)") }
+            #expect(first["stepsRun"]?.numberValue ?? 0 >= 30)
+            #expect(first["stateDirectory"] == nil, "a passing run's state directory is removed")
+        }
+
+        @Test func aFailingScenarioReportsWhereWhatAndKeepsItsState() async throws {
+            let junit = temporaryPath("junit.xml")
+            defer { try? FileManager.default.removeItem(atPath: junit) }
+            let file = fixture("failing.yaml")
+            let result = try await podsim(["run", file, "--junit", junit])
+            #expect(result.status == 1)
+            let output = result.output
+            #expect(output.contains("✘ failing"))
+            #expect(output.contains("at:       \(file):21:"), "\(output)")
+            #expect(output.contains("step:     check thread t"))
+            #expect(output.contains("expected: partCount = 7"))
+            #expect(output.contains("actual:   partCount = 2"))
+            #expect(output.contains("--- pod-1: last lines of"))
+            #expect(output.contains("claimed run 1"), "the owner's log tail is shown")
+            #expect(output.contains("0 passed, 1 failed"))
+            let state = try #require(output.split(separator: "\n").first { $0.contains("state:    ") }?
+                .split(separator: " ").first { $0.hasPrefix("/") }.map(String.init))
+            #expect(FileManager.default.fileExists(atPath: state + "/store.sqlite"), "the failed run's state is kept")
+            #expect(FileManager.default.fileExists(atPath: state + "/logs/pod-2.log"))
+            try? FileManager.default.removeItem(atPath: state)
+
+            let document = try XMLDocument(contentsOf: URL(fileURLWithPath: junit))
+            #expect(document.rootElement()?.attribute(forName: "failures")?.stringValue == "1")
+            let failure = try document.nodes(forXPath: "//testcase/failure").first as? XMLElement
+            #expect(failure?.attribute(forName: "message")?.stringValue?.contains("expected partCount = 7, got partCount = 2") == true)
+        }
+
+        @Test func anInvalidScenarioRunsNothingAndExitsTwo() async throws {
+            let result = try await podsim(["run", fixture("invalid.yaml")])
+            #expect(result.status == 2)
+            #expect(result.errors.contains("\(fixture("invalid.yaml")):4:11: error: wait: bad duration 'soon'"), "\(result.errors)")
+            #expect(!result.output.contains("▶"))
+            let validate = try await podsim(["validate", fixture("invalid.yaml"), fixture("failing.yaml")])
+            #expect(validate.status == 2)
+            let suite = try await podsim(["validate", fixture("../../Scenarios")])
+            #expect(suite.status == 0, "\(suite.errors)")
+            #expect(suite.output.split(separator: "\n").count(where: { $0.hasPrefix("ok ") }) >= 14)
+            let missing = try await podsim(["run", "no-such-dir"])
+            #expect(missing.status == 2)
+            #expect(missing.errors.contains("no-such-dir:1:1: error: no such file or directory"))
+        }
+
+        @Test func proveFlagsABugItsScenarioDoesNotCatch() async throws {
+            let result = try await podsim(["prove", fixture("escapes.yaml")])
+            #expect(result.status == 1)
+            let rows = result.output.split(separator: "\n").map(String.init)
+            #expect(rows.contains { $0.hasPrefix("escapes") && $0.contains("(none)") && $0.contains("passes") })
+            #expect(rows.contains { $0.hasPrefix("escapes") && $0.contains("pod-local-sessions") && $0.contains("ESCAPED") })
+            #expect(result.output.contains("guarded by no scenario: eager-ensure-vm"))
+        }
+
+        @Test func runWithABugSwitchFailsTheScenarioThatGuardsIt() async throws {
+            let scenarios = fixture("../../Scenarios/session-rehoming.yaml")
+            let clean = try await podsim(["run", scenarios, "--keep", "--json", temporaryPath("clean.json")])
+            #expect(clean.status == 0, "\(clean.output)")
+            let buggy = try await podsim(["run", scenarios, "--bug", "pod-local-sessions"])
+            #expect(buggy.status == 1)
+            #expect(buggy.output.contains("[bug: pod-local-sessions]"))
+            #expect(buggy.output.contains("expected: status 401 within 5s"), "\(buggy.output)")
+        }
+    }
+}
