@@ -101,6 +101,47 @@ extension EndToEnd {
             #expect(try await waitUntilGone(pids).isEmpty)
         }
 
+        @Test func linkDaemonsFromTheCommandLineAndTheControlAPI() async throws {
+            let up = try UpProcess.start(["--pods", "2", "--link-daemon", "--link-ttl-ms", "500"])
+            defer { if up.process.isRunning { up.process.terminate() } }
+            let description = try await up.description()
+            let control = try #require(description["control"]?["url"]?.stringValue)
+            let pod1 = try #require(description["pods"].flatMap { if case .array(let pods) = $0 { pods.first } else { nil } }?["url"]?.stringValue)
+            guard case .array(let daemons)? = description["linkDaemons"], let first = daemons.first else {
+                throw SupportError("no link daemon in \(description)")
+            }
+            #expect(first["name"]?.stringValue == "link-1")
+            let firstKey = try #require(first["account"]?["apiKey"]?.stringValue)
+            let links = try await HTTPExchange.send("GET", pod1 + "/api/links", headers: ["authorization": "Bearer \(firstKey)"])
+            guard case .array(let registered)? = links.json?["links"] else { throw SupportError("links: \(links.body)") }
+            #expect(registered.count == 1)
+            #expect(registered.first?["live"] == .bool(true), "up --link-daemon registers a live link: \(links.body)")
+
+            let started = try await HTTPExchange.send("POST", control + "/link-daemons", body: #"{"name":"laptop","ttlMs":500}"#)
+            #expect(started.status == 201, "\(started.body)")
+            #expect(started.json?["role"]?.stringValue == "link-daemon")
+            let listing = try await HTTPExchange.send("GET", control + "/processes")
+            #expect(listing.body.contains(#""name":"laptop""#))
+            let duplicate = try await HTTPExchange.send("POST", control + "/link-daemons", body: #"{"name":"laptop"}"#)
+            #expect(duplicate.status == 409)
+
+            #expect(try await HTTPExchange.send("POST", control + "/processes/link-1/kill").status == 200)
+            let offline = try await eventually(timeout: .seconds(5)) {
+                let links = try await HTTPExchange.send("GET", pod1 + "/api/links", headers: ["authorization": "Bearer \(firstKey)"])
+                return links.json?["links"]?.firstLink?["live"] != .bool(true)
+            }
+            #expect(offline, "a killed daemon's link goes offline after its TTL")
+            let restarted = try await HTTPExchange.send("POST", control + "/processes/link-1/start")
+            #expect(restarted.json?["state"]?.stringValue == "running")
+
+            let pids = try await up.pids(control: control)
+            #expect(pids.count == 5, "two pods, the mock provider and two link daemons")
+            up.process.interrupt()
+            up.process.waitUntilExit()
+            #expect(up.process.terminationStatus == 0)
+            #expect(try await waitUntilGone(pids).isEmpty)
+        }
+
         @Test func noChildOutlivesASIGKILLedCoordinator() async throws {
             let up = try UpProcess.start(["--pods", "3"])
             let description = try await up.description()
@@ -121,5 +162,13 @@ extension EndToEnd {
             #expect(output.contains("pod-1 did not become live"))
             #expect(output.contains("STUDIO_SANDBOX_RUNNER=kubernetes is not a sandbox provider kind"))
         }
+    }
+}
+
+extension JSONValue {
+    /// The first element of an array value.
+    fileprivate var firstLink: JSONValue? {
+        if case .array(let items) = self { return items.first }
+        return nil
     }
 }
