@@ -62,9 +62,15 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // `podsim bench`: boot, delivery latency, queue throughput, fan-out and memory measurements.
+        .target(name: "PodsimBench", dependencies: [
+            "PodsimCluster", "PodsimWire", "PodsimStore", "PodsimPod", "PodsimScenario",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // The CLI: one command per subcommand; every child role re-executes this binary.
         .executableTarget(name: "podsim", dependencies: [
             "PodsimStore", "PodsimWire", "PodsimMockAI", "PodsimPod", "PodsimLink", "PodsimCluster", "PodsimScenario",
+            "PodsimBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "PodsimStoreTests", dependencies: ["PodsimStore"]),
@@ -73,6 +79,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimWire", "PodsimPod"]),
+        .testTarget(name: "PodsimBenchTests", dependencies: ["PodsimWire"]),
         .testTarget(name: "PodsimEndToEndTests", dependencies: [
             "PodsimCluster", "PodsimWire", "PodsimStore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

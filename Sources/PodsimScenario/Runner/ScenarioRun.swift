@@ -165,7 +165,7 @@ actor ScenarioRun {
     private func send(_ send: SendStep) async throws -> HTTPExchange {
         let caller = try caller(send.session)
         guard let thread = threads[send.thread] else { throw undefined("thread", send.thread, send.text.location) }
-        var message: [String: JSONValue] = [
+        let message: [String: JSONValue] = [
             "id": .string(try send.messageId.map { try variables.resolve($0) } ?? UUID().uuidString.lowercased()),
             "role": "user",
             "parts": [["type": "text", "text": .string(try variables.resolve(send.text))]],

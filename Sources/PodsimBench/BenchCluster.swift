@@ -1,0 +1,56 @@
+import Foundation
+import PodsimCluster
+import PodsimStore
+
+/// Boots a real cluster for one measurement and always takes it down again: every process
+/// reaped (`Cluster.shutdown`) and the state directory deleted, whether the measurement threw
+/// or not.
+enum BenchCluster {
+    /// The environment every bench cluster runs with: local dispatch, as the CI cluster pins it,
+    /// so a POST answers 202 without a link daemon.
+    static let environment = ["STUDIO_SANDBOX_RUNNER": "docker"]
+
+    static func spec(pods: Int, executable: String) -> ClusterSpec {
+        ClusterSpec(pods: pods, stateDirectory: freshStateDirectory(), environment: environment, executable: executable)
+    }
+
+    static func with<T>(pods: Int, executable: String, _ body: (Cluster) async throws -> T) async throws -> T {
+        let spec = spec(pods: pods, executable: executable)
+        let cluster: Cluster
+        do {
+            cluster = try await Cluster.boot(spec)
+        } catch {
+            remove(spec.stateDirectory)
+            throw error
+        }
+        do {
+            let result = try await body(cluster)
+            await takeDown(cluster)
+            return result
+        } catch {
+            await takeDown(cluster)
+            throw error
+        }
+    }
+
+    static func takeDown(_ cluster: Cluster) async {
+        await cluster.shutdown()
+        remove(cluster.stateDirectory)
+    }
+
+    static func remove(_ directory: String?) {
+        if let directory { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    static func freshStateDirectory() -> String {
+        FileManager.default.temporaryDirectory.path + "/podsim-bench-" + UUID().uuidString.prefix(8).lowercased()
+    }
+
+    /// The pid of each running pod, by name.
+    static func podPIDs(_ cluster: Cluster) async -> [(name: String, pid: Int32)] {
+        await cluster.processList().compactMap { info in
+            guard info.role == .pod, let pid = info.pid else { return nil }
+            return (info.name, pid)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// How much work each section does. `full` is what the targets are judged on; `quick`
+/// keeps every section but shrinks its counts so a debug build finishes well within two minutes.
+public struct BenchPlan: Sendable, Equatable {
+    public var name: String
+    /// Pod counts to boot, and how many boots of each (the median is reported).
+    public var bootPods: [Int]
+    public var bootRepeats: Int
+    /// Chunks of the zero-delay delivery run, and how many floor samples to take beside it.
+    public var deliveryChunks: Int
+    public var floorSamples: Int
+    /// Chunks of the second, paced delivery run (1 ms apart): the same path without the burst.
+    public var pacedChunks: Int
+    /// Pod counts for queue throughput, runs per count, and runs kept in flight at once (enough
+    /// to saturate this machine: more in flight only lengthens the queue).
+    public var throughputPods: [Int]
+    public var throughputRuns: Int
+    public var throughputWindow: Int
+    /// Runs posted one at a time after the throughput runs, for the idle dispatch latency.
+    public var dispatchRuns: Int
+    /// Fan-out: watchers on one run (spread over 3 pods), and that run's chunk count and pacing.
+    public var fanoutWatchers: Int
+    public var fanoutChunks: Int
+    public var fanoutChunkDelayMillis: Int
+
+    public static let full = BenchPlan(
+        name: "full", bootPods: [1, 3, 8, 16], bootRepeats: 5, deliveryChunks: 10_000, floorSamples: 2_000, pacedChunks: 2_000,
+        throughputPods: [1, 3, 8], throughputRuns: 2_000, throughputWindow: 128, dispatchRuns: 200,
+        fanoutWatchers: 1_000, fanoutChunks: 300, fanoutChunkDelayMillis: 10)
+
+    public static let quick = BenchPlan(
+        name: "quick", bootPods: [1, 3], bootRepeats: 2, deliveryChunks: 1_000, floorSamples: 200, pacedChunks: 200,
+        throughputPods: [1, 3, 8], throughputRuns: 200, throughputWindow: 128, dispatchRuns: 20,
+        fanoutWatchers: 100, fanoutChunks: 30, fanoutChunkDelayMillis: 10)
+}

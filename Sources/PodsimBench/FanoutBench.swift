@@ -1,0 +1,82 @@
+import AsyncHTTPClient
+import PodsimCluster
+import PodsimStore
+
+/// Section 4: one run watched by many concurrent streams spread over 3 pods. Every watcher must
+/// receive every chunk in log order; reported beside that are the delivery latency over all
+/// watchers and each pod's peak resident memory (the pods are fresh, so the peak is this run's).
+public struct FanoutFigures: Codable, Sendable {
+    public struct PodMemory: Codable, Sendable {
+        public var pod: String
+        public var watchers: Int
+        /// Resident memory once every watcher was attached, before the run, MiB.
+        public var attachedMiB: Double
+        /// Peak resident memory (VmHWM) after the run, MiB.
+        public var peakMiB: Double
+    }
+
+    public var watchers: Int
+    public var watchersComplete: Int
+    public var chunks: Int
+    /// The provider's pause between text chunks, ms.
+    public var chunkIntervalMs: Int
+    public var latency: Distribution
+    public var pods: [PodMemory]
+    public var maxPeakMiB: Double
+    public var problems: [String]
+}
+
+enum FanoutBench {
+    static let pods = 3
+
+    static func measure(plan: BenchPlan, executable: String, progress: (String) -> Void) async throws -> FanoutFigures {
+        try await BenchCluster.with(pods: pods, executable: executable) { cluster in
+            try await withBenchHTTPClient { http in
+                try await measure(cluster: cluster, http: http, plan: plan, progress: progress)
+            }
+        }
+    }
+
+    private static func measure(
+        cluster: Cluster, http: HTTPClient, plan: BenchPlan, progress: (String) -> Void
+    ) async throws -> FanoutFigures {
+        let api = PodAPI(http: http)
+        let urls = await cluster.podURLs
+        let names = urls.indices.map { "pod-\($0 + 1)" }
+        let account = try await api.createAccount(on: urls[0])
+        let agent = try await api.createAgent(on: urls[0], account: account)
+        let thread = try await api.createThread(on: urls[0], account: account, agent: agent)
+
+        let watcherPods = (0..<plan.fanoutWatchers).map { $0 % urls.count }
+        let fleet = try await SSEFleet.attach(
+            watcherPods.map { api.streamURL(urls[$0], account: account, thread: thread) }, headers: account.auth, lifetime: .seconds(120))
+        defer { fleet.cancel() }
+        let pids = await BenchCluster.podPIDs(cluster)
+        let attached = try pids.map { try memory(of: $0) }
+        progress("fan-out: \(watcherPods.count) watchers attached; posting a \(plan.fanoutChunks)-chunk run")
+
+        try await api.post(
+            hints: "slow:\(plan.fanoutChunks)x\(plan.fanoutChunkDelayMillis)", thread: thread, agent: agent, account: account, on: urls[0])
+        let watched = zip(watcherPods, await fleet.frames()).map { DeliveryCheck.Watched(pod: names[$0], frames: $1) }
+        let peaks = try pids.map { try memory(of: $0) }
+        let log = try Store.open(at: cluster.storePath).chunks(threadId: thread, afterID: 0)
+        let check = DeliveryCheck(watched: watched, log: log)
+        let podMemory = pids.indices.map { index in
+            FanoutFigures.PodMemory(
+                pod: pids[index].name, watchers: watcherPods.filter { names[$0] == pids[index].name }.count,
+                attachedMiB: attached[index].rssMiB, peakMiB: peaks[index].peakMiB)
+        }
+        let latency = Distribution(check.latencies(on: names))
+        let maxPeak = podMemory.map(\.peakMiB).max() ?? 0
+        progress("fan-out: \(check.completeWatchers)/\(watched.count) complete, p99 \(format(latency.p99)) ms, peak RSS \(format(maxPeak)) MiB")
+        return FanoutFigures(
+            watchers: watched.count, watchersComplete: check.completeWatchers, chunks: log.count,
+            chunkIntervalMs: plan.fanoutChunkDelayMillis, latency: latency,
+            pods: podMemory, maxPeakMiB: maxPeak, problems: check.problems)
+    }
+
+    private static func memory(of pod: (name: String, pid: Int32)) throws -> ProcessMemory {
+        guard let memory = ProcessMemory.read(pid: pod.pid) else { throw BenchError("\(pod.name) (pid \(pod.pid)) is gone") }
+        return memory
+    }
+}
