@@ -79,7 +79,6 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimWire", "PodsimPod"]),
-        .testTarget(name: "PodsimBenchTests", dependencies: ["PodsimWire"]),
         .testTarget(name: "PodsimEndToEndTests", dependencies: [
             "PodsimCluster", "PodsimWire", "PodsimStore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

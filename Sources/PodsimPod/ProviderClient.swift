@@ -100,7 +100,7 @@ struct ProviderClient: Sendable {
     /// Streams the completion, handing each text delta to `onText`; returns the tool call the
     /// provider asked for, if any.
     func complete(
-        messages: [ProviderMessage], threadId: String, onText: (String) async throws -> Void
+        messages: [ProviderMessage], threadId: String, onText: ([String]) async throws -> Void
     ) async throws -> ProviderToolCall? {
         var request = HTTPClientRequest(url: baseURL + "/v1/chat/completions")
         request.method = .POST
@@ -118,16 +118,18 @@ struct ProviderClient: Sendable {
         var toolArguments = ""
         var done = false
         do {
+            let decoder = JSONDecoder()
             for try await buffer in response.body {
+                var texts: [String] = []
                 for event in parser.feed(buffer.readableBytesView) {
                     guard case .data(let payload) = event else { continue }
                     if payload == "[DONE]" {
                         done = true
                         continue
                     }
-                    guard let chunk = try? JSONDecoder().decode(StreamChunk.self, from: Data(payload.utf8)) else { continue }
+                    guard let chunk = try? decoder.decode(StreamChunk.self, from: Data(payload.utf8)) else { continue }
                     for choice in chunk.choices {
-                        if let content = choice.delta?.content, !content.isEmpty { try await onText(content) }
+                        if let content = choice.delta?.content, !content.isEmpty { texts.append(content) }
                         for call in choice.delta?.toolCalls ?? [] {
                             toolID = call.id ?? toolID
                             toolName = call.function?.name ?? toolName
@@ -135,6 +137,7 @@ struct ProviderClient: Sendable {
                         }
                     }
                 }
+                if !texts.isEmpty { try await onText(texts) }
             }
         } catch let error as CancellationError {
             throw error

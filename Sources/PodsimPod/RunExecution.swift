@@ -47,19 +47,20 @@ struct RunExecution: Sendable {
     private func runTurn() async {
         var writer = ChunkWriter(execution: self, nextSeq: claim.firstSeq)
         do {
-            try await writer.emit(.start(messageId: "msg-\(claim.runId)"))
+            writer.add(.start(messageId: "msg-\(claim.runId)"))
             var conversation = claim.messages.map { ProviderMessage(role: $0.role, content: $0.text) }
             var sandbox: SandboxHandle?
             for step in 1...Self.maxSteps {
                 try await writer.emit(.startStep)
                 let textID = "text-\(claim.runId)-\(step)"
                 var textOpen = false
-                let toolCall = try await context.provider.complete(messages: conversation, threadId: threadId) { delta in
+                let toolCall = try await context.provider.complete(messages: conversation, threadId: threadId) { deltas in
                     if !textOpen {
-                        try await writer.emit(.textStart(id: textID))
+                        writer.add(.textStart(id: textID))
                         textOpen = true
                     }
-                    try await writer.emit(.textDelta(id: textID, delta: delta))
+                    for delta in deltas { writer.add(.textDelta(id: textID, delta: delta)) }
+                    try await writer.flush()
                 }
                 if textOpen { try await writer.emit(.textEnd(id: textID)) }
                 guard let toolCall else {
@@ -155,19 +156,43 @@ struct RunExecution: Sendable {
     }
 
     /// Appends chunks with consecutive sequence numbers and wakes every pod's watchers.
+    /// Appends the run's chunks to the thread's log. Chunks that arrive together (one provider
+    /// read) are written in one fenced transaction and announced with one signal.
     struct ChunkWriter {
         let execution: RunExecution
         var nextSeq: Int
+        private var pending: [UIChunk] = []
+
+        init(execution: RunExecution, nextSeq: Int) {
+            self.execution = execution
+            self.nextSeq = nextSeq
+        }
+
+        /// Queues a chunk for the next `flush`.
+        mutating func add(_ chunk: UIChunk) {
+            pending.append(chunk)
+        }
 
         mutating func emit(_ chunk: UIChunk) async throws {
-            if chunk != .abort { try Task.checkCancellation() }
-            let body = String(decoding: try jsonEncoder.encode(chunk), as: UTF8.self)
+            add(chunk)
+            try await flush()
+        }
+
+        mutating func flush() async throws {
+            guard !pending.isEmpty else { return }
+            if pending != [.abort] { try Task.checkCancellation() }
+            var rows: [Store.NewChunk] = []
+            for chunk in pending {
+                rows.append(.init(seq: nextSeq + rows.count, body: String(decoding: try jsonEncoder.encode(chunk), as: UTF8.self)))
+            }
             let claim = execution.claim
             try execution.store.appendChunks(
-                [.init(seq: nextSeq, body: body)], threadId: claim.run.threadId, runId: claim.runId,
-                attempt: claim.attempt, pod: execution.pod, fenced: execution.fenced)
-            nextSeq += 1
+                rows, threadId: claim.run.threadId, runId: claim.runId, attempt: claim.attempt, pod: execution.pod,
+                fenced: execution.fenced)
+            nextSeq += rows.count
+            pending.removeAll()
             execution.context.bus.publish(.chunks(threadId: claim.run.threadId))
+            await Task.yield()
         }
     }
 }

@@ -4,7 +4,7 @@ import GRDB
 /// The cluster's shared state: one SQLite file in WAL mode that every pod process opens.
 ///
 /// It stands in for the real system's Postgres, durable queue and JetStream buffer. Every
-/// connection waits on a busy timeout, and every write runs in an IMMEDIATE transaction (GRDB's default for writes), so
+/// connection retries while another holds the lock (`retryWhileBusy`), and every write runs in an IMMEDIATE transaction (GRDB's default for writes), so
 /// concurrent writers from many processes queue up instead of surfacing `SQLITE_BUSY`.
 public final class Store: Sendable {
     public let path: String
@@ -13,11 +13,22 @@ public final class Store: Sendable {
     private init(path: String) throws {
         self.path = path
         var configuration = Configuration()
-        configuration.busyMode = .timeout(30)
+        configuration.busyMode = .callback(Self.retryWhileBusy)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+    }
+
+    /// How a connection waits for another process's write lock: retries within tens of
+    /// microseconds at first (locks are held for well under a millisecond), backing off to 1 ms,
+    /// for about 30 s in all. SQLite's own timeout handler sleeps whole milliseconds from the
+    /// first retry, which leaves the CPU idle while pods queue for the lock.
+    static let retryWhileBusy: Database.BusyCallback = { tries in
+        let pause: UInt32 = tries < 100 ? 20 : tries < 1_000 ? 200 : 1_000
+        guard tries < 30_000 else { return false }
+        usleep(pause)
+        return true
     }
 
     /// Creates the database file (if needed) and applies every migration. The coordinator calls

@@ -14,10 +14,11 @@ struct CommandResult {
 }
 
 /// Runs the podsim binary to completion (output is read concurrently so a full pipe never blocks it).
-func podsim(_ arguments: [String]) async throws -> CommandResult {
+func podsim(_ arguments: [String], in directory: URL? = nil) async throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try podsimBinary())
     process.arguments = arguments
+    process.currentDirectoryURL = directory
     let output = Pipe()
     let errors = Pipe()
     process.standardOutput = output
@@ -31,6 +32,9 @@ func podsim(_ arguments: [String]) async throws -> CommandResult {
     return CommandResult(
         status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self), errors: String(decoding: errData, as: UTF8.self))
 }
+
+/// The package's root directory (where `Scenarios/` is).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
 
 /// A file of Tests/Fixtures.
 func fixture(_ name: String) -> String {
