@@ -51,7 +51,7 @@ struct RunExecution: Sendable {
             var conversation = claim.messages.map { ProviderMessage(role: $0.role, content: $0.text) }
             var sandbox: SandboxHandle?
             for step in 1...Self.maxSteps {
-                try await writer.emit(.startStep)
+                writer.add(.startStep)
                 let textID = "text-\(claim.runId)-\(step)"
                 var textOpen = false
                 let toolCall = try await context.provider.complete(messages: conversation, threadId: threadId) { deltas in
@@ -62,9 +62,9 @@ struct RunExecution: Sendable {
                     for delta in deltas { writer.add(.textDelta(id: textID, delta: delta)) }
                     try await writer.flush()
                 }
-                if textOpen { try await writer.emit(.textEnd(id: textID)) }
+                if textOpen { writer.add(.textEnd(id: textID)) }
                 guard let toolCall else {
-                    try await writer.emit(.finishStep)
+                    writer.add(.finishStep)
                     break
                 }
                 let input = (try? JSONDecoder().decode(JSONValue.self, from: Data(toolCall.function.arguments.utf8))) ?? .null
@@ -155,9 +155,9 @@ struct RunExecution: Sendable {
         return try await context.sandboxes.execute(tool: name, input: input, in: sandbox!)
     }
 
-    /// Appends chunks with consecutive sequence numbers and wakes every pod's watchers.
     /// Appends the run's chunks to the thread's log. Chunks that arrive together (one provider
-    /// read) are written in one fenced transaction and announced with one signal.
+    /// read, or the end of a step) are written in one fenced transaction and announced with one
+    /// signal, with consecutive sequence numbers.
     struct ChunkWriter {
         let execution: RunExecution
         var nextSeq: Int
@@ -180,7 +180,7 @@ struct RunExecution: Sendable {
 
         mutating func flush() async throws {
             guard !pending.isEmpty else { return }
-            if pending != [.abort] { try Task.checkCancellation() }
+            if !pending.contains(.abort) { try Task.checkCancellation() }
             var rows: [Store.NewChunk] = []
             for chunk in pending {
                 rows.append(.init(seq: nextSeq + rows.count, body: String(decoding: try jsonEncoder.encode(chunk), as: UTF8.self)))

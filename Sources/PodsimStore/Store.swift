@@ -25,7 +25,7 @@ public final class Store: Sendable {
     /// for about 30 s in all. SQLite's own timeout handler sleeps whole milliseconds from the
     /// first retry, which leaves the CPU idle while pods queue for the lock.
     static let retryWhileBusy: Database.BusyCallback = { tries in
-        let pause: UInt32 = tries < 100 ? 20 : tries < 1_000 ? 200 : 1_000
+        let pause: UInt32 = tries < 20 ? 250 : 1_000
         guard tries < 30_000 else { return false }
         usleep(pause)
         return true
