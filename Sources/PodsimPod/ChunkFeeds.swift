@@ -9,10 +9,10 @@ enum FeedEvent: Sendable {
 
 /// Fans a thread's new chunks out to every watcher on this pod.
 ///
-/// Each thread with watchers has one feed that remembers the last chunk id it read. A change
-/// signal (or the keepalive tick, as a fallback for a lost datagram) makes the feed read the new
-/// rows once and yield them to all its watchers, so a chunk costs one store read per pod, not
-/// one per watcher.
+/// Each thread with watchers has one feed that remembers the last chunk id it read. Change
+/// signals (or the keepalive tick, as a fallback for a lost datagram) make the feed read the new
+/// rows once and yield them to all its watchers, so a chunk costs at most one store read per pod,
+/// not one per watcher.
 actor ChunkFeeds {
     private struct Feed {
         var lastID: Int64
@@ -22,6 +22,9 @@ actor ChunkFeeds {
     private let store: Store
     private var feeds: [String: Feed] = [:]
     private var closed = false
+    /// Threads signalled since their feed last read, and whether a read is already scheduled.
+    private var signalled: Set<String> = []
+    private var readScheduled = false
 
     init(store: Store) {
         self.store = store
@@ -55,8 +58,25 @@ actor ChunkFeeds {
         if feeds[threadId]?.watchers.isEmpty == true { feeds[threadId] = nil }
     }
 
+    /// A change signal for a thread: its feed reads the new rows right after the signals already
+    /// queued, so a burst of signals costs one store read rather than one each.
+    func signal(threadId: String) {
+        guard feeds[threadId] != nil else { return }
+        signalled.insert(threadId)
+        guard !readScheduled else { return }
+        readScheduled = true
+        Task { await self.readSignalled() }
+    }
+
+    private func readSignalled() {
+        readScheduled = false
+        let threads = signalled
+        signalled.removeAll()
+        for threadId in threads { wake(threadId: threadId) }
+    }
+
     /// Reads the thread's new chunks and hands them to its watchers.
-    func wake(threadId: String) {
+    private func wake(threadId: String) {
         guard var feed = feeds[threadId] else { return }
         guard let rows = try? store.chunks(threadId: threadId, afterID: feed.lastID), let last = rows.last else { return }
         feed.lastID = last.id!

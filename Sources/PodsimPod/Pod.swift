@@ -94,7 +94,7 @@ struct PodRuntime: Service {
     private func routeSignals() async {
         for await signal in context.bus.socket.signals() {
             switch signal {
-            case .chunks(let threadId): await feeds.wake(threadId: threadId)
+            case .chunks(let threadId): await feeds.signal(threadId: threadId)
             case .runsAvailable: await worker.doorbell.ring()
             case .cancel(let runId): await worker.cancelSignalled(runId: runId)
             }
