@@ -137,10 +137,16 @@ struct ProviderClient: Sendable {
                         }
                     }
                 }
-                if !texts.isEmpty { try await onText(texts) }
+                do {
+                    if !texts.isEmpty { try await onText(texts) }
+                } catch {
+                    throw ConsumerFailure(error: error)
+                }
             }
         } catch let error as CancellationError {
             throw error
+        } catch let failure as ConsumerFailure {
+            throw failure.error
         } catch {
             if Task.isCancelled { throw CancellationError() }
             throw ProviderError.incomplete("\(error)")
@@ -149,4 +155,10 @@ struct ProviderClient: Sendable {
         guard let toolName else { return nil }
         return ProviderToolCall(id: toolID ?? "call_\(UUID().uuidString.prefix(8))", function: .init(name: toolName, arguments: toolArguments))
     }
+}
+
+/// An error thrown by the caller's `onText` (e.g. a fenced write): it passes through `complete`
+/// unchanged instead of reading as a broken provider stream.
+private struct ConsumerFailure: Error {
+    let error: any Error
 }
