@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Subprocess
+import Synchronization
 import SystemPackage
 
 /// The kind of process a cluster runs.
@@ -82,24 +83,55 @@ enum Launcher {
     }
 }
 
-/// A free TCP port on loopback, chosen by the kernel.
+/// A free TCP port on loopback for a child to listen on.
+///
+/// Ports come from below the kernel's ephemeral range, so an outgoing connection (of which a
+/// scenario makes many) can never take a port between the moment it is chosen and the moment
+/// the child binds it. Each port is handed out once per coordinator process.
 func freeLoopbackPort() throws -> Int {
+    let ephemeralStart = ephemeralPortRangeStart()
+    guard ephemeralStart > 11_000 else { return try kernelChosenPort() }
+    for _ in 0..<500 {
+        let port = Int.random(in: 10_000..<ephemeralStart)
+        let fresh = handedOutPorts.withLock { $0.insert(port).inserted }
+        if fresh, canBind(port) { return port }
+    }
+    return try kernelChosenPort()
+}
+
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// The first port of `net.ipv4.ip_local_port_range` (32768 when it cannot be read).
+private func ephemeralPortRangeStart() -> Int {
+    let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+    return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768
+}
+
+/// Binds a socket to 127.0.0.1:`port` (0: any) and returns the bound port, or nil.
+private func bindLoopback(_ port: Int) -> Int? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw ClusterError.noPort }
+    guard fd >= 0 else { return nil }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
-    guard bound == 0 else { throw ClusterError.noPort }
+    guard bound == 0 else { return nil }
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     _ = withUnsafeMutablePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
     }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+private func canBind(_ port: Int) -> Bool { bindLoopback(port) != nil }
+
+private func kernelChosenPort() throws -> Int {
+    guard let port = bindLoopback(0) else { throw ClusterError.noPort }
+    return port
 }
 
 /// The last lines of a log file, for error reports.
