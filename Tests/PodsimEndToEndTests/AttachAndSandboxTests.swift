@@ -44,7 +44,7 @@ extension EndToEnd {
                 #expect(await late.wait(timeout: .seconds(5)) { $0.count(containing: "chunk-1 ") >= 1 })
                 try await cluster.release(gate: "g2")
                 #expect(await late.wait(timeout: .seconds(5)) { $0.contains(#"{"type":"finish"}"#) })
-                try await cluster.waitForThread(thread, account: account) { $0["status"]?.stringValue == "completed" }
+                try await cluster.waitForThread(thread, account: account) { $0.runCompleted }
                 if bug == .attachReexecutes {
                     let reexecuted = try await eventually(timeout: .seconds(5)) { try await cluster.providerCalls(thread: thread) == 2 }
                     #expect(reexecuted, "the non-owner pod called the provider again")
@@ -67,7 +67,7 @@ extension EndToEnd {
                 let account = try await cluster.bootstrap()
                 let (thread, agent) = try await cluster.thread(for: account)
                 #expect(try await cluster.post("slow:3x20", thread: thread, agent: agent, account: account).status == 202)
-                let done = try await cluster.waitForThread(thread, account: account) { $0["status"]?.stringValue == "completed" }
+                let done = try await cluster.waitForThread(thread, account: account) { $0.runCompleted }
                 #expect(done["partCount"]?.numberValue == 2)
                 if bug == .doubleProjection {
                     let grown = try await cluster.waitForThread(thread, account: account, timeout: .seconds(3)) {
@@ -123,7 +123,7 @@ extension EndToEnd {
                 let (thread, agent) = try await cluster.thread(for: account)
                 #expect(try await cluster.post("tool:bash", thread: thread, agent: agent, account: account, on: 2).status == 202)
                 let watcher = await cluster.attach(thread: thread, account: account, on: 1)
-                let done = try await cluster.waitForThread(thread, account: account) { $0["status"]?.stringValue == "completed" }
+                let done = try await cluster.waitForThread(thread, account: account) { $0.runCompleted }
                 #expect(done["sandboxProviderKind"]?.stringValue == "remote-user")
                 #expect(done["sandboxCount"]?.numberValue == 1)
                 let stats = try await HTTPExchange.send("GET", daemon.url + "/stats")
@@ -153,7 +153,7 @@ extension EndToEnd {
                 let (dockerThread, agent) = try await cluster.thread(for: account)
                 #expect(try await cluster.post("tool:bash", thread: dockerThread, agent: agent, account: account).status == 202)
                 let watcher = await cluster.attach(thread: dockerThread, account: account, on: 1)
-                let failed = try await cluster.waitForThread(dockerThread, account: account) { $0["status"]?.stringValue == "completed" }
+                let failed = try await cluster.waitForThread(dockerThread, account: account) { $0.runCompleted }
                 #expect(failed["sandboxCount"]?.numberValue == 0)
                 #expect(await watcher.wait(timeout: .seconds(5)) { $0.contains { $0.contains("tool-output-error") && $0.contains("Docker is not available") } })
                 await watcher.close()
@@ -161,7 +161,7 @@ extension EndToEnd {
                 let (hosted, _) = try await cluster.thread(for: account)
                 #expect(try await cluster.post(
                     "tool:bash", thread: hosted, agent: agent, account: account, extra: #","sandboxProviderKind":"agent-sandbox""#).status == 202)
-                let done = try await cluster.waitForThread(hosted, account: account) { $0["status"]?.stringValue == "completed" }
+                let done = try await cluster.waitForThread(hosted, account: account) { $0.runCompleted }
                 #expect(done["sandboxCount"]?.numberValue == 1)
             }
         }

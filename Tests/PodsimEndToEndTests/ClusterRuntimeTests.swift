@@ -25,7 +25,7 @@ extension EndToEnd {
                 }
                 #expect(try await cluster.threadState(thread, account: account)["status"]?.stringValue == "in_progress")
 
-                let done = try await cluster.waitForThread(thread, account: account) { $0["status"]?.stringValue == "completed" }
+                let done = try await cluster.waitForThread(thread, account: account) { $0.runCompleted }
                 let parts = try #require(done["partCount"]?.numberValue)
                 #expect(parts == 2, "one user text part and one assistant text part")
                 let deadline = ContinuousClock.now + .seconds(1)
@@ -49,7 +49,7 @@ extension EndToEnd {
                 let (thread, agent) = try await cluster.thread(for: account, on: 2)
                 let posted = try await cluster.post("hello", thread: thread, agent: agent, account: account, on: 2)
                 #expect(posted.status == 202)
-                let done = try await cluster.waitForThread(thread, account: account) { $0["status"]?.stringValue == "completed" }
+                let done = try await cluster.waitForThread(thread, account: account) { $0.runCompleted }
                 #expect(done["sandboxProviderKind"]?.stringValue == "docker")
                 #expect(done["sandboxCount"]?.numberValue == 0, "a run without VM tools provisions no sandbox")
             }

@@ -34,7 +34,7 @@ extension EndToEnd {
                     #expect(payloads.count(containing: "chunk-1 ") == 1)
                     #expect(payloads.count(containing: "chunk-20 ") == 1)
                 }
-                try await cluster.waitForThread(thread, account: account) { $0["status"]?.stringValue == "completed" }
+                try await cluster.waitForThread(thread, account: account) { $0.runCompleted }
                 await late.close()
                 await early.close()
             }
@@ -73,7 +73,7 @@ extension EndToEnd {
                     #expect(!resumed, "the run waits for the 10 s lease")
                 } else {
                     #expect(resumed, "a survivor streams a chunk stamped after the stop well before the lease expires")
-                    try await cluster.waitForThread(thread, account: account) { $0["status"]?.stringValue == "completed" }
+                    try await cluster.waitForThread(thread, account: account) { $0.runCompleted }
                 }
                 await watcher.close()
             }

@@ -137,6 +137,14 @@ struct TestCluster: Sendable {
     }
 }
 
+extension JSONValue {
+    /// The thread's current run has completed. A thread's `status` alone is not enough: a new
+    /// thread is already `completed` before its first run is claimed.
+    var runCompleted: Bool {
+        self["status"]?.stringValue == "completed" && self["currentRun"]?["state"]?.stringValue == "completed"
+    }
+}
+
 extension Array where Element == String {
     /// Payloads whose text contains `needle`.
     func count(containing needle: String) -> Int { filter { $0.contains(needle) }.count }

@@ -227,7 +227,9 @@ public enum ScenarioParser {
 
     // MARK: Checks
 
-    static let threadFields = ["status", "owner", "partCount", "attempt", "error", "sandboxCount", "sandboxProviderKind", "runCount"]
+    static let threadFields = [
+        "status", "runState", "owner", "partCount", "attempt", "error", "sandboxCount", "sandboxProviderKind", "runCount",
+    ]
     static let streamKeys = ["contains", "notContains", "count", "order", "noDuplicates", "stampedAfter", "type", "frames"]
 
     static func parseCheck(_ node: YAMLNode) throws -> Check {

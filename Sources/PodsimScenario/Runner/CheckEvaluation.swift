@@ -113,6 +113,7 @@ extension ScenarioRun {
     static func threadField(_ field: String, of state: JSONValue) -> JSONValue? {
         switch field {
         case "owner": state["runOwnerPod"] ?? .null
+        case "runState": state["currentRun"]?["state"] ?? .null
         case "attempt": state["currentRun"]?["attempt"] ?? .null
         case "error": state["currentRun"]?["error"] ?? .null
         default: state[field] ?? .null
