@@ -41,6 +41,12 @@ func fixture(_ name: String) -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/\(name)").standardized.path
 }
 
+/// The state directories a `podsim run` report says it kept (its `state:` lines).
+func keptStateDirectories(_ output: String) -> [String] {
+    output.split(separator: "\n").filter { $0.contains("state:    ") }
+        .compactMap { $0.split(separator: " ").first { $0.hasPrefix("/") }.map(String.init) }
+}
+
 func temporaryPath(_ name: String) -> String {
     FileManager.default.temporaryDirectory.path + "/podsim-\(UUID().uuidString.prefix(8))-\(name)"
 }
@@ -76,8 +82,7 @@ extension EndToEnd {
             #expect(output.contains("--- pod-1: last lines of"))
             #expect(output.contains("claimed run 1"), "the owner's log tail is shown")
             #expect(output.contains("0 passed, 1 failed"))
-            let state = try #require(output.split(separator: "\n").first { $0.contains("state:    ") }?
-                .split(separator: " ").first { $0.hasPrefix("/") }.map(String.init))
+            let state = try #require(keptStateDirectories(output).first)
             #expect(FileManager.default.fileExists(atPath: state + "/store.sqlite"), "the failed run's state is kept")
             #expect(FileManager.default.fileExists(atPath: state + "/logs/pod-2.log"))
             try? FileManager.default.removeItem(atPath: state)
@@ -112,11 +117,30 @@ extension EndToEnd {
             #expect(result.output.contains("guarded by no scenario: eager-ensure-vm"))
         }
 
+        /// Each scenario gets its own cluster (state dir, ports), so several run side by side.
+        @Test func scenariosRunInParallelOnIsolatedClusters() async throws {
+            let json = temporaryPath("parallel.json")
+            defer { try? FileManager.default.removeItem(atPath: json) }
+            let files = ["api-key-cross-pod", "session-rehoming", "dispatch-link-offline"].map { fixture("../../Scenarios/\($0).yaml") }
+            let result = try await podsim(["run"] + files + ["--jobs", "3", "--keep", "--json", json])
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("3 passed, 0 failed"))
+            let report = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
+            guard case .array(let results)? = report["results"] else { throw SupportError("no results in \(report)") }
+            let directories = results.compactMap { $0["stateDirectory"]?.stringValue }
+            #expect(Set(directories).count == 3, "three clusters, three state directories (kept by --keep)")
+            for directory in directories {
+                #expect(FileManager.default.fileExists(atPath: directory + "/store.sqlite"))
+                try? FileManager.default.removeItem(atPath: directory)
+            }
+        }
+
         @Test func runWithABugSwitchFailsTheScenarioThatGuardsIt() async throws {
             let scenarios = fixture("../../Scenarios/session-rehoming.yaml")
-            let clean = try await podsim(["run", scenarios, "--keep", "--json", temporaryPath("clean.json")])
+            let clean = try await podsim(["run", scenarios])
             #expect(clean.status == 0, "\(clean.output)")
             let buggy = try await podsim(["run", scenarios, "--bug", "pod-local-sessions"])
+            for directory in keptStateDirectories(buggy.output) { try? FileManager.default.removeItem(atPath: directory) }
             #expect(buggy.status == 1)
             #expect(buggy.output.contains("[bug: pod-local-sessions]"))
             #expect(buggy.output.contains("expected: status 401 within 5s"), "\(buggy.output)")
