@@ -67,6 +67,7 @@ extension EndToEnd {
     @Suite struct Coordinator {
         @Test func clusterJSONAndControlAPI() async throws {
             let up = try UpProcess.start(["--pods", "2"])
+            defer { try? FileManager.default.removeItem(atPath: up.stateDirectory) }
             defer { if up.process.isRunning { up.process.terminate() } }
             let description = try await up.description()
             #expect(description["stateDir"]?.stringValue == up.stateDirectory)
@@ -103,6 +104,7 @@ extension EndToEnd {
 
         @Test func linkDaemonsFromTheCommandLineAndTheControlAPI() async throws {
             let up = try UpProcess.start(["--pods", "2", "--link-daemon", "--link-ttl-ms", "500"])
+            defer { try? FileManager.default.removeItem(atPath: up.stateDirectory) }
             defer { if up.process.isRunning { up.process.terminate() } }
             let description = try await up.description()
             let control = try #require(description["control"]?["url"]?.stringValue)
@@ -144,6 +146,7 @@ extension EndToEnd {
 
         @Test func noChildOutlivesASIGKILLedCoordinator() async throws {
             let up = try UpProcess.start(["--pods", "3"])
+            defer { try? FileManager.default.removeItem(atPath: up.stateDirectory) }
             let description = try await up.description()
             let control = try #require(description["control"]?["url"]?.stringValue)
             let pids = try await up.pids(control: control)
@@ -156,6 +159,7 @@ extension EndToEnd {
 
         @Test func aPodThatCannotStartFailsUpWithItsLog() async throws {
             let up = try UpProcess.start(["--pods", "1", "--env", "STUDIO_SANDBOX_RUNNER=kubernetes"])
+            defer { try? FileManager.default.removeItem(atPath: up.stateDirectory) }
             up.process.waitUntilExit()
             let output = String(decoding: up.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(up.process.terminationStatus != 0)
