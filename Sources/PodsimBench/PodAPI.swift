@@ -38,9 +38,7 @@ struct PodAPI: Sendable {
     /// POSTs a user message whose text carries the mock provider's hints; returns once the pod
     /// answered 202.
     func post(hints: String, thread: String, agent: String, account: BenchAccount, on pod: String) async throws {
-        let body =
-            #"{"messages":[{"id":"\#(UUID().uuidString)","role":"user","parts":[{"type":"text","text":"\#(hints)"}]}],"#
-            + #""agent":{"id":"\#(agent)"}}"#
+        let body = MessagesRequest(text: hints, agentId: agent).json
         _ = try await expect(202, "POST", pod + "/api/\(account.orgSlug)/decopilot/threads/\(thread)/messages", headers: account.auth, body: body)
     }
 

@@ -65,7 +65,7 @@ actor ChunkFeeds {
         signalled.insert(threadId)
         guard !readScheduled else { return }
         readScheduled = true
-        Task { await self.readSignalled() }
+        Task { self.readSignalled() }
     }
 
     private func readSignalled() {

@@ -51,7 +51,7 @@ public final class ChangeSignalSocket: Sendable {
     public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw SignalSocketError.system("socket", errno) }
-        var address = Self.loopback(port: 0)
+        var address = sockaddr_in.loopback(port: 0)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -76,7 +76,7 @@ public final class ChangeSignalSocket: Sendable {
     public func send(_ signal: ChangeSignal, to ports: [Int]) {
         let payload = Array(signal.encoded.utf8)
         for port in ports {
-            var address = Self.loopback(port: port)
+            var address = sockaddr_in.loopback(port: port)
             _ = payload.withUnsafeBytes { bytes in
                 withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -110,8 +110,11 @@ public final class ChangeSignalSocket: Sendable {
             shutdown(descriptor, Int32(SHUT_RDWR))
         }
     }
+}
 
-    private static func loopback(port: Int) -> sockaddr_in {
+extension sockaddr_in {
+    /// 127.0.0.1:`port`: the only address any podsim process binds or connects to.
+    public static func loopback(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

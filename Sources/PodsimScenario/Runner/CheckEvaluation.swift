@@ -20,7 +20,7 @@ extension ScenarioRun {
         }
     }
 
-    func apply(_ outcome: CheckOutcome) throws {
+    func apply(_ outcome: CheckOutcome) {
         for (name, value) in outcome.captured { record(name, value) }
     }
 
@@ -28,7 +28,7 @@ extension ScenarioRun {
         let deadline = ContinuousClock.now + timeout
         while true {
             let outcome = await evaluate(check)
-            guard let mismatch = outcome.mismatch else { return try apply(outcome) }
+            guard let mismatch = outcome.mismatch else { return apply(outcome) }
             if ContinuousClock.now >= deadline { throw mismatch.extended(expected: " within \(timeout.podsimText)") }
             try await Task.sleep(for: interval)
         }
@@ -41,7 +41,7 @@ extension ScenarioRun {
             if let mismatch = outcome.mismatch {
                 throw mismatch.extended(expected: " for \(window.podsimText)", actual: " (after \((ContinuousClock.now - start).podsimText))")
             }
-            if ContinuousClock.now - start >= window { return try apply(outcome) }
+            if ContinuousClock.now - start >= window { return apply(outcome) }
             try await Task.sleep(for: interval)
         }
     }

@@ -86,7 +86,7 @@ actor ScenarioRun {
         case .check(let check):
             let outcome = await evaluate(check)
             if let mismatch = outcome.mismatch { throw mismatch }
-            try apply(outcome)
+            apply(outcome)
         case .eventually(let check, let timeout, let interval):
             try await eventually(check, timeout: timeout, interval: interval)
         case .stable(let check, let window, let interval):
@@ -165,15 +165,12 @@ actor ScenarioRun {
     private func send(_ send: SendStep) async throws -> HTTPExchange {
         let caller = try caller(send.session)
         guard let thread = threads[send.thread] else { throw undefined("thread", send.thread, send.text.location) }
-        let message: [String: JSONValue] = [
-            "id": .string(try send.messageId.map { try variables.resolve($0) } ?? UUID().uuidString.lowercased()),
-            "role": "user",
-            "parts": [["type": "text", "text": .string(try variables.resolve(send.text))]],
-        ]
-        var body: [String: JSONValue] = ["messages": [.object(message)], "agent": ["id": .string(thread.agentId)]]
-        if let kind = send.kind { body["sandboxProviderKind"] = .string(try variables.resolve(kind)) }
+        let body = MessagesRequest(
+            text: try variables.resolve(send.text), agentId: thread.agentId,
+            messageId: try send.messageId.map { try variables.resolve($0) } ?? UUID().uuidString.lowercased(),
+            sandboxProviderKind: try send.kind.map { try variables.resolve($0) })
         let path = "/api/\(caller.orgSlug)/decopilot/threads/\(thread.id)/messages"
-        return try await HTTPExchange.send("POST", try url(send.pod, path), headers: bearer(caller), body: JSONValue.object(body).text)
+        return try await HTTPExchange.send("POST", try url(send.pod, path), headers: bearer(caller), body: body.json)
     }
 
     func perform(_ request: RequestStep) async throws -> HTTPExchange {
@@ -252,7 +249,7 @@ actor ScenarioRun {
     /// The caller named `name`; the empty name is the scenario's only one.
     func caller(_ name: String) throws -> Caller {
         guard let caller = name.isEmpty && callers.count == 1 ? callers.values.first : callers[name] else {
-            throw StepFailure(currentStep?.location ?? SourceLocation(file: "?", line: 0, column: 0), expected: "a bootstrap named \(name)", actual: "none")
+            throw StepFailure(here, expected: "a bootstrap named \(name)", actual: "none")
         }
         return caller
     }
@@ -272,7 +269,7 @@ actor ScenarioRun {
     }
 
     private func undefined(_ what: String, _ name: String, _ location: SourceLocation?) -> StepFailure {
-        StepFailure(location ?? SourceLocation(file: "?", line: 0, column: 0), expected: "a defined \(what) \(name)", actual: "none")
+        StepFailure(location ?? here, expected: "a defined \(what) \(name)", actual: "none")
     }
 
     // MARK: Streams
@@ -358,8 +355,11 @@ actor ScenarioRun {
                 lastError = "\(error)"
             }
         }
-        throw StepFailure(currentStep?.location ?? SourceLocation(file: "?", line: 0, column: 0), expected: "GET \(path) to answer 200", actual: lastError)
+        throw StepFailure(here, expected: "GET \(path) to answer 200", actual: lastError)
     }
+
+    /// Where the running step was written, for failures found outside any one expectation.
+    private var here: SourceLocation { currentStep?.location ?? SourceLocation(file: "?", line: 0, column: 0) }
 
     func record(_ name: String, _ value: String) {
         variables[name] = value
