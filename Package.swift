@@ -17,16 +17,23 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
         // The shared SQLite store: schema, records, run queue, chunk log. Depends on nothing of ours.
         .target(name: "PodsimStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        // Wire formats every process speaks: SSE framing, UI chunks, JSON errors, HTTP client helpers.
+        // Wire formats every process speaks: SSE framing, UI chunks, JSON errors, HTTP client helpers,
+        // and the server limits every podsim HTTP server runs with.
         .target(name: "PodsimWire", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
         // The mock OpenAI-compatible provider.
         .target(name: "PodsimMockAI", dependencies: [
@@ -51,6 +58,8 @@ let package = Package(
         .target(name: "PodsimCluster", dependencies: [
             "PodsimStore", "PodsimWire", "PodsimPod",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),

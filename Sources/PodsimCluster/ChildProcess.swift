@@ -79,8 +79,24 @@ enum Launcher {
         return RunningChild(pid: pid, exit: exit)
     }
 
+    /// Signals the child's process group (the child leads its own), so anything it started
+    /// gets the signal too.
     static func signal(_ pid: Int32, _ signal: Int32) {
-        kill(pid, signal)
+        kill(-pid, signal)
+    }
+
+    /// SIGTERM (after SIGCONT, so a paused child can act on it), then SIGKILL if the child is
+    /// still alive after `grace`, whatever it does with SIGTERM. Returns the exit status.
+    static func terminate(_ child: RunningChild, grace: Duration) async -> String {
+        signal(child.pid, SIGCONT)
+        signal(child.pid, SIGTERM)
+        let escalation = Task {
+            try await Task.sleep(for: grace)
+            signal(child.pid, SIGKILL)
+        }
+        let status = await child.exit.value
+        escalation.cancel()
+        return status
     }
 }
 
@@ -145,6 +161,10 @@ public enum ClusterError: Error, CustomStringConvertible {
     case notLive(String, reason: String, logPath: String)
     case unknownProcess(String)
     case invalidState(String, String)
+    /// A request that can never succeed as given (a bad name, TTL or key).
+    case invalidRequest(String)
+    /// Something the operation needs (a running pod) is not there.
+    case unavailable(String)
 
     public var description: String {
         switch self {
@@ -154,6 +174,7 @@ public enum ClusterError: Error, CustomStringConvertible {
             "\(name) did not become live: \(reason)\n--- last lines of \(logPath) ---\n\(logTail(logPath))"
         case .unknownProcess(let name): "no process named \(name)"
         case .invalidState(let name, let detail): "\(name): \(detail)"
+        case .invalidRequest(let detail), .unavailable(let detail): detail
         }
     }
 }

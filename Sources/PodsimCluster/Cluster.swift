@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 import Foundation
 import PodsimPod
 import PodsimStore
@@ -28,6 +29,9 @@ public actor Cluster {
         var state: ProcessState
         var child: RunningChild?
         var lastExit: String?
+        /// The control operation under way (`start`, `stop`, …); until it ends, every other
+        /// operation on this process is refused, so concurrent calls cannot interleave.
+        var operation: String?
     }
 
     public nonisolated let spec: ClusterSpec
@@ -37,6 +41,8 @@ public actor Cluster {
     private var processes: [String: Managed] = [:]
     private var order: [String] = []
     private var linkAccounts: [String: LinkAccount] = [:]
+    /// Link daemon names taken by a start still on its way (checking its key, creating its account).
+    private var reservedNames: Set<String> = []
     private var shutDown = false
 
     /// The account a link daemon registered for (reported in cluster.json).
@@ -119,6 +125,11 @@ public actor Cluster {
     private func launch(_ name: String) async throws {
         guard var managed = processes[name] else { throw ClusterError.unknownProcess(name) }
         let child = try await Launcher.spawn(managed.spec)
+        if shutDown {
+            _ = await terminate(child)
+            throw ClusterError.invalidState(name, "the cluster is shutting down")
+        }
+        managed = processes[name] ?? managed
         managed.child = child
         managed.state = .running
         processes[name] = managed
@@ -179,55 +190,68 @@ public actor Cluster {
 
     /// SIGKILL: the process dies at once, with no chance to release anything.
     public func kill(_ name: String) async throws {
-        let child = try runningChild(name)
-        Launcher.signal(child.pid, SIGKILL)
-        exited(name: name, pid: child.pid, status: await child.exit.value)
-    }
-
-    /// SIGTERM, then wait for a graceful exit (SIGKILL after the drain time plus a margin).
-    public func stop(_ name: String) async throws {
-        let child = try runningChild(name)
-        processes[name]?.state = .stopped
-        await terminate(child)
-        exited(name: name, pid: child.pid, status: await child.exit.value)
-    }
-
-    private func terminate(_ child: RunningChild) async {
-        Launcher.signal(child.pid, SIGCONT)
-        Launcher.signal(child.pid, SIGTERM)
-        let grace = Duration.milliseconds(spec.timings.drainMillis) + .seconds(3)
-        let exited = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = await child.exit.value; return true }
-            group.addTask { try? await Task.sleep(for: grace); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        if !exited {
+        try await exclusively(name, "kill") {
+            let child = try runningChild(name)
             Launcher.signal(child.pid, SIGKILL)
-            _ = await child.exit.value
+            exited(name: name, pid: child.pid, status: await child.exit.value)
         }
+    }
+
+    /// SIGTERM, then wait for the exit; SIGKILL once the drain time plus 3 s have passed.
+    public func stop(_ name: String) async throws {
+        try await exclusively(name, "stop") {
+            let child = try runningChild(name)
+            processes[name]?.state = .stopped
+            exited(name: name, pid: child.pid, status: await terminate(child))
+        }
+    }
+
+    /// How long a stopped process may take to exit before it is killed.
+    private var stopGrace: Duration { .milliseconds(spec.timings.drainMillis) + .seconds(3) }
+
+    private func terminate(_ child: RunningChild) async -> String {
+        await Launcher.terminate(child, grace: stopGrace)
     }
 
     /// Starts a stopped or exited process again with the same name, port and environment.
     public func start(_ name: String) async throws {
-        guard let managed = processes[name] else { throw ClusterError.unknownProcess(name) }
-        guard managed.child == nil else { throw ClusterError.invalidState(name, "is already \(managed.state.rawValue)") }
-        try await launch(name)
+        try await exclusively(name, "start") {
+            guard let managed = processes[name], managed.child == nil else {
+                throw ClusterError.invalidState(name, "is already \(processes[name]?.state.rawValue ?? "running")")
+            }
+            try await launch(name)
+        }
     }
 
     /// SIGSTOP: the process freezes (stops renewing leases) until resumed.
-    public func pause(_ name: String) throws {
-        let child = try runningChild(name)
-        Launcher.signal(child.pid, SIGSTOP)
-        processes[name]?.state = .paused
+    public func pause(_ name: String) async throws {
+        try await exclusively(name, "pause") {
+            let child = try runningChild(name)
+            guard processes[name]?.state == .running else { throw ClusterError.invalidState(name, "is already paused") }
+            Launcher.signal(child.pid, SIGSTOP)
+            processes[name]?.state = .paused
+        }
     }
 
     /// SIGCONT.
-    public func resume(_ name: String) throws {
-        guard let child = processes[name]?.child else { throw ClusterError.invalidState(name, "is not running") }
-        Launcher.signal(child.pid, SIGCONT)
-        processes[name]?.state = .running
+    public func resume(_ name: String) async throws {
+        try await exclusively(name, "resume") {
+            let child = try runningChild(name)
+            guard processes[name]?.state == .paused else { throw ClusterError.invalidState(name, "is not paused") }
+            Launcher.signal(child.pid, SIGCONT)
+            processes[name]?.state = .running
+        }
+    }
+
+    /// Runs one control operation on a process: 404 for an unknown name, 409 while another
+    /// operation on it is under way or once the cluster is shutting down.
+    private func exclusively(_ name: String, _ operation: String, _ body: () async throws -> Void) async throws {
+        guard let managed = processes[name] else { throw ClusterError.unknownProcess(name) }
+        guard !shutDown else { throw ClusterError.invalidState(name, "the cluster is shutting down") }
+        if let busy = managed.operation { throw ClusterError.invalidState(name, "busy: \(busy) is in progress") }
+        processes[name]?.operation = operation
+        defer { processes[name]?.operation = nil }
+        try await body()
     }
 
     private func runningChild(_ name: String) throws -> RunningChild {
@@ -236,10 +260,49 @@ public actor Cluster {
         return child
     }
 
+    /// `POST /link-daemons`: checks the request, picks a name if none is given, verifies the key
+    /// (or creates an account when there is none), then starts the daemon. Bad input is refused
+    /// before anything starts, and a daemon that fails to come up is stopped and forgotten.
+    public func startLinkDaemon(name: String?, apiKey: String?, ttlMillis: Int64?) async throws -> ProcessInfo {
+        let name = name ?? nextLinkDaemonName()
+        let ttl = ttlMillis ?? LinkDaemonSpec.defaultTTLMillis
+        try LinkDaemonSpec.validate(name: name, ttlMillis: ttl)
+        if let apiKey, apiKey.isEmpty || apiKey.utf8.count > 256 || apiKey.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            throw ClusterError.invalidRequest("apiKey must be an API key (1 to 256 characters, no spaces)")
+        }
+        try reserve(name)
+        defer { reservedNames.remove(name) }
+        let account: LinkAccount
+        if let apiKey {
+            account = try await verifiedAccount(apiKey: apiKey)
+        } else {
+            account = try await bootstrapAccount(name: "link user")
+        }
+        return try await launchLinkDaemon(LinkDaemonSpec(name: name, apiKey: account.apiKey, ttlMillis: ttl), account: account)
+    }
+
     /// Starts a link daemon for the user behind `apiKey` and waits until its link is live.
     @discardableResult
     public func startLinkDaemon(_ daemon: LinkDaemonSpec, account: LinkAccount? = nil) async throws -> ProcessInfo {
-        guard processes[daemon.name] == nil else { throw ClusterError.invalidState(daemon.name, "already exists") }
+        try LinkDaemonSpec.validate(name: daemon.name, ttlMillis: daemon.ttlMillis)
+        try reserve(daemon.name)
+        defer { reservedNames.remove(daemon.name) }
+        return try await launchLinkDaemon(daemon, account: account ?? LinkAccount(apiKey: daemon.apiKey))
+    }
+
+    private func nextLinkDaemonName() -> String {
+        var index = 1
+        while processes["link-\(index)"] != nil || reservedNames.contains("link-\(index)") { index += 1 }
+        return "link-\(index)"
+    }
+
+    private func reserve(_ name: String) throws {
+        guard !shutDown else { throw ClusterError.invalidState(name, "the cluster is shutting down") }
+        guard processes[name] == nil, !reservedNames.contains(name) else { throw ClusterError.invalidState(name, "already exists") }
+        reservedNames.insert(name)
+    }
+
+    private func launchLinkDaemon(_ daemon: LinkDaemonSpec, account: LinkAccount) async throws -> ProcessInfo {
         let port = try freeLoopbackPort()
         var arguments = [
             "link-daemon", "--name", daemon.name, "--port", String(port), "--api-key", daemon.apiKey,
@@ -249,23 +312,36 @@ public actor Cluster {
         let launchSpec = LaunchSpec(
             name: daemon.name, role: .linkDaemon, port: port, executable: spec.executable, arguments: arguments,
             environment: [:], logPath: logPath(daemon.name), healthPath: "/health")
-        processes[daemon.name] = Managed(spec: launchSpec, state: .stopped)
+        processes[daemon.name] = Managed(spec: launchSpec, state: .stopped, operation: "start")
         order.append(daemon.name)
-        linkAccounts[daemon.name] = account ?? LinkAccount(apiKey: daemon.apiKey)
-        try await launch(daemon.name)
-        try await waitForLiveLink(apiKey: daemon.apiKey, name: daemon.name, logPath: launchSpec.logPath)
+        linkAccounts[daemon.name] = account
+        do {
+            try await launch(daemon.name)
+            try await waitForLiveLink(apiKey: daemon.apiKey, name: daemon.name, logPath: launchSpec.logPath)
+        } catch {
+            if let child = processes[daemon.name]?.child { _ = await terminate(child) }
+            processes[daemon.name] = nil
+            order.removeAll { $0 == daemon.name }
+            linkAccounts[daemon.name] = nil
+            throw error
+        }
+        processes[daemon.name]?.operation = nil
         return try info(daemon.name)
     }
 
     private func waitForLiveLink(apiKey: String, name: String, logPath: String) async throws {
+        struct Links: Decodable {
+            struct Link: Decodable { var live: Bool }
+            var links: [Link]
+        }
         let deadline = ContinuousClock.now + spec.readinessTimeout
         while ContinuousClock.now < deadline {
-            for pod in podURLs {
-                var request = HTTPClientRequest(url: pod + "/api/links")
-                request.headers.add(name: "authorization", value: "Bearer \(apiKey)")
-                if let response = try? await http.execute(request, timeout: .seconds(1)),
-                    let body = try? await response.body.collect(upTo: 1 << 16),
-                    response.status == .ok, String(buffer: body).contains("\"live\":true")
+            guard processes[name]?.child != nil else {
+                throw ClusterError.notLive(name, reason: "it exited (\(processes[name]?.lastExit ?? "exited"))", logPath: logPath)
+            }
+            for pod in runningPodURLs {
+                if let (status, body) = try? await get(pod + "/api/links", bearer: apiKey), status == .ok,
+                    let links = try? JSONDecoder().decode(Links.self, from: body), links.links.contains(where: \Links.Link.live)
                 {
                     return
                 }
@@ -275,38 +351,81 @@ public actor Cluster {
         throw ClusterError.notLive(name, reason: "its link never became live", logPath: logPath)
     }
 
-    /// Creates an org (user + API key) through the first live pod.
-    public func bootstrapAccount(name: String) async throws -> LinkAccount {
-        var request = HTTPClientRequest(url: (podURLs.first ?? "") + "/api/orgs")
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: #"{"name":"\#(name)"}"#))
-        let response = try await http.execute(request, timeout: .seconds(5))
+    /// The pods that are running now, in order.
+    private var runningPodURLs: [String] {
+        order.compactMap { name in
+            processes[name].flatMap { $0.spec.role == .pod && $0.state == .running ? $0.spec.url : nil }
+        }
+    }
+
+    private func get(_ url: String, bearer: String) async throws -> (HTTPResponseStatus, Data) {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "authorization", value: "Bearer \(bearer)")
+        let response = try await http.execute(request, timeout: .seconds(2))
         let body = try await response.body.collect(upTo: 1 << 16)
+        return (response.status, Data(body.readableBytesView))
+    }
+
+    /// The account behind an API key, once a running pod has accepted the key.
+    private func verifiedAccount(apiKey: String) async throws -> LinkAccount {
+        for pod in runningPodURLs {
+            guard let (status, _) = try? await get(pod + "/api/links", bearer: apiKey) else { continue }
+            if status == .ok { return LinkAccount(apiKey: apiKey) }
+            if status == .unauthorized || status == .forbidden {
+                throw ClusterError.invalidRequest("apiKey is not a valid API key on this cluster")
+            }
+        }
+        throw ClusterError.unavailable("no pod answered to check the apiKey; start a pod first")
+    }
+
+    /// Creates an org (user + API key) through the first running pod that answers.
+    public func bootstrapAccount(name: String) async throws -> LinkAccount {
+        struct CreateOrg: Encodable { var name: String }
         struct Created: Decodable {
             var orgSlug: String
             var userId: String
             var apiKey: String
         }
-        guard response.status == .created else {
-            throw ClusterError.invalidState("pod-1", "POST /api/orgs answered \(response.status.code): \(String(buffer: body))")
+        var lastFailure = "no pod is running"
+        for pod in runningPodURLs {
+            var request = HTTPClientRequest(url: pod + "/api/orgs")
+            request.method = .POST
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(CreateOrg(name: name))))
+            do {
+                let response = try await http.execute(request, timeout: .seconds(5))
+                let body = try await response.body.collect(upTo: 1 << 16)
+                guard response.status == .created else {
+                    lastFailure = "\(pod)/api/orgs answered \(response.status.code): \(String(buffer: body))"
+                    continue
+                }
+                let created = try JSONDecoder().decode(Created.self, from: Data(body.readableBytesView))
+                return LinkAccount(orgSlug: created.orgSlug, userId: created.userId, apiKey: created.apiKey)
+            } catch {
+                lastFailure = "\(pod) did not answer (\(error))"
+            }
         }
-        let created = try JSONDecoder().decode(Created.self, from: Data(body.readableBytesView))
-        return LinkAccount(orgSlug: created.orgSlug, userId: created.userId, apiKey: created.apiKey)
+        throw ClusterError.unavailable("could not create an account: \(lastFailure)")
     }
 
     // MARK: Shutdown and description
 
-    /// Stops everything this cluster started (SIGTERM, then SIGKILL after the grace period).
+    /// Stops everything this cluster started: link daemons first, so that they deregister from
+    /// pods that still answer, then the pods and the mock provider together. Each process gets
+    /// SIGTERM, then SIGKILL once the drain time plus 3 s have passed.
     public func shutdown() async {
         guard !shutDown else { return }
         shutDown = true
-        let children = order.reversed().compactMap { name -> RunningChild? in
-            processes[name]?.state = .stopped
-            return processes[name]?.child
-        }
-        await withTaskGroup(of: Void.self) { group in
-            for child in children { group.addTask { await self.terminate(child) } }
+        for roles in [[ProcessRole.linkDaemon], [.pod, .mockAI]] {
+            let children = order.reversed().compactMap { name -> RunningChild? in
+                guard let managed = processes[name], roles.contains(managed.spec.role) else { return nil }
+                processes[name]?.state = .stopped
+                return managed.child
+            }
+            let grace = stopGrace
+            await withTaskGroup(of: Void.self) { group in
+                for child in children { group.addTask { _ = await Launcher.terminate(child, grace: grace) } }
+            }
         }
         try? await http.shutdown()
     }

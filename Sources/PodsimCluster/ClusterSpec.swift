@@ -46,9 +46,45 @@ public struct LinkDaemonSpec: Sendable {
     public var apiKey: String
     public var ttlMillis: Int64
 
-    public init(name: String, apiKey: String, ttlMillis: Int64 = 3000) {
+    public static let defaultTTLMillis: Int64 = 3000
+    /// A link's TTL: at least 1 ms, at most a day.
+    public static let ttlRange: ClosedRange<Int64> = 1...86_400_000
+
+    public init(name: String, apiKey: String, ttlMillis: Int64 = LinkDaemonSpec.defaultTTLMillis) {
         self.name = name
         self.apiKey = apiKey
         self.ttlMillis = ttlMillis
+    }
+
+    /// Refuses a name that is not a process name (it becomes a log file name) and a TTL out of range.
+    static func validate(name: String, ttlMillis: Int64) throws {
+        try ProcessName.validate(name)
+        guard ttlRange.contains(ttlMillis) else {
+            throw ClusterError.invalidRequest("ttlMs must be between \(ttlRange.lowerBound) and \(ttlRange.upperBound) (got \(ttlMillis))")
+        }
+    }
+}
+
+/// The names of processes a user can start: short and path-safe, since each names a log file
+/// in the state directory and a child's command line (`[A-Za-z0-9_][A-Za-z0-9_-]{0,62}`, the
+/// names scenarios have always allowed, without a leading `-`).
+public enum ProcessName {
+    public static let rule = "1 to 63 letters, digits, '_' or '-', not starting with '-'"
+
+    public static func isValid(_ name: String) -> Bool {
+        func allowed(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+        }
+        let bytes = Array(name.utf8)
+        guard let first = bytes.first, allowed(first), bytes.count <= 63 else { return false }
+        return bytes.allSatisfy { allowed($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    static func validate(_ name: String) throws {
+        guard isValid(name) else {
+            let shown = name.count > 70 ? String(name.prefix(64)) + "…" : name
+            throw ClusterError.invalidRequest("invalid process name \"\(shown)\": use \(rule)")
+        }
     }
 }

@@ -15,6 +15,8 @@ public enum ControlServer {
 
     public static func application(cluster: Cluster, port: Int) -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: ControlErrorMiddleware())
+        router.add(middleware: UnknownRouteMiddleware())
         router.get("/processes") { _, _ in ProcessList(processes: await cluster.processList()) }
         router.get("/cluster") { _, _ in
             let data = try JSONEncoder().encode(await cluster.describe(controlURL: "http://127.0.0.1:\(port)"))
@@ -23,50 +25,52 @@ public enum ControlServer {
         router.post("/processes/:name/:action") { _, context in
             let name = context.parameters.get("name") ?? ""
             let action = context.parameters.get("action") ?? ""
-            do {
-                switch action {
-                case "kill": try await cluster.kill(name)
-                case "stop": try await cluster.stop(name)
-                case "start": try await cluster.start(name)
-                case "pause": try await cluster.pause(name)
-                case "resume": try await cluster.resume(name)
-                default: throw HTTPError(.badRequest, message: "unknown action \(action); expected kill, stop, start, pause or resume")
-                }
-                return try await cluster.info(name)
-            } catch let error as ClusterError {
-                throw httpError(error)
+            switch action {
+            case "kill": try await cluster.kill(name)
+            case "stop": try await cluster.stop(name)
+            case "start": try await cluster.start(name)
+            case "pause": try await cluster.pause(name)
+            case "resume": try await cluster.resume(name)
+            default: throw HTTPError(.badRequest, message: "unknown action \(action); expected kill, stop, start, pause or resume")
             }
+            return try await cluster.info(name)
         }
         router.post("/link-daemons") { request, context in
             let body = try await request.decode(as: StartLink.self, context: context)
-            do {
-                let account: Cluster.LinkAccount
-                if let apiKey = body.apiKey {
-                    account = Cluster.LinkAccount(apiKey: apiKey)
-                } else {
-                    account = try await cluster.bootstrapAccount(name: "link user")
-                }
-                let daemonCount = await cluster.processList().filter { $0.role == .linkDaemon }.count
-                let name = body.name ?? "link-\(daemonCount + 1)"
-                let info = try await cluster.startLinkDaemon(
-                    LinkDaemonSpec(name: name, apiKey: account.apiKey, ttlMillis: body.ttlMs ?? 3000), account: account)
-                return EditedResponse(status: .created, response: info)
-            } catch let error as ClusterError {
-                throw httpError(error)
-            }
+            let info = try await cluster.startLinkDaemon(name: body.name, apiKey: body.apiKey, ttlMillis: body.ttlMs)
+            return EditedResponse(status: .created, response: info)
         }
         var logger = Logger(label: "control")
         logger.logLevel = .warning
         return Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "podsim-control"),
+            router: router, server: .podsim(),
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "podsim-control"),
             logger: logger)
     }
 
-    private static func httpError(_ error: ClusterError) -> HTTPError {
-        switch error {
-        case .unknownProcess: HTTPError(.notFound, message: error.description)
-        case .invalidState: HTTPError(.conflict, message: error.description)
-        default: HTTPError(.internalServerError, message: error.description)
+    /// Maps cluster errors to their statuses and any other failure to a 500 that says what
+    /// happened, always as a JSON body.
+    private struct ControlErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            do {
+                return try await next(request, context)
+            } catch let error as ClusterError {
+                throw HTTPError(status(of: error), message: error.description)
+            } catch let error as HTTPResponseError {
+                throw error
+            } catch {
+                throw HTTPError(.internalServerError, message: "\(error)")
+            }
+        }
+
+        private func status(of error: ClusterError) -> HTTPResponse.Status {
+            switch error {
+            case .unknownProcess: .notFound
+            case .invalidState: .conflict
+            case .invalidRequest: .badRequest
+            case .unavailable: .serviceUnavailable
+            case .noPort, .launchFailed, .notLive: .internalServerError
+            }
         }
     }
 

@@ -40,6 +40,7 @@ public enum LinkDaemon {
     public static func run(_ configuration: LinkDaemonConfiguration) async throws {
         let sandboxes = LinkSandboxes()
         let router = Router()
+        router.add(middleware: UnknownRouteMiddleware())
         router.get("/health") { _, _ in "ok" }
         router.post("/sandbox/provision") { request, context in
             let body = try await request.decode(as: ProvisionRequest.self, context: context)
@@ -62,6 +63,7 @@ public enum LinkDaemon {
         logger.logLevel = .warning
         let app = Application(
             router: router,
+            server: .podsim(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.name),
             onServerRunning: { _ in logLine("\(configuration.name) listening on \(configuration.url)") },
             logger: logger)
@@ -134,35 +136,42 @@ struct LinkRegistration: Service {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         var podIndex = 0
         var linkID: String?
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                let pod = configuration.podURLs[podIndex % configuration.podURLs.count]
-                do {
-                    if let id = linkID {
-                        let status = try await send(http, "POST", pod + "/api/links/\(id)/heartbeat", body: nil)
-                        if status == 404 { linkID = nil }
-                    } else {
-                        let body = Register(url: configuration.url, capabilities: ["decopilot-sandbox"], ttlMs: configuration.ttlMillis)
-                        let data = try await sendForBody(http, pod + "/api/links", body: try JSONEncoder().encode(body))
-                        linkID = try JSONDecoder().decode(Registered.self, from: data).id
-                        logLine("\(configuration.name): registered link \(linkID!) via \(pod) (ttl \(configuration.ttlMillis) ms)")
-                    }
-                } catch {
-                    logLine("\(configuration.name): \(pod) did not answer (\(error)); trying the next pod")
-                    podIndex += 1
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let pod = configuration.podURLs[podIndex % configuration.podURLs.count]
+            do {
+                if let id = linkID {
+                    let status = try await send(http, "POST", pod + "/api/links/\(id)/heartbeat", body: nil)
+                    if status == 404 { linkID = nil }
+                } else {
+                    let body = Register(url: configuration.url, capabilities: ["decopilot-sandbox"], ttlMs: configuration.ttlMillis)
+                    let data = try await sendForBody(http, pod + "/api/links", body: try JSONEncoder().encode(body))
+                    let id = try JSONDecoder().decode(Registered.self, from: data).id
+                    linkID = id
+                    logLine("\(configuration.name): registered link \(id) via \(pod) (ttl \(configuration.ttlMillis) ms)")
                 }
-                try? await Task.sleep(for: .milliseconds(configuration.heartbeatMillis))
+            } catch {
+                logLine("\(configuration.name): \(pod) did not answer (\(error)); trying the next pod")
+                podIndex += 1
             }
-        } onGracefulShutdown: {}
-        if let linkID {
-            for pod in configuration.podURLs {
-                if (try? await send(http, "DELETE", pod + "/api/links/\(linkID)", body: nil)) == 200 {
-                    logLine("\(configuration.name): deregistered link \(linkID)")
-                    break
-                }
+            // A graceful shutdown ends the wait at once, however long the heartbeat interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(configuration.heartbeatMillis)) }
+        }
+        if let linkID { await deregister(linkID, http: http) }
+        try await http.shutdown()
+    }
+
+    /// Deletes the link through the first pod that answers, within one second in all, so a
+    /// daemon whose pods are already gone still stops at once.
+    private func deregister(_ linkID: String, http: HTTPClient) async {
+        let deadline = ContinuousClock.now + .seconds(1)
+        for pod in configuration.podURLs where ContinuousClock.now < deadline {
+            let left = max(deadline - ContinuousClock.now, .milliseconds(50))
+            if (try? await send(http, "DELETE", pod + "/api/links/\(linkID)", body: nil, timeout: left)) == 200 {
+                logLine("\(configuration.name): deregistered link \(linkID)")
+                return
             }
         }
-        try await http.shutdown()
+        logLine("\(configuration.name): could not deregister link \(linkID); it expires after its TTL")
     }
 
     private func request(_ method: String, _ url: String, body: Data?) -> HTTPClientRequest {
@@ -176,8 +185,8 @@ struct LinkRegistration: Service {
         return request
     }
 
-    private func send(_ http: HTTPClient, _ method: String, _ url: String, body: Data?) async throws -> Int {
-        let response = try await http.execute(request(method, url, body: body), timeout: .seconds(2))
+    private func send(_ http: HTTPClient, _ method: String, _ url: String, body: Data?, timeout: Duration = .seconds(2)) async throws -> Int {
+        let response = try await http.execute(request(method, url, body: body), timeout: .init(timeout))
         _ = try await response.body.collect(upTo: 1 << 16)
         return Int(response.status.code)
     }

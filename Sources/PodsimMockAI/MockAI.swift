@@ -14,11 +14,7 @@ public struct MockAIConfiguration: Sendable {
         self.port = port
     }
 
-    var isLoopback: Bool {
-        if host == "localhost" || host == "::1" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
-    }
+    var isLoopback: Bool { Loopback.isLoopbackHost(host) }
 
     /// The host as it appears in a URL.
     var urlHost: String {
@@ -52,6 +48,7 @@ func makeMockAIApplication(
     guard configuration.isLoopback else { throw MockAIError.notLoopback(host: configuration.host) }
     return Application(
         router: MockAIServer().router(),
+        server: .podsim(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port

@@ -13,6 +13,7 @@ struct MockAIServer: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: UnknownRouteMiddleware())
         router.get("health") { _, _ in "ok" }
         router.get("v1/models") { _, _ in
             let model: JSONValue = ["id": "mock-model", "object": "model", "created": 0, "owned_by": "mock"]

@@ -29,6 +29,9 @@ public enum Pod {
         let auth = Authenticator(context: context, sessionCache: sessionCache)
 
         let router = Router()
+        router.add(middleware: UnknownRouteMiddleware { status, message in
+            status == .notFound ? PodError.notFound(message) : PodError.methodNotAllowed(message)
+        })
         HealthRoutes(context: context, worker: worker).register(on: router)
         AccountRoutes(context: context, auth: auth, sessionCache: sessionCache).register(on: router)
         DecopilotRoutes(context: context, auth: auth, worker: worker, feeds: feeds).register(on: router)
@@ -38,6 +41,7 @@ public enum Pod {
         logger.logLevel = .warning
         let app = Application(
             router: router,
+            server: .podsim(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.name),
             onServerRunning: { channel in
                 let bugs = configuration.bugs.sorted().map(\.rawValue)

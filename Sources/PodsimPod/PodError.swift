@@ -8,6 +8,7 @@ public enum PodError: Error, HTTPResponseError {
     case unauthorized(String = "Unauthorized")
     case forbidden(String = "Forbidden")
     case notFound(String)
+    case methodNotAllowed(String)
     case conflict(String)
     case linkOffline
     case internalError(String)
@@ -19,6 +20,7 @@ public enum PodError: Error, HTTPResponseError {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
         case .conflict, .linkOffline: .conflict
         case .internalError: .internalServerError
         case .unavailable: .serviceUnavailable
@@ -28,7 +30,7 @@ public enum PodError: Error, HTTPResponseError {
     var body: ErrorBody {
         switch self {
         case .badRequest(let message), .unauthorized(let message), .forbidden(let message), .notFound(let message),
-            .conflict(let message), .internalError(let message), .unavailable(let message):
+            .methodNotAllowed(let message), .conflict(let message), .internalError(let message), .unavailable(let message):
             ErrorBody(error: message)
         case .linkOffline:
             ErrorBody(error: "link_unavailable", code: "link_offline")

@@ -18,8 +18,8 @@ struct TimingOptions: ParsableArguments {
 
     func validate() throws {
         for (name, value) in [("lease-ms", leaseMillis), ("poll-ms", pollMillis), ("keepalive-ms", keepaliveMillis), ("drain-ms", drainMillis)]
-        where value <= 0 {
-            throw ValidationError("--\(name) must be positive (got \(value))")
+        where !(1...86_400_000).contains(value) {
+            throw ValidationError("--\(name) must be between 1 and 86400000 ms, a day (got \(value))")
         }
     }
 }

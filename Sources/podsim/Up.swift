@@ -28,6 +28,9 @@ struct Up: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(pods) else { throw ValidationError("--pods must be between 1 and 64 (got \(pods))") }
+        guard LinkDaemonSpec.ttlRange.contains(linkTTLMillis) else {
+            throw ValidationError("--link-ttl-ms must be between \(LinkDaemonSpec.ttlRange.lowerBound) and \(LinkDaemonSpec.ttlRange.upperBound)")
+        }
         for item in environment { _ = try parseAssignment(item, flag: "--env") }
         for item in podEnvironment { _ = try parsePodAssignment(item) }
     }
