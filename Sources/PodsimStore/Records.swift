@@ -50,9 +50,14 @@ public enum ThreadStatus: String, Codable, Sendable, DatabaseValueConvertible {
 }
 
 /// A chat thread: its status, the pod executing its current run, and its pinned sandbox kind.
+///
+/// Thread ids are scoped to their org: `publicId` is what the org's URLs say, unique within the
+/// org, while `id` is the store's key, which every run, chunk and part refers to. The key is the
+/// public id itself unless another org already holds that key; then it gets a `~` suffix.
 public struct ChatThread: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "thread"
     public var id: String
+    public var publicId: String
     public var orgId: String
     public var agentId: String
     public var status: ThreadStatus

@@ -114,6 +114,13 @@ enum Schema {
                 t.column("provisionedAt", .integer).notNull()
             }
         }
+        migrator.registerMigration("v2: org-scoped thread ids, unique chunk sequence numbers") { db in
+            try db.alter(table: "thread") { t in t.add(column: "publicId", .text) }
+            try db.execute(sql: "UPDATE thread SET publicId = id")
+            try db.create(index: "thread_public_id", on: "thread", columns: ["orgId", "publicId"], unique: true)
+            try db.drop(index: "chunk_run")
+            try db.create(index: "chunk_run", on: "chunk", columns: ["runId", "attempt", "seq"], unique: true)
+        }
         return migrator
     }
 }

@@ -19,7 +19,7 @@ extension Store {
         let orgId = newID()
         let slug = slug ?? Self.slugify(name) + "-" + String(orgId.prefix(8)).lowercased()
         return try pool.write { db in
-            if try Org.filter(Column("slug") == slug).fetchCount(db) > 0 { throw AccountError.slugTaken(slug) }
+            if try Org.filter(Column("slug") == slug || Column("id") == slug).fetchCount(db) > 0 { throw AccountError.slugTaken(slug) }
             let org = Org(id: orgId, slug: slug, name: name, createdAt: now)
             try org.insert(db)
             let user = User(id: newID(), orgId: orgId, email: "owner@\(slug).test")
@@ -30,9 +30,10 @@ extension Store {
         }
     }
 
+    /// The org a URL names: by id first, then by slug (a slug can never equal an id: creation refuses it).
     public func org(idOrSlug: String) throws -> Org? {
         try pool.read { db in
-            try Org.filter(Column("slug") == idOrSlug || Column("id") == idOrSlug).fetchOne(db)
+            try Org.fetchOne(db, key: idOrSlug) ?? Org.filter(Column("slug") == idOrSlug).fetchOne(db)
         }
     }
 
@@ -71,20 +72,30 @@ extension Store {
         case exists
     }
 
+    /// Creates the org's thread `id` (a fresh id when nil); `.exists` only when the org already has it.
     public func createThread(id: String?, orgId: String, agentId: String) throws -> ThreadCreation {
         let now = wallClock()
-        let thread = ChatThread(
-            id: id ?? newID(), orgId: orgId, agentId: agentId, status: .completed,
-            runOwnerPod: nil, sandboxProviderKind: nil, createdAt: now, updatedAt: now)
+        let publicId = id ?? newID()
         return try pool.write { db in
-            if try ChatThread.exists(db, key: thread.id) { return .exists }
+            if try ChatThread.filter(Column("orgId") == orgId && Column("publicId") == publicId).fetchCount(db) > 0 { return .exists }
+            var key = publicId
+            while try ChatThread.exists(db, key: key) { key = publicId + "~" + newID().prefix(8).lowercased() }
+            let thread = ChatThread(
+                id: key, publicId: publicId, orgId: orgId, agentId: agentId, status: .completed,
+                runOwnerPod: nil, sandboxProviderKind: nil, createdAt: now, updatedAt: now)
             try thread.insert(db)
             return .created(thread)
         }
     }
 
+    /// A thread by its store key.
     public func thread(id: String) throws -> ChatThread? {
         try pool.read { db in try ChatThread.fetchOne(db, key: id) }
+    }
+
+    /// The thread an org's URLs call `publicId`.
+    public func thread(orgId: String, publicId: String) throws -> ChatThread? {
+        try pool.read { db in try ChatThread.filter(Column("orgId") == orgId && Column("publicId") == publicId).fetchOne(db) }
     }
 
     /// A thread as `GET /api/:org/threads/:id` reports it: the row plus counts the real suite reads with SQL.

@@ -63,6 +63,41 @@ struct StoreFixture {
         #expect(thread.runOwnerPod == "pod-1")
     }
 
+    @Test func theStoreRefusesADuplicateSequenceNumberWithinAnAttempt() throws {
+        let fixture = try StoreFixture()
+        try fixture.enqueue()
+        let claim = try #require(try fixture.store.claimRun(pod: "pod-1", leaseMillis: 10_000))
+        try fixture.append(claim, seqs: 1...3, pod: "pod-1")
+        #expect(throws: (any Error).self) { try fixture.append(claim, seqs: 3...4, pod: "pod-1", fenced: false) }
+        #expect(try fixture.store.chunks(runId: claim.runId).map(\.seq) == [1, 2, 3], "a refused batch must leave nothing behind")
+    }
+
+    @Test func threadIdsAreScopedToTheirOrg() throws {
+        let fixture = try StoreFixture()
+        let other = try fixture.store.createOrg(name: "Other", slug: nil)
+        let otherAgent = try fixture.store.createAgent(orgId: other.org.id, title: "helper")
+        guard case .created(let mine) = try fixture.store.createThread(id: "t1", orgId: fixture.org.org.id, agentId: try #require(
+            try fixture.store.thread(id: fixture.threadId)).agentId)
+        else { throw StoreFixture.FixtureError.threadNotCreated }
+        guard case .created(let theirs) = try fixture.store.createThread(id: "t1", orgId: other.org.id, agentId: otherAgent.id) else {
+            throw StoreFixture.FixtureError.threadNotCreated
+        }
+        #expect(mine.id == "t1" && mine.publicId == "t1")
+        #expect(theirs.publicId == "t1" && theirs.id != mine.id && theirs.id.hasPrefix("t1~"))
+        #expect(try fixture.store.createThread(id: "t1", orgId: other.org.id, agentId: otherAgent.id) == .exists)
+        #expect(try fixture.store.thread(orgId: other.org.id, publicId: "t1")?.id == theirs.id)
+        #expect(try fixture.store.thread(orgId: fixture.org.org.id, publicId: "t1")?.id == mine.id)
+    }
+
+    @Test func anOrgIsFoundByIdBeforeSlugAndASlugCannotBeAnId() throws {
+        let fixture = try StoreFixture()
+        #expect(throws: Store.AccountError.slugTaken(fixture.org.org.id)) {
+            try fixture.store.createOrg(name: "Squatter", slug: fixture.org.org.id)
+        }
+        #expect(try fixture.store.org(idOrSlug: fixture.org.org.id)?.id == fixture.org.org.id)
+        #expect(try fixture.store.org(idOrSlug: fixture.org.org.slug)?.id == fixture.org.org.id)
+    }
+
     @Test func runsOfOneThreadExecuteOneAtATimeInOrder() throws {
         let fixture = try StoreFixture()
         let first = try fixture.enqueue(messageId: "a")

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PodsimStore
 
@@ -49,8 +50,11 @@ struct AccountRoutes {
             let body = try await decodeBody(CreateOrg.self, from: request)
             let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !name.isEmpty else { throw PodError.badRequest("name must not be empty") }
-            if let slug = body.slug, slug.isEmpty || slug.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-") }) {
-                throw PodError.badRequest("slug may contain only letters, digits and '-'")
+            if let slug = body.slug, slug.isEmpty || slug.count > 64 || slug.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-") }) {
+                throw PodError.badRequest("slug may contain only letters, digits and '-' (at most 64)")
+            }
+            if let slug = body.slug, UUID(uuidString: slug) != nil {
+                throw PodError.badRequest("slug must not look like an org id (a UUID): URLs name orgs by either")
             }
             do {
                 let created = try context.store.createOrg(name: name, slug: body.slug)
@@ -102,7 +106,7 @@ struct AccountRoutes {
             }
             switch try context.store.createThread(id: body.id, orgId: org.id, agentId: agent.id) {
             case .created(let thread):
-                return jsonResponse(ThreadCreated(id: thread.id, status: thread.status.rawValue), status: .created)
+                return jsonResponse(ThreadCreated(id: thread.publicId, status: thread.status.rawValue), status: .created)
             case .exists:
                 throw PodError.conflict("Thread \(body.id ?? "") already exists")
             }
@@ -112,9 +116,8 @@ struct AccountRoutes {
             let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
             let id = try request.parameter("id", in: requestContext)
             try ThreadID.validate(id)
-            guard let summary = try context.store.threadSummary(id: id), summary.thread.orgId == org.id else {
-                throw PodError.notFound("Thread not found")
-            }
+            guard let thread = try context.store.thread(orgId: org.id, publicId: id), let summary = try context.store.threadSummary(id: thread.id)
+            else { throw PodError.notFound("Thread not found") }
             return jsonResponse(ThreadView(summary))
         }
     }
@@ -151,7 +154,7 @@ struct ThreadView: Encodable {
     var currentRun: RunView?
 
     init(_ summary: Store.ThreadSummary) {
-        id = summary.thread.id
+        id = summary.thread.publicId
         agentId = summary.thread.agentId
         status = summary.thread.status.rawValue
         runOwnerPod = summary.thread.runOwnerPod

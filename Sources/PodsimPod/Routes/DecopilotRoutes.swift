@@ -49,17 +49,15 @@ struct DecopilotRoutes {
             try ThreadID.validate(id)
             let (org, caller) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
             let body = try await decodeBody(MessagesBody.self, from: request)
-            let taskId = try await postMessage(threadId: id, org: org, caller: caller, body: body)
-            return jsonResponse(Accepted(taskId: taskId), status: .accepted)
+            try await postMessage(publicId: id, org: org, caller: caller, body: body)
+            return jsonResponse(Accepted(taskId: id), status: .accepted)
         }
 
         router.get("/api/:org/decopilot/threads/:id/stream") { request, requestContext in
             let id = try request.parameter("id", in: requestContext)
             try ThreadID.validate(id)
             let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            guard let thread = try context.store.thread(id: id), thread.orgId == org.id else {
-                throw PodError.notFound("Thread not found")
-            }
+            guard let thread = try context.store.thread(orgId: org.id, publicId: id) else { throw PodError.notFound("Thread not found") }
             return try await stream(thread: thread)
         }
 
@@ -67,27 +65,25 @@ struct DecopilotRoutes {
             let id = try request.parameter("id", in: requestContext)
             try ThreadID.validate(id)
             let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            guard let thread = try context.store.thread(id: id), thread.orgId == org.id else {
-                throw PodError.notFound("Thread not found")
-            }
-            return try await cancel(threadId: id)
+            guard let thread = try context.store.thread(orgId: org.id, publicId: id) else { throw PodError.notFound("Thread not found") }
+            return try await cancel(threadId: thread.id)
         }
     }
 
     // MARK: POST /messages
 
-    private func postMessage(threadId: String, org: Org, caller: Caller, body: MessagesBody) async throws -> String {
-        if let bodyThread = body.threadId, bodyThread != threadId {
-            throw PodError.badRequest("thread_id in the body (\(bodyThread)) does not match the URL (\(threadId))")
+    /// Enqueues the run; the task id the caller gets back is the thread's id.
+    private func postMessage(publicId: String, org: Org, caller: Caller, body: MessagesBody) async throws {
+        if let bodyThread = body.threadId, bodyThread != publicId {
+            throw PodError.badRequest("thread_id in the body (\(bodyThread)) does not match the URL (\(publicId))")
         }
         guard let message = body.messages.last(where: { $0.role == "user" }) else {
             throw PodError.badRequest("messages must contain a user message")
         }
         let text = message.parts.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
         guard !message.id.isEmpty else { throw PodError.badRequest("message id must not be empty") }
-        guard let thread = try context.store.thread(id: threadId), thread.orgId == org.id else {
-            throw PodError.notFound("Thread not found")
-        }
+        guard let thread = try context.store.thread(orgId: org.id, publicId: publicId) else { throw PodError.notFound("Thread not found") }
+        let threadId = thread.id
         guard let agent = try context.store.agent(id: body.agent.id), agent.orgId == org.id else {
             throw PodError.notFound("Agent not found")
         }
@@ -112,7 +108,6 @@ struct DecopilotRoutes {
         let enqueued = try context.store.enqueueRun(
             threadId: threadId, orgId: org.id, userId: caller.userId, message: stored, providerKind: kind.rawValue)
         if enqueued.created { context.bus.publish(.runsAvailable) }
-        return threadId
     }
 
     // MARK: GET /stream

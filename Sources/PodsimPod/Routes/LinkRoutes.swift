@@ -23,19 +23,21 @@ struct LinkRoutes {
     }
 
     private struct Links: Encodable { var links: [LinkView] }
+    /// A day: longer TTLs serve no test and would overflow expiry arithmetic.
+    static let maxTTLMillis: Int64 = 86_400_000
     private struct OK: Encodable { var ok = true }
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/links") { request, _ in
             let key = try auth.apiKey(request)
             let body = try await decodeBody(Register.self, from: request)
-            guard body.url.hasPrefix("http://127.") || body.url.hasPrefix("http://localhost") else {
-                throw PodError.badRequest("url must be a loopback http URL")
+            guard let url = Loopback.baseURL(body.url) else {
+                throw PodError.badRequest("url must be http://HOST[:PORT] on a loopback host (127.0.0.0/8, ::1 or localhost), with no user info or path")
             }
             let ttl = body.ttlMs ?? 3000
-            guard ttl > 0 else { throw PodError.badRequest("ttlMs must be positive") }
+            guard (1...Self.maxTTLMillis).contains(ttl) else { throw PodError.badRequest("ttlMs must be between 1 and \(Self.maxTTLMillis)") }
             let link = try context.store.registerLink(
-                userId: key.userId, orgId: key.orgId, url: body.url,
+                userId: key.userId, orgId: key.orgId, url: url,
                 capabilities: body.capabilities ?? ["decopilot-sandbox"], ttlMs: ttl)
             return jsonResponse(view(link), status: .created)
         }
