@@ -103,7 +103,7 @@ func parseError(_ text: String, file name: String = "bad.yaml") -> String? {
     /// Each bad file fails at the exact place of the mistake, saying what was expected there.
     @Test(arguments: [
         ("steps:\n  - bootsrap: s\n", "2:5: unknown step 'bootsrap' (did you mean 'bootstrap'?)"),
-        ("steps:\n  - wait: 2 seconds\n", "2:11: wait: bad duration '2 seconds'; write it like 500ms, 2s or 1.5s"),
+        ("steps:\n  - wait: 2 seconds\n", "2:11: wait: bad duration '2 seconds'; write it like 500ms, 2s, 1.5s or 1m, at most 1440m"),
         ("cluster:\n  bugs: [no-reclam]\nsteps:\n  - wait: 1s\n", "2:10: unknown bug id 'no-reclam' (did you mean 'no-reclaim'?)"),
         ("guards: [double]\nsteps:\n  - wait: 1s\n", "1:10: unknown bug id 'double'"),
         ("steps:\n  - bootstrap: s\n  - record: t0\n  - request: GET /x/${t1}\n", "4:21: undefined variable 't1' (did you mean 't0'?)"),

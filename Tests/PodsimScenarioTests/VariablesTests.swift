@@ -44,9 +44,10 @@ import Testing
         #expect(try variables.resolve(value) == ["agent": ["id": "agent-9"], "n": 2, "ok": true, "none": nil])
     }
 
-    @Test func templatesListTheirReferencesWithColumns() {
-        let references = template("GET /api/${s.orgSlug}/x/${t.id}").references
+    @Test func templatesListTheirReferencesWithColumns() throws {
+        let references = try template("GET /api/${s.orgSlug}/x/${t.id}").references()
         #expect(references.map(\.name) == ["s", "t"])
+        #expect(references.map(\.key) == ["s.orgSlug", "t.id"])
         #expect(references.map(\.location.column) == [12, 27])
     }
 

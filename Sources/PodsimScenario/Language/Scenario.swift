@@ -42,19 +42,66 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { raw }
 
-    /// The variable names this template refers to (the part before the first dot).
-    public var references: [(name: String, location: SourceLocation)] {
-        var names: [(String, SourceLocation)] = []
+    /// One piece of a template: text kept as written, or a `${…}` reference.
+    public enum Piece: Sendable, Equatable {
+        case text(Substring)
+        case reference(Reference)
+    }
+
+    /// The template cut into text and references. Fails on a `${` with no closing `}` and on a
+    /// reference that is not `${name}` or `${name.field}`.
+    public func pieces() throws(ScenarioError) -> [Piece] {
+        var pieces: [Piece] = []
         var rest = raw[...]
+        var at = location
         while let start = rest.range(of: "${") {
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { break }
-            let reference = rest[start.upperBound..<end]
-            let root = reference.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
-            let column = location.column + raw.distance(from: raw.startIndex, to: start.lowerBound)
-            names.append((root, SourceLocation(file: location.file, line: location.line, column: column)))
+            at.column += rest.distance(from: rest.startIndex, to: start.lowerBound)
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                throw ScenarioError(at, "'${' has no closing '}'")
+            }
+            let parts = rest[start.upperBound..<end].split(separator: ".", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), let name = parts.first, Reference.isName(name), parts.dropFirst().allSatisfy(Reference.isField) else {
+                throw ScenarioError(at, "bad reference '\(rest[start.lowerBound...end])'; write ${name} or ${name.field}")
+            }
+            if start.lowerBound > rest.startIndex { pieces.append(.text(rest[..<start.lowerBound])) }
+            pieces.append(.reference(Reference(name: String(name), field: parts.dropFirst().first.map(String.init), location: at)))
             rest = rest[rest.index(after: end)...]
+            at.column += raw.distance(from: start.lowerBound, to: rest.startIndex)
         }
-        return names
+        if !rest.isEmpty { pieces.append(.text(rest)) }
+        return pieces
+    }
+
+    /// The references, in the order written.
+    public func references() throws(ScenarioError) -> [Reference] {
+        try pieces().compactMap { piece in
+            if case .reference(let reference) = piece { reference } else { nil }
+        }
+    }
+}
+
+extension Template {
+    /// A `${name}` or `${name.field}` in a template, and where it starts.
+    public struct Reference: Sendable, Equatable {
+        /// The variable: `s`, `o`, `uuid`.
+        public var name: String
+        /// The field after the dot: `orgSlug` in `${s.orgSlug}`, `next` in `${o.next}`.
+        public var field: String?
+        public var location: SourceLocation
+
+        /// The name the value is stored under while the scenario runs: `s.orgSlug`.
+        public var key: String { field.map { "\(name).\($0)" } ?? name }
+
+        /// How every name in a scenario is spelled: a letter or `_`, then letters, digits, `_` or `-`.
+        static func isName(_ text: Substring) -> Bool {
+            guard let first = text.first, first.isLetter || first == "_" else { return false }
+            return isField(text)
+        }
+
+        /// How a field is spelled: letters, digits, `_` or `-`.
+        static func isField(_ text: Substring) -> Bool {
+            !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+        }
     }
 }
 

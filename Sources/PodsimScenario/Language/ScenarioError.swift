@@ -18,8 +18,13 @@ public struct ScenarioErrors: Error, Sendable, CustomStringConvertible {
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 
-/// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
+/// The closest of `candidates` to `word`, when it is close enough to be a likely typo. There is
+/// none for a word longer than anyone types or among more candidates than anyone reads, so a
+/// generated file cannot make this slow.
 func suggestion(for word: String, in candidates: [String]) -> String? {
+    let limit = max(2, word.count / 3)
+    let candidates = candidates.filter { abs($0.count - word.count) <= limit }
+    guard word.count <= 64, candidates.count <= 100 else { return nil }
     func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         var previous = Array(0...b.count)
@@ -33,7 +38,7 @@ func suggestion(for word: String, in candidates: [String]) -> String? {
         return previous[b.count]
     }
     let best = candidates.sorted().map { ($0, distance(word.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
-    guard let best, best.1 <= max(2, word.count / 3) else { return nil }
+    guard let best, best.1 <= limit else { return nil }
     return best.0
 }
 

@@ -1,5 +1,7 @@
 import Foundation
+import PodsimCluster
 import PodsimPod
+import PodsimStore
 
 /// Reads a scenario file into a `Scenario`, failing with the file, line and column of the
 /// first problem and what was expected there.
@@ -11,13 +13,22 @@ public enum ScenarioParser {
         "bootstrap", "agent", "thread", "send", "request", "attach", "detach", "await", "check", "eventually", "stable",
         "kill", "stop", "start", "pause", "resume", "restart", "owner", "link-daemon", "release", "record", "wait", "parallel",
     ]
+    /// The largest count, attempt or frame number a scenario may write; anything near it is a typo.
+    static let countLimit = 1_000_000
 
     public static func parse(file path: String) throws -> Scenario {
-        let text: String
+        let start = SourceLocation(file: path, line: 1, column: 1)
+        let data: Data
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            // One byte past the limit is enough to know the file is too large.
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: YAMLNode.maxBytes + 1) ?? Data()
         } catch {
-            throw ScenarioError(SourceLocation(file: path, line: 1, column: 1), "cannot read the file: \(error.localizedDescription)")
+            throw ScenarioError(start, "cannot read the file: \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ScenarioError(start, data.count > YAMLNode.maxBytes ? YAMLNode.tooLarge : "cannot read the file: it is not UTF-8 text")
         }
         return try parse(text, file: path)
     }
@@ -42,10 +53,7 @@ public enum ScenarioParser {
     static func parseCluster(_ node: YAMLNode) throws -> ClusterBlock {
         let members = try node.members("cluster", allowed: clusterKeys)
         var cluster = ClusterBlock()
-        if let pods = members["pods"] {
-            cluster.pods = try pods.int("cluster.pods")
-            guard (1...64).contains(cluster.pods) else { throw pods.error("cluster.pods must be between 1 and 64") }
-        }
+        cluster.pods = try members["pods"]?.int("cluster.pods", in: 1...64) ?? cluster.pods
         if let env = members["env"] {
             for (key, _, value) in try env.pairs("cluster.env") { cluster.environment[key] = try value.string("cluster.env.\(key)") }
         }
@@ -58,10 +66,7 @@ public enum ScenarioParser {
         }
         if let bugs = members["bugs"] { cluster.bugs = try bugList(bugs, "cluster.bugs") }
         func millis(_ key: String) throws -> Int64? {
-            guard let node = members[key] else { return nil }
-            let value = Int64(try node.duration("cluster.\(key)") / .milliseconds(1))
-            guard value > 0 else { throw node.error("cluster.\(key) must be longer than 0ms") }
-            return value
+            try members[key].map { Int64(try $0.duration("cluster.\(key)") / .milliseconds(1)) }
         }
         cluster.timings.leaseMillis = try millis("lease") ?? cluster.timings.leaseMillis
         cluster.timings.pollMillis = try millis("poll") ?? cluster.timings.pollMillis
@@ -142,10 +147,12 @@ public enum ScenarioParser {
         case "owner":
             return .owner(
                 thread: try identifier(value, "owner"), session: try options.session(), into: try options.requiredName("into"),
-                attempt: try options.int("attempt"), timeout: try options.duration("timeout") ?? .seconds(15))
+                attempt: try options.int("attempt", in: 1...countLimit), timeout: try options.duration("timeout") ?? .seconds(15))
         case "link-daemon":
+            let name = try identifier(value, "link-daemon")
+            guard ProcessName.isValid(name) else { throw value.error("link-daemon needs a process name: \(ProcessName.rule)") }
             return .linkDaemon(
-                name: try identifier(value, "link-daemon"), session: try options.session(),
+                name: name, session: try options.session(),
                 ttl: try options.duration("ttl") ?? .seconds(3))
         case "release":
             return .releaseGate(try value.template("release"))
@@ -164,9 +171,7 @@ public enum ScenarioParser {
 
     static func identifier(_ node: YAMLNode, _ what: String) throws -> String {
         let name = try node.string(what)
-        guard let first = name.first, first.isLetter || first == "_",
-            name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
-        else {
+        guard Template.Reference.isName(name[...]) else {
             throw node.error("\(what) needs a name made of letters, digits, '_' or '-', got '\(name)'")
         }
         return name
@@ -199,7 +204,7 @@ public enum ScenarioParser {
         if json != nil, body != nil { throw value.error("give either json: or body:, not both") }
         var captures: [(String, String)] = []
         if let node = options.node("capture") {
-            captures = try node.pairs("capture").map { ($0.key, try $0.value.string("capture \($0.key)")) }
+            captures = try node.pairs("capture").map { (try identifier($0.keyNode, "capture"), try $0.value.string("capture \($0.key)")) }
         }
         return RequestStep(
             method: parts[0], path: path, pod: try options.pod(), session: session, auth: auth, headers: headers,
@@ -210,10 +215,7 @@ public enum ScenarioParser {
     static func parseExpectation(_ node: YAMLNode) throws -> ResponseExpectation {
         let members = try node.members("expect", allowed: ["status", "json", "paths", "headers", "bodyContains"])
         var expectation = ResponseExpectation(location: node.location)
-        if let status = members["status"] {
-            expectation.status = try status.int("expect.status")
-            guard (100...599).contains(expectation.status!) else { throw status.error("expect.status must be an HTTP status (100-599)") }
-        }
+        expectation.status = try members["status"]?.int("expect.status", in: 100...599)
         expectation.json = try members["json"]?.value()
         if let paths = members["paths"] {
             expectation.paths = try paths.pairs("expect.paths").map { ($0.key, try $0.value.value()) }
@@ -232,6 +234,58 @@ public enum ScenarioParser {
     ]
     static let streamKeys = ["contains", "notContains", "count", "order", "noDuplicates", "stampedAfter", "type", "frames"]
 
+    /// The values a checked field can have, as the pods report it, so a check cannot wait for
+    /// a value that never comes.
+    struct FieldValues: CustomStringConvertible {
+        enum Kind {
+            /// A whole number, 0 or more.
+            case count
+            /// One of these words.
+            case word([String])
+            /// A pod's name; the validator checks the pod exists.
+            case pod
+            /// Any text.
+            case text
+            /// Anything: a store query's result.
+            case any
+        }
+
+        var kind: Kind
+        /// Whether the field can be null, e.g. `runState` before the thread's first run.
+        var nullable = false
+
+        var description: String {
+            let values = switch kind {
+            case .count: "a whole number, 0 or more"
+            case .word(let words): "one of \(words.joined(separator: ", "))"
+            case .pod: "a pod name such as pod-1"
+            case .text: "text"
+            case .any: "any value"
+            }
+            return nullable ? values + " or null" : values
+        }
+
+        /// Whether `atLeast`, `atMost` and `greaterThan` can compare it.
+        var isNumeric: Bool {
+            switch kind {
+            case .count, .any: true
+            case .word, .pod, .text: false
+            }
+        }
+    }
+
+    static func values(ofThreadField field: String) -> FieldValues {
+        switch field {
+        case "status": FieldValues(kind: .word([ThreadStatus.completed, .inProgress, .failed].map(\.rawValue)))
+        case "runState": FieldValues(kind: .word([RunState.queued, .running, .completed, .failed].map(\.rawValue)), nullable: true)
+        case "sandboxProviderKind": FieldValues(kind: .word(ProviderKind.allCases.map(\.rawValue)), nullable: true)
+        case "owner": FieldValues(kind: .pod, nullable: true)
+        case "error": FieldValues(kind: .text, nullable: true)
+        case "attempt": FieldValues(kind: .count, nullable: true)
+        default: FieldValues(kind: .count)
+        }
+    }
+
     static func parseCheck(_ node: YAMLNode) throws -> Check {
         let pairs = try node.pairs("a check")
         let subjects = ["thread", "watcher", "providerCalls", "store", "log", "request"]
@@ -247,14 +301,15 @@ public enum ScenarioParser {
             subject = .thread(name: try identifier(subjectPair.value, "thread"), session: try options.session(), pod: try options.optionalPod())
             for field in threadFields {
                 if let value = options.node(field) {
-                    expectations.append(Expectation(kind: .field(field, try comparison(value)), location: value.location))
+                    let comparison = try comparison(value, field, values(ofThreadField: field))
+                    expectations.append(Expectation(kind: .field(field, comparison), location: value.location))
                 }
             }
             if let node = options.node("capture") {
                 captures = try node.pairs("capture").map { pair in
                     let field = try pair.value.string("capture \(pair.key)")
                     guard threadFields.contains(field) else { throw pair.value.error(unknownMessage("thread field", field, expected: threadFields)) }
-                    return (pair.key, field)
+                    return (try identifier(pair.keyNode, "capture"), field)
                 }
             }
         case "watcher":
@@ -262,10 +317,14 @@ public enum ScenarioParser {
             expectations = try options.streamExpectations()
         case "providerCalls":
             subject = .providerCalls(thread: try identifier(subjectPair.value, "providerCalls"))
-            if let value = options.node("equals") { expectations.append(Expectation(kind: .field("equals", try comparison(value)), location: value.location)) }
+            if let value = options.node("equals") {
+                expectations.append(Expectation(kind: .field("equals", try comparison(value, "equals", FieldValues(kind: .count))), location: value.location))
+            }
         case "store":
             subject = .store(sql: try subjectPair.value.template("store"))
-            if let value = options.node("equals") { expectations.append(Expectation(kind: .field("equals", try comparison(value)), location: value.location)) }
+            if let value = options.node("equals") {
+                expectations.append(Expectation(kind: .field("equals", try comparison(value, "equals", FieldValues(kind: .any))), location: value.location))
+            }
         case "log":
             subject = .log(process: try subjectPair.value.template("log"))
             expectations = try options.streamExpectations()
@@ -279,25 +338,49 @@ public enum ScenarioParser {
         return Check(subject: subject, expectations: expectations, captures: captures, location: node.location)
     }
 
-    static func comparison(_ node: YAMLNode) throws -> Comparison {
+    static func comparison(_ node: YAMLNode, _ field: String, _ values: FieldValues) throws -> Comparison {
         if node.node.mapping != nil {
             let pairs = try node.pairs("a comparison")
-            guard pairs.count == 1, let (key, _, value) = pairs.first else {
+            guard pairs.count == 1, let (key, keyNode, value) = pairs.first else {
                 throw node.error("a comparison has one operator: not, atLeast, atMost or greaterThan")
             }
             func number() throws -> Double {
+                guard values.isNumeric else { throw keyNode.error("\(key) compares numbers, but \(field) is \(values)") }
                 guard case .number(let number) = try value.value() else { throw value.error("\(key) needs a number") }
                 return number
             }
             switch key {
-            case "not": return .not(try value.value())
+            case "not": return .not(try fieldValue(value, field, values))
             case "atLeast": return .atLeast(try number())
             case "atMost": return .atMost(try number())
             case "greaterThan": return .greaterThan(try number())
-            default: throw pairs[0].keyNode.error(unknownMessage("comparison", key, expected: ["not", "atLeast", "atMost", "greaterThan"]))
+            default: throw keyNode.error(unknownMessage("comparison", key, expected: ["not", "atLeast", "atMost", "greaterThan"]))
             }
         }
-        return .equals(try node.value())
+        return .equals(try fieldValue(node, field, values))
+    }
+
+    /// A value `field` can have, or a template, whose value is known only when the step runs.
+    static func fieldValue(_ node: YAMLNode, _ field: String, _ values: FieldValues) throws -> TemplateValue {
+        let value = try node.value()
+        if case .string(let template) = value, try !template.references().isEmpty { return value }
+        switch (value, values.kind) {
+        case (_, .any), (.string, .pod), (.string, .text), (.number, .text), (.bool, .text):
+            return value
+        case (.null, _):
+            if values.nullable { return value }
+        case (.number(let number), .count):
+            if number >= 0, number == number.rounded() { return value }
+        case (.string(let text), .count):
+            if let number = Int(text.raw), number >= 0 { return value }
+        case (.string(let text), .word(let words)):
+            if words.contains(text.raw) { return value }
+            throw node.error(unknownMessage(field, text.raw, expected: words))
+        default:
+            break
+        }
+        let written = node.node.scalar.map { "'\($0.string)'" } ?? "a list or mapping"
+        throw node.error("\(field) must be \(values), got \(written)")
     }
 }
 
@@ -323,7 +406,7 @@ final class StepOptions {
     func string(_ key: String) throws -> String? { try node(key)?.string(key) }
     func template(_ key: String) throws -> Template? { try node(key)?.template(key) }
     func duration(_ key: String) throws -> Duration? { try node(key)?.duration(key) }
-    func int(_ key: String) throws -> Int? { try node(key)?.int(key) }
+    func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? { try node(key)?.int(key, in: range) }
     func name(_ key: String) throws -> String? { try node(key).map { try ScenarioParser.identifier($0, key) } }
 
     func requiredName(_ key: String) throws -> String {
@@ -352,7 +435,7 @@ final class StepOptions {
         }
         if let value = node("count") {
             for (text, keyNode, count) in try value.pairs("count") {
-                expectations.append(Expectation(kind: .count(Template(raw: text, location: keyNode.location), try count.int("count of \(text)")), location: keyNode.location))
+                expectations.append(Expectation(kind: .count(Template(raw: text, location: keyNode.location), try count.int("count of \(text)", in: 0...ScenarioParser.countLimit)), location: keyNode.location))
             }
         }
         if let value = node("order") {
@@ -363,7 +446,11 @@ final class StepOptions {
             expectations.append(Expectation(kind: .noDuplicates, location: value.location))
         }
         if let value = node("stampedAfter") {
-            expectations.append(Expectation(kind: .stampedAfter(try value.template("stampedAfter")), location: value.location))
+            let time = try value.template("stampedAfter")
+            if try time.references().isEmpty, Int64(time.raw) == nil {
+                throw value.error("stampedAfter needs a time in ms, such as ${killedAt}, got '\(time.raw)'")
+            }
+            expectations.append(Expectation(kind: .stampedAfter(time), location: value.location))
         }
         if let value = node("type") {
             for item in try list(value) { expectations.append(Expectation(kind: .chunkType(try item.template("type")), location: item.location)) }
@@ -371,7 +458,7 @@ final class StepOptions {
         if let value = node("frames") {
             let pairs = try value.pairs("frames")
             guard pairs.count == 1, pairs[0].key == "atLeast" else { throw value.error("frames takes atLeast: N") }
-            expectations.append(Expectation(kind: .framesAtLeast(try pairs[0].value.int("frames.atLeast")), location: value.location))
+            expectations.append(Expectation(kind: .framesAtLeast(try pairs[0].value.int("frames.atLeast", in: 1...ScenarioParser.countLimit)), location: value.location))
         }
         return expectations
     }

@@ -1,8 +1,15 @@
-/// Checks what parsing cannot: every name is defined before it is used (variables, callers,
-/// agents, threads, watchers, processes) and every pod exists in the cluster.
+/// Checks what parsing cannot: every name is defined before it is used (variables and their
+/// fields, callers, agents, threads, watchers, processes) and every pod exists in the cluster.
 public enum ScenarioValidator {
     /// Variables every scenario has: a fresh uuid and the current wall-clock time in ms.
-    static let builtins: Set<String> = ["uuid", "now"]
+    static let builtins: [String: Set<String>] = ["uuid": [], "now": []]
+    /// The fields a running scenario defines for each kind of name (see `ScenarioRun`).
+    static let callerFields: Set<String> = ["apiKey", "orgSlug", "cookie", "orgId", "userId"]
+    static let createdFields: Set<String> = ["id"]
+    static let ownerFields: Set<String> = ["next", "prev"]
+    /// More errors than anyone reads in one go; validation stops there, so a generated file
+    /// cannot make it slow.
+    static let errorLimit = 100
 
     public static func validate(_ scenario: Scenario) -> [ScenarioError] {
         var scope = Scope(pods: scenario.cluster.pods)
@@ -10,29 +17,57 @@ public enum ScenarioValidator {
         for pod in scenario.cluster.podEnvironment.keys where !scope.processes.contains(pod) {
             errors.append(ScenarioError(SourceLocation(file: scenario.file, line: 1, column: 1), "cluster.podEnv names \(pod), which is not a pod of this cluster"))
         }
-        for step in scenario.steps { check(step, &scope, &errors) }
+        for step in scenario.steps where errors.count < errorLimit { check(step, &scope, &errors) }
+        if errors.count >= errorLimit, let last = errors.last {
+            errors.append(ScenarioError(last.location, "stopping after \(errorLimit) errors"))
+        }
         return errors
     }
 
     struct Scope {
+        /// Each variable defined so far, with its fields.
         var variables = builtins
         var sessions: Set<String> = []
         var agents: Set<String> = []
         var threads: Set<String> = []
         var watchers: Set<String> = []
+        let pods: Set<String>
         var processes: Set<String>
 
-        init(pods: Int) {
-            processes = Set((1...pods).map { "pod-\($0)" } + ["mock-ai"])
+        init(pods count: Int) {
+            pods = Set((1...count).map { "pod-\($0)" })
+            processes = pods.union(["mock-ai"])
+        }
+
+        mutating func define(_ name: String, fields: Set<String> = []) {
+            variables[name, default: []].formUnion(fields)
         }
     }
 
     private static func check(_ step: Step, _ scope: inout Scope, _ errors: inout [ScenarioError]) {
-        func use(_ template: Template?) {
-            guard let template else { return }
-            for (name, location) in template.references where !scope.variables.contains(name) {
-                errors.append(ScenarioError(location, "undefined variable '\(name)'" + hint(name, Array(scope.variables))))
+        /// Checks the template's references; true when it is plain text, without any.
+        @discardableResult func use(_ template: Template?) -> Bool {
+            guard let template else { return false }
+            let references: [Template.Reference]
+            do {
+                references = try template.references()
+            } catch {
+                errors.append(error)
+                return false
             }
+            for reference in references where errors.count < errorLimit {
+                guard let fields = scope.variables[reference.name] else {
+                    errors.append(ScenarioError(reference.location, "undefined variable '\(reference.name)'" + hint(reference.name, Array(scope.variables.keys))))
+                    continue
+                }
+                if let field = reference.field, !fields.contains(field) {
+                    let message = fields.isEmpty
+                        ? "'\(reference.name)' has no fields, so '${\(reference.key)}' is never defined"
+                        : unknownMessage("field of '\(reference.name)'", field, expected: fields.sorted())
+                    errors.append(ScenarioError(reference.location, message))
+                }
+            }
+            return references.isEmpty
         }
         func use(_ value: TemplateValue?) { value?.templates.forEach { use($0) } }
         func need(_ name: String, in set: Set<String>, _ what: String) {
@@ -46,14 +81,8 @@ public enum ScenarioValidator {
             }
         }
         func process(_ reference: ProcessReference?) {
-            guard let reference else { return }
-            if reference.references.isEmpty {
-                if !scope.processes.contains(reference.raw) {
-                    errors.append(ScenarioError(reference.location, "unknown process '\(reference.raw)'" + hint(reference.raw, Array(scope.processes))))
-                }
-            } else {
-                use(reference)
-            }
+            guard let reference, use(reference), !scope.processes.contains(reference.raw) else { return }
+            errors.append(ScenarioError(reference.location, "unknown process '\(reference.raw)'" + hint(reference.raw, Array(scope.processes))))
         }
         func request(_ request: RequestStep) {
             process(request.pod)
@@ -74,20 +103,20 @@ public enum ScenarioValidator {
         switch step.kind {
         case .bootstrap(let name, let pod):
             process(pod)
-            scope.variables.insert(name)
+            scope.define(name, fields: callerFields)
             scope.sessions.insert(name)
         case .agent(let name, let session, let pod, let title):
             need(session, in: scope.sessions, "caller")
             process(pod)
             use(title)
-            scope.variables.insert(name)
+            scope.define(name, fields: createdFields)
             scope.agents.insert(name)
         case .thread(let name, let session, let agent, let pod, let id):
             need(session, in: scope.sessions, "caller")
             need(agent, in: scope.agents, "agent")
             process(pod)
             use(id)
-            scope.variables.insert(name)
+            scope.define(name, fields: createdFields)
             scope.threads.insert(name)
         case .send(let send):
             use(send.text)
@@ -99,7 +128,7 @@ public enum ScenarioValidator {
             expectation(send.expect)
         case .request(let step):
             request(step)
-            step.captures.forEach { scope.variables.insert($0.name) }
+            step.captures.forEach { scope.define($0.name) }
         case .attach(let name, let thread, let session, let pod):
             need(thread, in: scope.threads, "thread")
             need(session, in: scope.sessions, "caller")
@@ -121,39 +150,43 @@ public enum ScenarioValidator {
             }
             for expectation in check.expectations {
                 switch expectation.kind {
-                case .field(_, let comparison):
-                    if case .equals(let value) = comparison { use(value) }
-                    if case .not(let value) = comparison { use(value) }
+                case .field(let field, .equals(let value)), .field(let field, .not(let value)):
+                    use(value)
+                    if field == "owner", case .string(let pod) = value, (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw) {
+                        errors.append(ScenarioError(pod.location, "unknown pod '\(pod.raw)'" + hint(pod.raw, Array(scope.pods))))
+                    }
                 case .contains(let text), .notContains(let text), .count(let text, _), .stampedAfter(let text), .chunkType(let text):
                     use(text)
                 case .order(let texts): texts.forEach { use($0) }
-                case .noDuplicates, .framesAtLeast: break
+                case .field, .noDuplicates, .framesAtLeast: break
                 }
             }
-            check.captures.forEach { scope.variables.insert($0.name) }
+            check.captures.forEach { scope.define($0.name) }
         case .fault(_, let target, let record):
             process(target)
-            if let record { scope.variables.insert(record) }
+            if let record { scope.define(record) }
         case .owner(let thread, let session, let into, _, _):
             need(thread, in: scope.threads, "thread")
             need(session, in: scope.sessions, "caller")
-            scope.variables.insert(into)
+            scope.define(into, fields: ownerFields)
         case .linkDaemon(let name, let session, _):
             need(session, in: scope.sessions, "caller")
             scope.processes.insert(name)
         case .releaseGate(let gate):
             use(gate)
         case .record(let name):
-            scope.variables.insert(name)
+            scope.define(name)
         case .wait:
             break
         case .parallel(let steps):
-            for inner in steps { check(inner, &scope, &errors) }
+            for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
         }
     }
 
     private static func hint(_ name: String, _ candidates: [String]) -> String {
         if let guess = suggestion(for: name, in: candidates) { return " (did you mean '\(guess)'?)" }
-        return candidates.isEmpty ? "" : "; defined so far: " + candidates.sorted().joined(separator: ", ")
+        guard !candidates.isEmpty else { return "" }
+        let shown = candidates.sorted().prefix(20).joined(separator: ", ")
+        return "; defined so far: " + shown + (candidates.count > 20 ? " and \(candidates.count - 20) more" : "")
     }
 }

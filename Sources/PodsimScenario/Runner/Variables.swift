@@ -13,27 +13,31 @@ struct Variables: Sendable {
     /// Replaces every `${name}` / `${name.field}`; `${uuid}` is fresh each time, `${now}` is the
     /// wall-clock time in milliseconds.
     func resolve(_ template: Template) throws -> String {
-        var output = ""
-        var rest = template.raw[...]
-        while let start = rest.range(of: "${") {
-            output += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                throw StepFailure(template.location, expected: "a closing '}' in \(template.raw)", actual: "none")
-            }
-            let name = String(rest[start.upperBound..<end])
-            switch name {
-            case "uuid": output += UUID().uuidString.lowercased()
-            case "now": output += String(wallClockMillis())
-            default:
-                guard let value = values[name] else {
-                    let known = values.keys.sorted().joined(separator: ", ")
-                    throw StepFailure(template.location, expected: "variable '\(name)' to be defined", actual: "defined: \(known)")
-                }
-                output += value
-            }
-            rest = rest[rest.index(after: end)...]
+        let pieces: [Template.Piece]
+        do {
+            pieces = try template.pieces()
+        } catch {
+            throw StepFailure(error.location, expected: "a well-formed template", actual: error.message)
         }
-        return output + rest
+        var output = ""
+        for piece in pieces {
+            switch piece {
+            case .text(let text):
+                output += text
+            case .reference(let reference):
+                switch reference.key {
+                case "uuid": output += UUID().uuidString.lowercased()
+                case "now": output += String(wallClockMillis())
+                default:
+                    guard let value = values[reference.key] else {
+                        let known = values.keys.sorted().joined(separator: ", ")
+                        throw StepFailure(template.location, expected: "variable '\(reference.key)' to be defined", actual: "defined: \(known)")
+                    }
+                    output += value
+                }
+            }
+        }
+        return output
     }
 
     func resolve(_ value: TemplateValue) throws -> JSONValue {
