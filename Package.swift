@@ -21,75 +21,90 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
+        // What every process and tool shares, with no server or client dependency: bug switches,
+        // timings, sandbox kinds, UI chunks, JSON values, SSE framing and parsing, the bodies of
+        // the pod and control APIs, child configurations and the clock.
+        .target(name: "PodsimModel"),
         // The shared SQLite store: schema, records, run queue, chunk log. Depends on nothing of ours.
         .target(name: "PodsimStore", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        // Wire formats every process speaks: SSE framing, UI chunks, JSON errors, HTTP client helpers,
-        // and the server limits every podsim HTTP server runs with.
-        .target(name: "PodsimWire", dependencies: [
+        // HTTP clients of podsim's servers: plain exchanges and SSE stream watchers.
+        .target(name: "PodsimClient", dependencies: [
+            "PodsimModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // What every podsim server process shares: unbuffered log lines, the parent watch, and
+        // the HTTP server limits.
+        .target(name: "PodsimServer", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
         // The mock OpenAI-compatible provider.
         .target(name: "PodsimMockAI", dependencies: [
-            "PodsimWire",
+            "PodsimModel", "PodsimServer",
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         // One simulated studio pod.
         .target(name: "PodsimPod", dependencies: [
-            "PodsimStore", "PodsimWire",
+            "PodsimStore", "PodsimModel", "PodsimServer",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The link daemon standing in for a user's `deco link`.
         .target(name: "PodsimLink", dependencies: [
-            "PodsimWire",
+            "PodsimModel", "PodsimServer",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The coordinator: launches and supervises the processes of one cluster.
         .target(name: "PodsimCluster", dependencies: [
-            "PodsimStore", "PodsimWire", "PodsimPod",
+            "PodsimStore", "PodsimModel", "PodsimClient", "PodsimServer",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The scenario language and its runner.
         .target(name: "PodsimScenario", dependencies: [
-            "PodsimCluster", "PodsimWire", "PodsimPod", "PodsimStore",
+            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // `podsim bench`: boot, delivery latency, queue throughput, fan-out and memory measurements.
         .target(name: "PodsimBench", dependencies: [
-            "PodsimCluster", "PodsimWire", "PodsimStore", "PodsimPod", "PodsimScenario",
+            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore", "PodsimScenario",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The CLI: one command per subcommand; every child role re-executes this binary.
         .executableTarget(name: "podsim", dependencies: [
-            "PodsimStore", "PodsimWire", "PodsimMockAI", "PodsimPod", "PodsimLink", "PodsimCluster", "PodsimScenario",
+            "PodsimModel", "PodsimServer", "PodsimMockAI", "PodsimPod", "PodsimLink", "PodsimCluster", "PodsimScenario",
             "PodsimBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        .testTarget(name: "PodsimModelTests", dependencies: ["PodsimModel"]),
         .testTarget(name: "PodsimStoreTests", dependencies: ["PodsimStore"]),
         .testTarget(name: "PodsimMockAITests", dependencies: [
-            "PodsimMockAI", "PodsimWire",
+            "PodsimMockAI", "PodsimModel", "PodsimClient", "PodsimServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimWire", "PodsimPod"]),
+        .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimModel", "PodsimCluster"]),
         .testTarget(name: "PodsimEndToEndTests", dependencies: [
-            "PodsimCluster", "PodsimWire", "PodsimStore",
+            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import PodsimCluster
+import PodsimModel
 
 /// Section 5: resident memory of an idle cluster as users run it: a real `podsim up` process
 /// (the coordinator), its mock provider and its pods, one second after it reported ready.
@@ -39,7 +40,7 @@ enum MemoryBench {
         }
     }
 
-    private static func read(_ description: Cluster.Description, coordinator: Int32) throws -> MemoryFigures {
+    private static func read(_ description: ClusterDescription, coordinator: Int32) throws -> MemoryFigures {
         guard let coordinatorMemory = ProcessMemory.read(pid: coordinator) else { throw BenchError("podsim up exited early") }
         guard let mock = childProcesses(of: coordinator, role: "mock-ai").first, let mockMemory = ProcessMemory.read(pid: mock) else {
             throw BenchError("no mock-ai process under podsim up \(coordinator)")
@@ -53,11 +54,11 @@ enum MemoryBench {
     }
 
     /// Waits until `podsim up` wrote its cluster.json (it does once every process is live).
-    private static func waitForDescription(_ path: String, of up: Spawned, logPath: String) async throws -> Cluster.Description {
+    private static func waitForDescription(_ path: String, of up: Spawned, logPath: String) async throws -> ClusterDescription {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if let data = FileManager.default.contents(atPath: path),
-                let description = try? JSONDecoder().decode(Cluster.Description.self, from: data)
+                let description = try? JSONDecoder().decode(ClusterDescription.self, from: data)
             {
                 return description
             }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import PodsimWire
+import PodsimClient
+import PodsimModel
 
 /// An account a bench created: the org to address and the key to authenticate with.
 struct BenchAccount: Sendable {

@@ -2,22 +2,11 @@
 import Glibc
 #endif
 import Foundation
+import PodsimModel
 import PodsimStore
 import Subprocess
 import Synchronization
 import SystemPackage
-
-/// The kind of process a cluster runs.
-public enum ProcessRole: String, Sendable, Codable {
-    case pod
-    case mockAI = "mock-ai"
-    case linkDaemon = "link-daemon"
-}
-
-/// Where a supervised process stands.
-public enum ProcessState: String, Sendable, Codable {
-    case running, paused, stopped, exited
-}
 
 /// How to (re)start one child: the same name, port, arguments and environment every time.
 struct LaunchSpec: Sendable {

@@ -5,25 +5,13 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import Foundation
-import PodsimPod
 import PodsimStore
-import PodsimWire
+import PodsimModel
 
 /// A running cluster: the store, the mock AI provider, the pods and any link daemons, all
 /// supervised by this process (the coordinator). Processes are never restarted on their own:
 /// only `kill`, `stop`, `start`, `pause` and `resume` change them.
 public actor Cluster {
-    /// One supervised process as the control API reports it.
-    public struct ProcessInfo: Sendable, Codable, Equatable {
-        public var name: String
-        public var role: ProcessRole
-        public var state: ProcessState
-        public var pid: Int32?
-        public var url: String
-        public var log: String
-        public var lastExit: String?
-    }
-
     private struct Managed {
         let spec: LaunchSpec
         var state: ProcessState
@@ -44,13 +32,6 @@ public actor Cluster {
     /// Link daemon names taken by a start still on its way (checking its key, creating its account).
     private var reservedNames: Set<String> = []
     private var shutDown = false
-
-    /// The account a link daemon registered for (reported in cluster.json).
-    public struct LinkAccount: Sendable, Codable, Equatable {
-        public var orgSlug: String?
-        public var userId: String?
-        public var apiKey: String
-    }
 
     private init(spec: ClusterSpec, stateDirectory: String) {
         self.spec = spec
@@ -84,28 +65,27 @@ public actor Cluster {
 
     private func start() async throws {
         _ = try Store.create(at: storePath)
-        let parent = String(getpid())
+        let parent = getpid()
         let mockPort = try freeLoopbackPort()
+        let mockConfiguration = MockAIConfiguration(port: mockPort, parentPID: parent)
         let mock = LaunchSpec(
             name: "mock-ai", role: .mockAI, port: mockPort, executable: spec.executable,
-            arguments: ["mock-ai", "--port", String(mockPort), "--parent-pid", parent],
+            arguments: ["mock-ai", "--config", try mockConfiguration.encodedArgument()],
             environment: [:], logPath: logPath("mock-ai"), healthPath: "/health")
         var pods: [LaunchSpec] = []
         for index in 1...max(spec.pods, 1) {
             let name = "pod-\(index)"
             let port = try freeLoopbackPort()
-            var arguments = [
-                "pod", "--name", name, "--port", String(port), "--store", storePath,
-                "--provider-url", mock.url, "--parent-pid", parent,
-                "--lease-ms", String(spec.timings.leaseMillis), "--poll-ms", String(spec.timings.pollMillis),
-                "--keepalive-ms", String(spec.timings.keepaliveMillis), "--drain-ms", String(spec.timings.drainMillis),
-            ]
-            for bug in spec.bugs.sorted() { arguments += ["--bug", bug.rawValue] }
-            let environment = spec.environment.merging(spec.podEnvironment[name] ?? [:]) { $1 }
+            let environment = spec.environment.merging(spec.podEnvironment[name] ?? [:]) { $1 }.merging(["POD_NAME": name]) { $1 }
+            let configuration = PodConfiguration(
+                name: name, port: port, storePath: storePath, providerURL: mock.url, bugs: spec.bugs, timings: spec.timings,
+                sandboxRunner: try Self.sandboxRunner(in: environment, pod: name),
+                dockerAvailable: environment["PODSIM_DOCKER_AVAILABLE"] == "1", parentPID: parent)
             pods.append(
                 LaunchSpec(
-                    name: name, role: .pod, port: port, executable: spec.executable, arguments: arguments,
-                    environment: environment.merging(["POD_NAME": name]) { $1 }, logPath: logPath(name), healthPath: "/health/live"))
+                    name: name, role: .pod, port: port, executable: spec.executable,
+                    arguments: ["pod", "--config", try configuration.encodedArgument()],
+                    environment: environment, logPath: logPath(name), healthPath: "/health/live"))
         }
         for launch in [mock] + pods {
             processes[launch.name] = Managed(spec: launch, state: .stopped)
@@ -117,6 +97,16 @@ public actor Cluster {
             }
             try await group.waitForAll()
         }
+    }
+
+    /// `STUDIO_SANDBOX_RUNNER` as the real pods read it: unset or empty means none.
+    private static func sandboxRunner(in environment: [String: String], pod: String) throws -> SandboxKind? {
+        guard let raw = environment["STUDIO_SANDBOX_RUNNER"], !raw.isEmpty else { return nil }
+        guard let kind = SandboxKind(rawValue: raw) else {
+            throw ClusterError.invalidRequest(
+                "\(pod): STUDIO_SANDBOX_RUNNER=\(raw) is not a sandbox kind (expected \(SandboxKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return kind
     }
 
     private func logPath(_ name: String) -> String { stateDirectory + "/logs/\(name).log" }
@@ -169,17 +159,17 @@ public actor Cluster {
 
     // MARK: Control
 
-    public func processList() -> [ProcessInfo] {
+    public func processList() -> [ControlAPI.ProcessStatus] {
         order.compactMap { name in
             processes[name].map {
-                ProcessInfo(
+                ControlAPI.ProcessStatus(
                     name: name, role: $0.spec.role, state: $0.state, pid: $0.child?.pid, url: $0.spec.url,
                     log: $0.spec.logPath, lastExit: $0.lastExit)
             }
         }
     }
 
-    public func info(_ name: String) throws -> ProcessInfo {
+    public func info(_ name: String) throws -> ControlAPI.ProcessStatus {
         guard let info = processList().first(where: { $0.name == name }) else { throw ClusterError.unknownProcess(name) }
         return info
     }
@@ -263,7 +253,7 @@ public actor Cluster {
     /// `POST /link-daemons`: checks the request, picks a name if none is given, verifies the key
     /// (or creates an account when there is none), then starts the daemon. Bad input is refused
     /// before anything starts, and a daemon that fails to come up is stopped and forgotten.
-    public func startLinkDaemon(name: String?, apiKey: String?, ttlMillis: Int64?) async throws -> ProcessInfo {
+    public func startLinkDaemon(name: String?, apiKey: String?, ttlMillis: Int64?) async throws -> ControlAPI.ProcessStatus {
         let name = name ?? nextLinkDaemonName()
         let ttl = ttlMillis ?? LinkDaemonSpec.defaultTTLMillis
         try LinkDaemonSpec.validate(name: name, ttlMillis: ttl)
@@ -283,7 +273,7 @@ public actor Cluster {
 
     /// Starts a link daemon for the user behind `apiKey` and waits until its link is live.
     @discardableResult
-    public func startLinkDaemon(_ daemon: LinkDaemonSpec, account: LinkAccount? = nil) async throws -> ProcessInfo {
+    public func startLinkDaemon(_ daemon: LinkDaemonSpec, account: LinkAccount? = nil) async throws -> ControlAPI.ProcessStatus {
         try LinkDaemonSpec.validate(name: daemon.name, ttlMillis: daemon.ttlMillis)
         try reserve(daemon.name)
         defer { reservedNames.remove(daemon.name) }
@@ -302,13 +292,11 @@ public actor Cluster {
         reservedNames.insert(name)
     }
 
-    private func launchLinkDaemon(_ daemon: LinkDaemonSpec, account: LinkAccount) async throws -> ProcessInfo {
+    private func launchLinkDaemon(_ daemon: LinkDaemonSpec, account: LinkAccount) async throws -> ControlAPI.ProcessStatus {
         let port = try freeLoopbackPort()
-        var arguments = [
-            "link-daemon", "--name", daemon.name, "--port", String(port), "--api-key", daemon.apiKey,
-            "--ttl-ms", String(daemon.ttlMillis), "--parent-pid", String(getpid()),
-        ]
-        for url in podURLs { arguments += ["--pod", url] }
+        let configuration = LinkDaemonConfiguration(
+            name: daemon.name, port: port, podURLs: podURLs, apiKey: daemon.apiKey, ttlMillis: daemon.ttlMillis, parentPID: getpid())
+        let arguments = ["link-daemon", "--config", try configuration.encodedArgument()]
         let launchSpec = LaunchSpec(
             name: daemon.name, role: .linkDaemon, port: port, executable: spec.executable, arguments: arguments,
             environment: [:], logPath: logPath(daemon.name), healthPath: "/health")
@@ -430,34 +418,9 @@ public actor Cluster {
         try? await http.shutdown()
     }
 
-    /// The cluster.json document: a stable shape tools read.
-    public struct Description: Codable, Sendable, Equatable {
-        public struct Endpoint: Codable, Sendable, Equatable { public var url: String }
-        public struct Pod: Codable, Sendable, Equatable {
-            public var name: String
-            public var url: String
-            public var pid: Int32?
-        }
-
-        public struct LinkDaemon: Codable, Sendable, Equatable {
-            public var name: String
-            public var url: String
-            public var pid: Int32?
-            public var account: LinkAccount?
-        }
-
-        public var stateDir: String
-        public var store: String
-        public var mockAI: Endpoint
-        public var control: Endpoint?
-        public var pods: [Pod]
-        public var linkDaemons: [LinkDaemon]
-        public var bugs: [String]
-    }
-
-    public func describe(controlURL: String?) -> Description {
+    public func describe(controlURL: String?) -> ClusterDescription {
         let list = processList()
-        return Description(
+        return ClusterDescription(
             stateDir: stateDirectory, store: storePath, mockAI: .init(url: mockAIURL), control: controlURL.map { .init(url: $0) },
             pods: list.filter { $0.role == .pod }.map { .init(name: $0.name, url: $0.url, pid: $0.pid) },
             linkDaemons: list.filter { $0.role == .linkDaemon }.map {

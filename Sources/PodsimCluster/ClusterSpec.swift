@@ -1,5 +1,5 @@
 import Foundation
-import PodsimPod
+import PodsimModel
 
 /// What a cluster is made of; `podsim up` flags and a scenario's `cluster:` block both build one.
 public struct ClusterSpec: Sendable {

@@ -1,23 +1,18 @@
 import Foundation
 import Hummingbird
 import Logging
-import PodsimWire
+import PodsimModel
+import PodsimServer
 
 /// The coordinator's loopback control API: list processes, kill / stop / start / pause /
 /// resume them by name, and start link daemons.
 public enum ControlServer {
-    private struct ProcessList: ResponseEncodable { var processes: [Cluster.ProcessInfo] }
-    private struct StartLink: Decodable {
-        var name: String?
-        var apiKey: String?
-        var ttlMs: Int64?
-    }
 
     public static func application(cluster: Cluster, port: Int) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: ControlErrorMiddleware())
         router.add(middleware: UnknownRouteMiddleware())
-        router.get("/processes") { _, _ in ProcessList(processes: await cluster.processList()) }
+        router.get("/processes") { _, _ in ControlAPI.ProcessList(processes: await cluster.processList()) }
         router.get("/cluster") { _, _ in
             let data = try JSONEncoder().encode(await cluster.describe(controlURL: "http://127.0.0.1:\(port)"))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
@@ -36,7 +31,7 @@ public enum ControlServer {
             return try await cluster.info(name)
         }
         router.post("/link-daemons") { request, context in
-            let body = try await request.decode(as: StartLink.self, context: context)
+            let body = try await request.decode(as: ControlAPI.StartLinkDaemon.self, context: context)
             let info = try await cluster.startLinkDaemon(name: body.name, apiKey: body.apiKey, ttlMillis: body.ttlMs)
             return EditedResponse(status: .created, response: info)
         }
@@ -78,4 +73,5 @@ public enum ControlServer {
     public static func freePort() throws -> Int { try freeLoopbackPort() }
 }
 
-extension Cluster.ProcessInfo: ResponseEncodable {}
+extension ControlAPI.ProcessStatus: ResponseEncodable {}
+extension ControlAPI.ProcessList: ResponseEncodable {}

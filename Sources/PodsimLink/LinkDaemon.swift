@@ -2,37 +2,9 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
-import PodsimWire
+import PodsimModel
+import PodsimServer
 import ServiceLifecycle
-
-/// Everything a link daemon needs: where to register, as whom, and how long its link lives.
-public struct LinkDaemonConfiguration: Sendable {
-    public var name: String
-    public var host: String
-    public var port: Int
-    /// Pods to register with; the daemon moves to the next one when a pod stops answering.
-    public var podURLs: [String]
-    public var apiKey: String
-    public var ttlMillis: Int64
-    public var heartbeatMillis: Int64
-    public var parentPID: Int32?
-
-    public init(
-        name: String, host: String = "127.0.0.1", port: Int, podURLs: [String], apiKey: String,
-        ttlMillis: Int64 = 3000, heartbeatMillis: Int64? = nil, parentPID: Int32? = nil
-    ) {
-        self.name = name
-        self.host = host
-        self.port = port
-        self.podURLs = podURLs
-        self.apiKey = apiKey
-        self.ttlMillis = ttlMillis
-        self.heartbeatMillis = heartbeatMillis ?? max(ttlMillis / 3, 50)
-        self.parentPID = parentPID
-    }
-
-    var url: String { "http://\(host):\(port)" }
-}
 
 /// The stand-in for a user's `deco link`: registers a live link for its user and serves the
 /// simulated sandbox operations of `remote-user` runs.

@@ -1,5 +1,5 @@
 import Foundation
-import PodsimWire
+import PodsimModel
 
 /// What kind of answer a call got, as reported by the control API.
 enum CallKind: String, Codable, Sendable {

@@ -1,4 +1,4 @@
-import PodsimWire
+import PodsimModel
 
 /// The parts of an OpenAI chat completion request the mock looks at, read leniently: missing or
 /// oddly typed fields become empty values rather than errors.

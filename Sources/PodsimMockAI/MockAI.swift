@@ -1,26 +1,6 @@
 import Hummingbird
-import PodsimWire
-
-/// Where the mock provider listens. It only ever binds a loopback address: it is a test double,
-/// never something to expose.
-public struct MockAIConfiguration: Sendable {
-    /// A loopback host: `127.x.x.x`, `::1` or `localhost`.
-    public var host: String
-    /// 0 picks a free port; `onListening` reports the one chosen.
-    public var port: Int
-
-    public init(host: String = "127.0.0.1", port: Int = 0) {
-        self.host = host
-        self.port = port
-    }
-
-    var isLoopback: Bool { Loopback.isLoopbackHost(host) }
-
-    /// The host as it appears in a URL.
-    var urlHost: String {
-        host.contains(":") ? "[\(host)]" : host
-    }
-}
+import PodsimModel
+import PodsimServer
 
 /// Why the mock provider refused to start.
 public enum MockAIError: Error, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import PodsimWire
+import PodsimModel
+import PodsimServer
 
 /// The provider's HTTP surface: the OpenAI-compatible endpoints pods call and the control API
 /// scenarios use to inspect calls and release gates.

@@ -1,4 +1,5 @@
 import Foundation
+import PodsimModel
 import PodsimStore
 
 /// What a stream watcher receives from its thread's feed.

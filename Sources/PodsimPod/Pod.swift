@@ -2,8 +2,9 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import PodsimModel
+import PodsimServer
 import PodsimStore
-import PodsimWire
 import ServiceLifecycle
 
 /// One simulated studio pod process: the HTTP API, the run worker, the stream feeds and the

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import PodsimModel
 import PodsimStore
 
 /// The pieces every part of a pod shares: its configuration, the store, the signal bus, and the

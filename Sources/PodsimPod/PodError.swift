@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import PodsimWire
+import PodsimModel
 
 /// Every failure a pod route can answer with, mapped to its HTTP status and JSON body in one place.
 public enum PodError: Error, HTTPResponseError {

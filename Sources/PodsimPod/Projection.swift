@@ -1,6 +1,6 @@
 import Foundation
+import PodsimModel
 import PodsimStore
-import PodsimWire
 
 /// Turns an attempt's logged chunks into the message parts persisted at the end of a run.
 ///

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-import PodsimWire
+import PodsimModel
 
 /// A message in the OpenAI chat format the provider speaks.
 struct ProviderMessage: Codable, Sendable {

@@ -1,6 +1,7 @@
 import Foundation
+import PodsimModel
+import PodsimServer
 import PodsimStore
-import PodsimWire
 
 /// One attempt of one run on this pod: provider calls, tool calls, chunk writes, the lease, the
 /// terminal write. Every write carries the attempt number, so a pod that lost the run writes
@@ -148,7 +149,7 @@ struct RunExecution: Sendable {
             return ["tool": .string(name), "result": "ok"]
         }
         if sandbox == nil {
-            let kind = ProviderKind(rawValue: claim.run.providerKind) ?? .remoteUser
+            let kind = SandboxKind(rawValue: claim.run.providerKind) ?? .remoteUser
             sandbox = try await context.sandboxes.provision(kind: kind, userId: claim.run.userId, threadId: threadId, runId: claim.runId)
             logLine("\(pod): provisioned a \(kind.rawValue) sandbox for run \(claim.runId)")
         }

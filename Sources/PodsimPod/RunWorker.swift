@@ -1,6 +1,7 @@
 import Foundation
+import PodsimModel
+import PodsimServer
 import PodsimStore
-import PodsimWire
 
 /// Why an executing run was stopped before it finished.
 enum AbortReason: Sendable, Equatable {

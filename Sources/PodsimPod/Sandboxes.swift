@@ -1,13 +1,13 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import PodsimModel
 import PodsimStore
-import PodsimWire
 
 /// A provisioned sandbox a run's VM-backed tools execute in.
 enum SandboxHandle: Sendable {
     /// Simulated next to the pod (docker or agent-sandbox).
-    case local(kind: ProviderKind, id: String)
+    case local(kind: SandboxKind, id: String)
     /// On the user's machine, through their link daemon.
     case link(url: String, sandboxId: String)
 }
@@ -28,7 +28,7 @@ struct Sandboxes: Sendable {
     /// Tools that need a sandbox; anything else runs in the pod itself.
     static let vmBackedTools: Set<String> = ["bash", "read", "write", "edit", "grep", "glob", "ls"]
 
-    func provision(kind: ProviderKind, userId: String, threadId: String, runId: Int64) async throws -> SandboxHandle {
+    func provision(kind: SandboxKind, userId: String, threadId: String, runId: Int64) async throws -> SandboxHandle {
         let handle: SandboxHandle
         switch kind {
         case .docker:

@@ -1,4 +1,5 @@
 import Foundation
+import PodsimModel
 import PodsimStore
 import Synchronization
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodsimModel
 import PodsimPod
 
 /// `podsim bugs`: the historical bug switches, one line each.

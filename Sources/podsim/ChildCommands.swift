@@ -2,38 +2,19 @@ import ArgumentParser
 import Foundation
 import PodsimLink
 import PodsimMockAI
+import PodsimModel
 import PodsimPod
-import PodsimWire
+import PodsimServer
 
 /// `podsim pod`: one pod process. The coordinator starts it; users never need to.
 struct PodCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pod", abstract: "Run one pod (started by the coordinator).", shouldDisplay: false)
 
-    @Option var name: String
-    @Option var port: Int
-    @Option var store: String
-    @Option(name: .customLong("provider-url")) var providerURL: String
-    @Option(name: .customLong("parent-pid")) var parentPID: Int32?
-    @Option(name: .customLong("bug")) var bugs: [BugSwitch] = []
-    @Option(name: .customLong("max-runs")) var maxRuns: Int = 32
-    @OptionGroup var timing: TimingOptions
+    @Option(help: "The pod's configuration, as the coordinator encodes it.") var config: String
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        var runner: ProviderKind?
-        if let raw = environment["STUDIO_SANDBOX_RUNNER"], !raw.isEmpty {
-            guard let kind = ProviderKind(rawValue: raw) else {
-                throw ValidationError(
-                    "STUDIO_SANDBOX_RUNNER=\(raw) is not a sandbox provider kind (expected \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            runner = kind
-        }
-        let configuration = PodConfiguration(
-            name: name, port: port, storePath: store, providerURL: providerURL, bugs: Set(bugs), timings: timing.timings,
-            sandboxRunner: runner, dockerAvailable: environment["PODSIM_DOCKER_AVAILABLE"] == "1",
-            maxConcurrentRuns: maxRuns, parentPID: parentPID)
-        try await Pod.run(configuration)
+        try await Pod.run(try PodConfiguration(encodedArgument: config))
     }
 }
 
@@ -42,15 +23,17 @@ struct MockAICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mock-ai", abstract: "Run the mock OpenAI-compatible provider on loopback.")
 
-    @Option var port: Int = 0
-    @Option(name: .customLong("parent-pid")) var parentPID: Int32?
+    @Option(help: "The port to listen on (0: any free port).") var port: Int = 0
+    @Option(name: .customLong("parent-pid"), help: "Exit when this process is no longer the parent.") var parentPID: Int32?
+    @Option(help: "The whole configuration, as the coordinator encodes it (overrides the other options).") var config: String?
 
     func run() async throws {
+        let configuration = try config.map(MockAIConfiguration.init(encodedArgument:)) ?? MockAIConfiguration(port: port, parentPID: parentPID)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            if let parentPID {
-                group.addTask { await exitWhenOrphaned(parent: parentPID, name: "mock-ai") }
+            if let parent = configuration.parentPID {
+                group.addTask { await exitWhenOrphaned(parent: parent, name: "mock-ai") }
             }
-            try await runMockAI(MockAIConfiguration(port: port))
+            try await runMockAI(configuration)
             group.cancelAll()
         }
     }
@@ -61,20 +44,13 @@ struct LinkDaemonCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link-daemon", abstract: "Run a link daemon for one user (started by the coordinator).", shouldDisplay: false)
 
-    @Option var name: String = "link-1"
-    @Option var port: Int
-    @Option(name: .customLong("pod")) var podURLs: [String]
-    @Option(name: .customLong("api-key")) var apiKey: String
-    @Option(name: .customLong("ttl-ms")) var ttlMillis: Int64 = 3000
-    @Option(name: .customLong("parent-pid")) var parentPID: Int32?
-
-    func validate() throws {
-        if podURLs.isEmpty { throw ValidationError("give at least one --pod URL") }
-        if ttlMillis <= 0 { throw ValidationError("--ttl-ms must be positive") }
-    }
+    @Option(help: "The daemon's configuration, as the coordinator encodes it.") var config: String
 
     func run() async throws {
-        try await LinkDaemon.run(
-            LinkDaemonConfiguration(name: name, port: port, podURLs: podURLs, apiKey: apiKey, ttlMillis: ttlMillis, parentPID: parentPID))
+        let configuration = try LinkDaemonConfiguration(encodedArgument: config)
+        guard !configuration.podURLs.isEmpty, configuration.ttlMillis > 0 else {
+            throw ValidationError("a link daemon needs at least one pod URL and a positive TTL")
+        }
+        try await LinkDaemon.run(configuration)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodsimModel
 import PodsimPod
 
 /// Timing flags of `up` (scenarios set theirs in their `cluster:` block).

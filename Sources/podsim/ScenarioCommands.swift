@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+import PodsimModel
 import PodsimPod
 import PodsimScenario
-import PodsimWire
+import PodsimServer
 
 /// Exit codes shared by the scenario commands: 0 all good, 1 a scenario failed (or a bug
 /// escaped), 2 the input is invalid (nothing ran).

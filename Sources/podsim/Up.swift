@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import PodsimCluster
+import PodsimModel
 import PodsimPod
-import PodsimWire
+import PodsimServer
 import ServiceLifecycle
 
 /// `podsim up`: boot a cluster and keep it running until Ctrl-C / SIGTERM.

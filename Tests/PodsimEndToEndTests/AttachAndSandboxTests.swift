@@ -1,7 +1,7 @@
 import Foundation
+import PodsimClient
 import PodsimCluster
-import PodsimPod
-import PodsimWire
+import PodsimModel
 import Testing
 
 /// Cross-pod attach, projection, sessions, lazy sandboxes and the link daemon — each historical

@@ -1,5 +1,6 @@
 import Foundation
-import PodsimWire
+import PodsimClient
+import PodsimModel
 import Testing
 
 /// End-to-end tests run one real cluster at a time: the machine has two cores.

@@ -3,7 +3,8 @@ import Glibc
 #endif
 import Foundation
 @testable import PodsimCluster
-import PodsimWire
+import PodsimClient
+import PodsimModel
 import Testing
 
 /// The control API under a racing operator and hostile input: every operation on one process is
@@ -56,7 +57,7 @@ import Testing
                 let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
             else { return false }
             let arguments = command.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            return zip(arguments, arguments.dropFirst()).contains { $0 == "--name" && $1 == name }
+            return zip(arguments, arguments.dropFirst()).contains { $0 == "--config" && $1.contains(#""name":"\#(name)""#) }
         }
     }
 

@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import Foundation
-import PodsimWire
+import PodsimCluster
+import PodsimClient
+import PodsimModel
 import Testing
 
 /// `podsim up` as a user runs it: a separate coordinator process.
@@ -157,14 +159,31 @@ extension EndToEnd {
             #expect(survivors.isEmpty, "still alive: \(survivors)")
         }
 
-        @Test func aPodThatCannotStartFailsUpWithItsLog() async throws {
+        @Test func anUnknownSandboxRunnerFailsUpBeforeAnythingStarts() async throws {
             let up = try UpProcess.start(["--pods", "1", "--env", "STUDIO_SANDBOX_RUNNER=kubernetes"])
             defer { try? FileManager.default.removeItem(atPath: up.stateDirectory) }
             up.process.waitUntilExit()
             let output = String(decoding: up.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             #expect(up.process.terminationStatus != 0)
-            #expect(output.contains("pod-1 did not become live"))
-            #expect(output.contains("STUDIO_SANDBOX_RUNNER=kubernetes is not a sandbox provider kind"))
+            #expect(output.contains("STUDIO_SANDBOX_RUNNER=kubernetes is not a sandbox kind"), "\(output)")
+        }
+
+        @Test func aChildThatDiesAtStartFailsBootWithItsLog() async throws {
+            let directory = FileManager.default.temporaryDirectory.path + "/podsim-dies-" + UUID().uuidString.prefix(8)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let script = directory + "/dies.sh"
+            try "#!/bin/sh\necho \"refusing to start as $1\" >&2\nexit 3\n".write(toFile: script, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
+            let spec = ClusterSpec(pods: 1, stateDirectory: directory + "/state", executable: script)
+            do {
+                _ = try await Cluster.boot(spec)
+                Issue.record("a cluster whose children exit at once booted")
+            } catch {
+                let message = "\(error)"
+                #expect(message.contains("did not become live"), "\(message)")
+                #expect(message.contains("refusing to start as"), "the log tail is missing: \(message)")
+            }
         }
     }
 }

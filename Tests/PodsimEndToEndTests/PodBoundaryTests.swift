@@ -2,7 +2,8 @@
 import Glibc
 #endif
 import Foundation
-import PodsimWire
+import PodsimClient
+import PodsimModel
 import Testing
 
 /// What a hostile local client can and cannot do to a pod (and to the other servers of a

@@ -1,7 +1,7 @@
 import Foundation
+import PodsimClient
 import PodsimCluster
-import PodsimPod
-import PodsimWire
+import PodsimModel
 import Testing
 
 /// Runs survive pod death, drain, pause and cancel — and each historical bug brings its symptom back.

@@ -1,5 +1,5 @@
 import Foundation
-import PodsimWire
+import PodsimModel
 import Testing
 
 #if canImport(FoundationXML)

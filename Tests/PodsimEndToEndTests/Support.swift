@@ -1,8 +1,8 @@
 import Foundation
+import PodsimClient
 import PodsimCluster
-import PodsimPod
+import PodsimModel
 import PodsimStore
-import PodsimWire
 import Testing
 
 /// The podsim binary built next to this test bundle (or `PODSIM_BINARY`).

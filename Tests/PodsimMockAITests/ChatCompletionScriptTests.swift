@@ -1,5 +1,5 @@
 import Foundation
-import PodsimWire
+import PodsimModel
 import Testing
 
 @testable import PodsimMockAI

@@ -1,5 +1,5 @@
 import Logging
-import PodsimWire
+import PodsimModel
 import ServiceLifecycle
 import Testing
 

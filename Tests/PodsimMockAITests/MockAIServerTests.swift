@@ -1,6 +1,6 @@
 import Foundation
 import PodsimMockAI
-import PodsimWire
+import PodsimModel
 import Testing
 
 @Suite struct MockAIServerTests {

@@ -2,7 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import PodsimMockAI
-import PodsimWire
+import PodsimModel
 
 struct TestFailure: Error, CustomStringConvertible {
     var description: String

@@ -1,5 +1,5 @@
 import Foundation
-import PodsimPod
+import PodsimModel
 import Testing
 
 @testable import PodsimScenario

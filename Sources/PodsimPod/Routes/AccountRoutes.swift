@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PodsimModel
 import PodsimStore
 
 /// Setup calls: orgs, sessions, agents and threads (the stand-ins for the real sign-up flow).

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PodsimModel
 import PodsimStore
 
 /// Who is calling: the user and org behind a Bearer API key or a session cookie.

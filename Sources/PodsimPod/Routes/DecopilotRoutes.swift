@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
+import PodsimModel
 import PodsimStore
-import PodsimWire
 
 /// The chat API: POST a message (dispatch + enqueue), attach to a thread's stream, cancel a run.
 struct DecopilotRoutes {
@@ -9,33 +9,6 @@ struct DecopilotRoutes {
     let auth: Authenticator
     let worker: RunWorker
     let feeds: ChunkFeeds
-
-    struct MessagesBody: Decodable {
-        struct Message: Decodable {
-            struct Part: Decodable {
-                var type: String
-                var text: String?
-            }
-
-            var id: String
-            var role: String
-            var parts: [Part]
-        }
-
-        struct AgentRef: Decodable { var id: String }
-
-        var messages: [Message]
-        var agent: AgentRef
-        var tier: String?
-        var threadId: String?
-        var sandboxProviderKind: String?
-
-        enum CodingKeys: String, CodingKey {
-            case messages, agent, tier
-            case threadId = "thread_id"
-            case sandboxProviderKind
-        }
-    }
 
     private struct Accepted: Encodable { var taskId: String }
     private struct Cancelled: Encodable {
@@ -48,7 +21,7 @@ struct DecopilotRoutes {
             let id = try request.parameter("id", in: requestContext)
             try ThreadID.validate(id)
             let (org, caller) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            let body = try await decodeBody(MessagesBody.self, from: request)
+            let body = try await decodeBody(MessagesRequest.self, from: request)
             try await postMessage(publicId: id, org: org, caller: caller, body: body)
             return jsonResponse(Accepted(taskId: id), status: .accepted)
         }
@@ -73,29 +46,29 @@ struct DecopilotRoutes {
     // MARK: POST /messages
 
     /// Enqueues the run; the task id the caller gets back is the thread's id.
-    private func postMessage(publicId: String, org: Org, caller: Caller, body: MessagesBody) async throws {
+    private func postMessage(publicId: String, org: Org, caller: Caller, body: MessagesRequest) async throws {
         if let bodyThread = body.threadId, bodyThread != publicId {
             throw PodError.badRequest("thread_id in the body (\(bodyThread)) does not match the URL (\(publicId))")
         }
-        guard let message = body.messages.last(where: { $0.role == "user" }) else {
+        guard let message = body.lastUserMessage else {
             throw PodError.badRequest("messages must contain a user message")
         }
-        let text = message.parts.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
+        let text = message.text
         guard !message.id.isEmpty else { throw PodError.badRequest("message id must not be empty") }
         guard let thread = try context.store.thread(orgId: org.id, publicId: publicId) else { throw PodError.notFound("Thread not found") }
         let threadId = thread.id
         guard let agent = try context.store.agent(id: body.agent.id), agent.orgId == org.id else {
             throw PodError.notFound("Agent not found")
         }
-        var requested: ProviderKind?
+        var requested: SandboxKind?
         if let raw = body.sandboxProviderKind {
-            guard let kind = ProviderKind(rawValue: raw) else {
-                throw PodError.badRequest("Unknown sandboxProviderKind \"\(raw)\"; expected one of \(ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            guard let kind = SandboxKind(rawValue: raw) else {
+                throw PodError.badRequest("Unknown sandboxProviderKind \"\(raw)\"; expected one of \(SandboxKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             requested = kind
         }
         let dispatcher = Dispatcher(context: context)
-        let kind = try requested ?? thread.sandboxProviderKind.flatMap(ProviderKind.init(rawValue:)) ?? dispatcher.defaultKind(userId: caller.userId)
+        let kind = try requested ?? thread.sandboxProviderKind.flatMap(SandboxKind.init(rawValue:)) ?? dispatcher.defaultKind(userId: caller.userId)
         if context.configuration.has(.eagerEnsureVm) {
             do {
                 _ = try await context.sandboxes.provision(kind: kind, userId: caller.userId, threadId: threadId, runId: 0)
@@ -185,13 +158,13 @@ struct Dispatcher {
 
     /// `resolveDefaultSandboxProviderKind`: the user's live link wins, then `STUDIO_SANDBOX_RUNNER`,
     /// then `remote-user`.
-    func defaultKind(userId: String) throws -> ProviderKind {
+    func defaultKind(userId: String) throws -> SandboxKind {
         if try context.store.liveLink(userId: userId) != nil { return .remoteUser }
         return context.configuration.sandboxRunner ?? .remoteUser
     }
 
     /// `resolveDispatchTarget`: only `remote-user` without a live link is refused (409).
-    func resolveDispatchTarget(kind: ProviderKind, userId: String) throws {
+    func resolveDispatchTarget(kind: SandboxKind, userId: String) throws {
         if kind == .remoteUser, try context.store.liveLink(userId: userId) == nil {
             throw PodError.linkOffline
         }

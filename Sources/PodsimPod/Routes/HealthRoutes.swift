@@ -1,4 +1,5 @@
 import Hummingbird
+import PodsimModel
 
 /// `GET /health/live` and `GET /health/ready`.
 struct HealthRoutes {

@@ -1,6 +1,6 @@
 import Hummingbird
+import PodsimModel
 import PodsimStore
-import PodsimWire
 
 /// Link daemon registration: `POST /api/links`, heartbeat, `DELETE`, and a listing.
 struct LinkRoutes {

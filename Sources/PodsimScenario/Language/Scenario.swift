@@ -1,4 +1,4 @@
-import PodsimPod
+import PodsimModel
 
 /// Where something was written: the scenario file, line and column (1-based).
 public struct SourceLocation: Sendable, Equatable, Hashable, CustomStringConvertible {

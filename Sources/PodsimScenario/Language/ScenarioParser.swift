@@ -1,6 +1,6 @@
 import Foundation
 import PodsimCluster
-import PodsimPod
+import PodsimModel
 import PodsimStore
 
 /// Reads a scenario file into a `Scenario`, failing with the file, line and column of the
@@ -278,7 +278,7 @@ public enum ScenarioParser {
         switch field {
         case "status": FieldValues(kind: .word([ThreadStatus.completed, .inProgress, .failed].map(\.rawValue)))
         case "runState": FieldValues(kind: .word([RunState.queued, .running, .completed, .failed].map(\.rawValue)), nullable: true)
-        case "sandboxProviderKind": FieldValues(kind: .word(ProviderKind.allCases.map(\.rawValue)), nullable: true)
+        case "sandboxProviderKind": FieldValues(kind: .word(SandboxKind.allCases.map(\.rawValue)), nullable: true)
         case "owner": FieldValues(kind: .pod, nullable: true)
         case "error": FieldValues(kind: .text, nullable: true)
         case "attempt": FieldValues(kind: .count, nullable: true)

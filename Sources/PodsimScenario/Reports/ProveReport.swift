@@ -1,4 +1,4 @@
-import PodsimPod
+import PodsimModel
 
 /// One cell of `podsim prove`: a scenario run clean (it must pass) or with one bug it guards
 /// switched on (it must fail, i.e. catch the bug).

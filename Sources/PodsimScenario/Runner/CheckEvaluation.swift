@@ -1,5 +1,6 @@
 import Foundation
-import PodsimWire
+import PodsimClient
+import PodsimModel
 
 /// What one look at a check's subject found: the first mismatch (if any) and the values to capture.
 struct CheckOutcome: Sendable {

@@ -1,7 +1,8 @@
 import Foundation
+import PodsimClient
 import PodsimCluster
+import PodsimModel
 import PodsimStore
-import PodsimWire
 
 /// One scenario executing against its own cluster: the names its steps defined (callers, agents,
 /// threads, watchers) and the variables they captured. Steps of a `parallel` block interleave on

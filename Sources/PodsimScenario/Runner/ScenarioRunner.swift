@@ -1,6 +1,7 @@
 import Foundation
 import PodsimCluster
-import PodsimPod
+import PodsimModel
+import PodsimServer
 
 /// How scenarios are run: which binary the clusters re-execute, bug switches added on top of
 /// each scenario's own, and whether state directories are kept.

@@ -1,5 +1,5 @@
 import Foundation
-import PodsimPod
+import PodsimModel
 
 /// A set of scenario files: found on disk, parsed and validated together, then run with
 /// bounded parallelism.

@@ -1,5 +1,5 @@
 import Foundation
-import PodsimWire
+import PodsimModel
 
 /// The values a running scenario has captured, and `${…}` interpolation over them.
 struct Variables: Sendable {

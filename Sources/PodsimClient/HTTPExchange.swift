@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PodsimModel
 
 /// One HTTP request and its answer, as the scenario runner and the end-to-end tests make them.
 public struct HTTPExchange: Sendable {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import PodsimModel
 
 /// A client attached to a pod's SSE stream: it collects every `data:` frame in arrival order
 /// until it is closed, the server ends the stream, or its own deadline passes (a stream body

@@ -18,9 +18,10 @@ public struct PodTimings: Sendable, Equatable, Codable {
     }
 }
 
-/// Everything one pod process needs to start; the coordinator passes it on the command line,
-/// and `STUDIO_SANDBOX_RUNNER` through the environment as the real pods read it.
-public struct PodConfiguration: Sendable {
+/// Everything one pod process needs to start. The coordinator fills it in, reading the pod's
+/// environment as the real pods would (`STUDIO_SANDBOX_RUNNER`, `PODSIM_DOCKER_AVAILABLE`), and
+/// passes it as one encoded value.
+public struct PodConfiguration: Sendable, Codable, Equatable {
     public var name: String
     public var host: String
     public var port: Int
@@ -29,7 +30,7 @@ public struct PodConfiguration: Sendable {
     public var bugs: Set<BugSwitch>
     public var timings: PodTimings
     /// `STUDIO_SANDBOX_RUNNER`: the default provider kind when the user has no live link.
-    public var sandboxRunner: ProviderKind?
+    public var sandboxRunner: SandboxKind?
     /// Whether docker is available to this pod (never in the default cluster, as in the real CI).
     public var dockerAvailable: Bool
     /// Runs one pod executes at once.
@@ -39,7 +40,7 @@ public struct PodConfiguration: Sendable {
 
     public init(
         name: String, host: String = "127.0.0.1", port: Int, storePath: String, providerURL: String,
-        bugs: Set<BugSwitch> = [], timings: PodTimings = .init(), sandboxRunner: ProviderKind? = nil,
+        bugs: Set<BugSwitch> = [], timings: PodTimings = .init(), sandboxRunner: SandboxKind? = nil,
         dockerAvailable: Bool = false, maxConcurrentRuns: Int = 32, parentPID: Int32? = nil
     ) {
         self.name = name

@@ -1,5 +1,5 @@
 /// Where a thread's sandbox lives, as the real `sandboxProviderKind` column names it.
-public enum ProviderKind: String, CaseIterable, Sendable, Codable {
+public enum SandboxKind: String, CaseIterable, Sendable, Codable {
     /// A container next to the pod; needs docker to be available to the pod.
     case docker
     /// The user's own machine, reached through their link daemon.

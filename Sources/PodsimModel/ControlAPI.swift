@@ -1,0 +1,131 @@
+/// The kind of process a cluster runs.
+public enum ProcessRole: String, Sendable, Codable {
+    case pod
+    case mockAI = "mock-ai"
+    case linkDaemon = "link-daemon"
+}
+
+/// Where a supervised process stands.
+public enum ProcessState: String, Sendable, Codable {
+    case running, paused, stopped, exited
+}
+
+/// The bodies of the coordinator's control API (see the README's "Control API"), one type per
+/// body, shared by `ControlServer` and `ControlClient`.
+public enum ControlAPI {
+    /// One supervised process, as `GET /processes` and every process operation report it.
+    public struct ProcessStatus: Sendable, Codable, Equatable {
+        public var name: String
+        public var role: ProcessRole
+        public var state: ProcessState
+        public var pid: Int32?
+        public var url: String
+        public var log: String
+        public var lastExit: String?
+
+        public init(name: String, role: ProcessRole, state: ProcessState, pid: Int32?, url: String, log: String, lastExit: String?) {
+            self.name = name
+            self.role = role
+            self.state = state
+            self.pid = pid
+            self.url = url
+            self.log = log
+            self.lastExit = lastExit
+        }
+    }
+
+    /// `GET /processes`.
+    public struct ProcessList: Sendable, Codable, Equatable {
+        public var processes: [ProcessStatus]
+        public init(processes: [ProcessStatus]) { self.processes = processes }
+    }
+
+    /// `POST /link-daemons`: every field optional.
+    public struct StartLinkDaemon: Sendable, Codable, Equatable {
+        public var name: String?
+        public var apiKey: String?
+        public var ttlMs: Int64?
+
+        public init(name: String? = nil, apiKey: String? = nil, ttlMs: Int64? = nil) {
+            self.name = name
+            self.apiKey = apiKey
+            self.ttlMs = ttlMs
+        }
+    }
+
+    /// The control API's errors: `{"error":{"message":"…"}}`.
+    public struct ErrorEnvelope: Sendable, Codable, Equatable {
+        public struct Detail: Sendable, Codable, Equatable {
+            public var message: String
+            public init(message: String) { self.message = message }
+        }
+
+        public var error: Detail
+        public init(message: String) { error = Detail(message: message) }
+    }
+}
+
+/// The account a link daemon registered for (reported in cluster.json).
+public struct LinkAccount: Sendable, Codable, Equatable {
+    public var orgSlug: String?
+    public var userId: String?
+    public var apiKey: String
+
+    public init(orgSlug: String? = nil, userId: String? = nil, apiKey: String) {
+        self.orgSlug = orgSlug
+        self.userId = userId
+        self.apiKey = apiKey
+    }
+}
+
+/// The `cluster.json` document (also `GET /cluster`): a stable shape tools read.
+public struct ClusterDescription: Codable, Sendable, Equatable {
+    public struct Endpoint: Codable, Sendable, Equatable {
+        public var url: String
+        public init(url: String) { self.url = url }
+    }
+
+    public struct Pod: Codable, Sendable, Equatable {
+        public var name: String
+        public var url: String
+        public var pid: Int32?
+        public init(name: String, url: String, pid: Int32?) {
+            self.name = name
+            self.url = url
+            self.pid = pid
+        }
+    }
+
+    public struct LinkDaemon: Codable, Sendable, Equatable {
+        public var name: String
+        public var url: String
+        public var pid: Int32?
+        public var account: LinkAccount?
+        public init(name: String, url: String, pid: Int32?, account: LinkAccount?) {
+            self.name = name
+            self.url = url
+            self.pid = pid
+            self.account = account
+        }
+    }
+
+    public var stateDir: String
+    public var store: String
+    public var mockAI: Endpoint
+    public var control: Endpoint?
+    public var pods: [Pod]
+    public var linkDaemons: [LinkDaemon]
+    public var bugs: [String]
+
+    public init(
+        stateDir: String, store: String, mockAI: Endpoint, control: Endpoint?, pods: [Pod], linkDaemons: [LinkDaemon], bugs: [String]
+    ) {
+        self.stateDir = stateDir
+        self.store = store
+        self.mockAI = mockAI
+        self.control = control
+        self.pods = pods
+        self.linkDaemons = linkDaemons
+        self.bugs = bugs
+    }
+}
