@@ -60,7 +60,7 @@ let package = Package(
         ]),
         // The link daemon standing in for a user's `deco link`.
         .target(name: "PodsimLink", dependencies: [
-            "PodsimModel", "PodsimServer",
+            "PodsimModel", "PodsimClient", "PodsimServer",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -71,8 +71,6 @@ let package = Package(
             "PodsimStore", "PodsimModel", "PodsimClient", "PodsimServer",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Logging", package: "swift-log"),

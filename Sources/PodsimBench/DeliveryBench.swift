@@ -59,11 +59,9 @@ enum DeliveryBench {
     private static func measure(
         cluster: Cluster, http: HTTPClient, plan: BenchPlan, progress: (String) -> Void
     ) async throws -> DeliveryFigures {
-        let api = PodAPI(http: http)
         let podURLs = await cluster.podURLs
-        let account = try await api.createAccount(on: podURLs[0])
-        let agent = try await api.createAgent(on: podURLs[0], account: account)
-        let thread = try await api.createThread(on: podURLs[0], account: account, agent: agent)
+        let account = try await BenchAccount.create(on: podURLs[0], http: http)
+        let thread = try await account.createThread(on: podURLs[0])
         let store = try Store.open(at: cluster.storePath)
 
         let floor = try measureFloor(samples: plan.floorSamples, storePath: cluster.stateDirectory + "/floor.sqlite", pods: podURLs)
@@ -74,9 +72,9 @@ enum DeliveryBench {
             let before = try store.lastChunkID(threadId: thread)
             let pods = podURLs.indices.map { "pod-\($0 + 1)" }
             let fleet = try await SSEFleet.attach(
-                podURLs.map { api.streamURL($0, account: account, thread: thread) }, headers: account.auth, lifetime: .seconds(180))
+                podURLs.map { account.streamURL(on: $0, thread: thread) }, headers: account.auth, lifetime: .seconds(180))
             defer { fleet.cancel() }
-            try await api.post(hints: hints, thread: thread, agent: agent, account: account, on: podURLs[0])
+            try await account.post(hints: hints, thread: thread, on: podURLs[0])
             let watched = zip(pods, await fleet.frames()).map { DeliveryCheck.Watched(pod: $0, frames: $1) }
             let log = try store.chunks(threadId: thread, afterID: before)
             guard let owner = log.first?.pod else { throw BenchError("the run \(hints) logged no chunks") }

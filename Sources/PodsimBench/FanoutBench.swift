@@ -40,23 +40,20 @@ enum FanoutBench {
     private static func measure(
         cluster: Cluster, http: HTTPClient, plan: BenchPlan, progress: (String) -> Void
     ) async throws -> FanoutFigures {
-        let api = PodAPI(http: http)
         let urls = await cluster.podURLs
         let names = urls.indices.map { "pod-\($0 + 1)" }
-        let account = try await api.createAccount(on: urls[0])
-        let agent = try await api.createAgent(on: urls[0], account: account)
-        let thread = try await api.createThread(on: urls[0], account: account, agent: agent)
+        let account = try await BenchAccount.create(on: urls[0], http: http)
+        let thread = try await account.createThread(on: urls[0])
 
         let watcherPods = (0..<plan.fanoutWatchers).map { $0 % urls.count }
         let fleet = try await SSEFleet.attach(
-            watcherPods.map { api.streamURL(urls[$0], account: account, thread: thread) }, headers: account.auth, lifetime: .seconds(120))
+            watcherPods.map { account.streamURL(on: urls[$0], thread: thread) }, headers: account.auth, lifetime: .seconds(120))
         defer { fleet.cancel() }
         let pids = await BenchCluster.podPIDs(cluster)
         let attached = try pids.map { try memory(of: $0) }
         progress("fan-out: \(watcherPods.count) watchers attached; posting a \(plan.fanoutChunks)-chunk run")
 
-        try await api.post(
-            hints: "slow:\(plan.fanoutChunks)x\(plan.fanoutChunkDelayMillis)", thread: thread, agent: agent, account: account, on: urls[0])
+        try await account.post(hints: "slow:\(plan.fanoutChunks)x\(plan.fanoutChunkDelayMillis)", thread: thread, on: urls[0])
         let watched = zip(watcherPods, await fleet.frames()).map { DeliveryCheck.Watched(pod: names[$0], frames: $1) }
         let peaks = try pids.map { try memory(of: $0) }
         let log = try Store.open(at: cluster.storePath).chunks(threadId: thread, afterID: 0)

@@ -40,7 +40,7 @@ enum ThroughputBench {
         for pods in plan.throughputPods {
             let row = try await BenchCluster.with(pods: pods, executable: executable) { cluster in
                 try await withBenchHTTPClient { http in
-                    try await measure(pods: pods, cluster: cluster, api: PodAPI(http: http), plan: plan)
+                    try await measure(pods: pods, cluster: cluster, http: http, plan: plan)
                 }
             }
             progress(
@@ -62,20 +62,17 @@ enum ThroughputBench {
         var acceptedTimes: [String: Double] { state.withLock { $0.accepted } }
     }
 
-    /// Where one cluster's runs go: its pods, the account and agent they run as, its store.
+    /// Where one cluster's runs go: its pods, the account (and agent) they run as, its store.
     private struct Target: Sendable {
-        var api: PodAPI
         var urls: [String]
         var account: BenchAccount
-        var agent: String
         var store: Store
     }
 
-    private static func measure(pods: Int, cluster: Cluster, api: PodAPI, plan: BenchPlan) async throws -> ThroughputFigures.Row {
+    private static func measure(pods: Int, cluster: Cluster, http: HTTPClient, plan: BenchPlan) async throws -> ThroughputFigures.Row {
         let urls = await cluster.podURLs
-        let account = try await api.createAccount(on: urls[0])
-        let agent = try await api.createAgent(on: urls[0], account: account)
-        let target = Target(api: api, urls: urls, account: account, agent: agent, store: try Store.open(at: cluster.storePath))
+        let account = try await BenchAccount.create(on: urls[0], http: http)
+        let target = Target(urls: urls, account: account, store: try Store.open(at: cluster.storePath))
         let threads = try await createThreads(plan.throughputRuns + plan.dispatchRuns, target)
         let loaded = try await drive(Array(threads[..<plan.throughputRuns]), window: plan.throughputWindow, target)
         let idle = try await drive(Array(threads[plan.throughputRuns...]), window: 1, target)
@@ -112,7 +109,7 @@ enum ThroughputBench {
                     let pod = target.urls[posted % target.urls.count]
                     group.addTask {
                         do {
-                            try await target.api.post(hints: hints, thread: thread, agent: target.agent, account: target.account, on: pod)
+                            try await target.account.post(hints: hints, thread: thread, on: pod)
                             posts.accepted(thread: thread, at: preciseWallClockMillis())
                         } catch {
                             posts.failed("\(error)")
@@ -140,7 +137,7 @@ enum ThroughputBench {
             for index in 0..<count {
                 if index >= 16, let thread = try await group.next() { threads.append(thread) }
                 let pod = target.urls[index % target.urls.count]
-                group.addTask { try await target.api.createThread(on: pod, account: target.account, agent: target.agent) }
+                group.addTask { try await target.account.createThread(on: pod) }
             }
             for try await thread in group { threads.append(thread) }
             return threads

@@ -35,3 +35,19 @@ public struct HTTPExchange: Sendable {
             status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: String(buffer: collected))
     }
 }
+
+extension HTTPExchange {
+    /// Makes a typed call and keeps its answer, or the server's refusal, as a plain exchange, for
+    /// callers that check statuses and bodies themselves (the scenario runner's `send` step).
+    public static func of<Value, Failure>(
+        _ call: () async throws -> APITransport<Failure>.Answer<Value>
+    ) async throws -> HTTPExchange {
+        do {
+            let answer = try await call()
+            return HTTPExchange(
+                status: answer.status, headers: answer.headers.map { ($0.name, $0.value) }, body: String(decoding: answer.body, as: UTF8.self))
+        } catch let refusal as APIError<Failure> {
+            return HTTPExchange(status: refusal.status, headers: refusal.headers.map { ($0.name, $0.value) }, body: refusal.text)
+        }
+    }
+}

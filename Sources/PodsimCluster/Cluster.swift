@@ -2,11 +2,10 @@
 import Glibc
 #endif
 import AsyncHTTPClient
-import NIOCore
-import NIOHTTP1
 import Foundation
-import PodsimStore
+import PodsimClient
 import PodsimModel
+import PodsimStore
 
 /// A running cluster: the store, the mock AI provider, the pods and any link daemons, all
 /// supervised by this process (the coordinator). Processes are never restarted on their own:
@@ -145,16 +144,12 @@ public actor Cluster {
                 let status = processes[launch.name]?.lastExit ?? "exited"
                 throw ClusterError.notLive(launch.name, reason: "it exited (\(status))", logPath: launch.logPath)
             }
-            if await probe(launch.url + launch.healthPath) { return }
+            if await APITransport<ErrorBody>(baseURL: launch.url, http: http, timeout: .milliseconds(500)).answersOK(launch.healthPath) {
+                return
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw ClusterError.notLive(launch.name, reason: "no answer on \(launch.url)\(launch.healthPath) within \(spec.readinessTimeout)", logPath: launch.logPath)
-    }
-
-    private func probe(_ url: String) async -> Bool {
-        guard let response = try? await http.execute(HTTPClientRequest(url: url), timeout: .milliseconds(500)) else { return false }
-        _ = try? await response.body.collect(upTo: 4096)
-        return response.status == .ok
     }
 
     // MARK: Control
@@ -318,21 +313,13 @@ public actor Cluster {
     }
 
     private func waitForLiveLink(apiKey: String, name: String, logPath: String) async throws {
-        struct Links: Decodable {
-            struct Link: Decodable { var live: Bool }
-            var links: [Link]
-        }
         let deadline = ContinuousClock.now + spec.readinessTimeout
         while ContinuousClock.now < deadline {
             guard processes[name]?.child != nil else {
                 throw ClusterError.notLive(name, reason: "it exited (\(processes[name]?.lastExit ?? "exited"))", logPath: logPath)
             }
             for pod in runningPodURLs {
-                if let (status, body) = try? await get(pod + "/api/links", bearer: apiKey), status == .ok,
-                    let links = try? JSONDecoder().decode(Links.self, from: body), links.links.contains(where: \Links.Link.live)
-                {
-                    return
-                }
+                if let links = try? await podClient(pod, apiKey: apiKey).links(), links.links.contains(where: \.live) { return }
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -346,21 +333,21 @@ public actor Cluster {
         }
     }
 
-    private func get(_ url: String, bearer: String) async throws -> (HTTPResponseStatus, Data) {
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "authorization", value: "Bearer \(bearer)")
-        let response = try await http.execute(request, timeout: .seconds(2))
-        let body = try await response.body.collect(upTo: 1 << 16)
-        return (response.status, Data(body.readableBytesView))
+    /// A client of one pod over the cluster's own HTTP client.
+    private func podClient(_ url: String, apiKey: String? = nil, timeout: Duration = .seconds(2)) -> PodClient {
+        PodClient(url: url, credential: apiKey.map(PodCredential.apiKey), timeout: timeout, http: http)
     }
 
     /// The account behind an API key, once a running pod has accepted the key.
     private func verifiedAccount(apiKey: String) async throws -> LinkAccount {
         for pod in runningPodURLs {
-            guard let (status, _) = try? await get(pod + "/api/links", bearer: apiKey) else { continue }
-            if status == .ok { return LinkAccount(apiKey: apiKey) }
-            if status == .unauthorized || status == .forbidden {
+            do {
+                _ = try await podClient(pod, apiKey: apiKey).links()
+                return LinkAccount(apiKey: apiKey)
+            } catch let error as PodAPIError where error.status == 401 || error.status == 403 {
                 throw ClusterError.invalidRequest("apiKey is not a valid API key on this cluster")
+            } catch {
+                continue
             }
         }
         throw ClusterError.unavailable("no pod answered to check the apiKey; start a pod first")
@@ -368,27 +355,13 @@ public actor Cluster {
 
     /// Creates an org (user + API key) through the first running pod that answers.
     public func bootstrapAccount(name: String) async throws -> LinkAccount {
-        struct CreateOrg: Encodable { var name: String }
-        struct Created: Decodable {
-            var orgSlug: String
-            var userId: String
-            var apiKey: String
-        }
         var lastFailure = "no pod is running"
         for pod in runningPodURLs {
-            var request = HTTPClientRequest(url: pod + "/api/orgs")
-            request.method = .POST
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(CreateOrg(name: name))))
             do {
-                let response = try await http.execute(request, timeout: .seconds(5))
-                let body = try await response.body.collect(upTo: 1 << 16)
-                guard response.status == .created else {
-                    lastFailure = "\(pod)/api/orgs answered \(response.status.code): \(String(buffer: body))"
-                    continue
-                }
-                let created = try JSONDecoder().decode(Created.self, from: Data(body.readableBytesView))
+                let created = try await podClient(pod, timeout: .seconds(5)).createOrg(name: name)
                 return LinkAccount(orgSlug: created.orgSlug, userId: created.userId, apiKey: created.apiKey)
+            } catch let error as PodAPIError {
+                lastFailure = "\(pod): \(error)"
             } catch {
                 lastFailure = "\(pod) did not answer (\(error))"
             }

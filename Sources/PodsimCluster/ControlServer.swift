@@ -12,25 +12,25 @@ public enum ControlServer {
         let router = Router()
         router.add(middleware: ControlErrorMiddleware())
         router.add(middleware: UnknownRouteMiddleware())
-        router.get("/processes") { _, _ in ControlAPI.ProcessList(processes: await cluster.processList()) }
-        router.get("/cluster") { _, _ in
+        router.get(RouterPath(ControlPath.processes)) { _, _ in ControlAPI.ProcessList(processes: await cluster.processList()) }
+        router.get(RouterPath(ControlPath.cluster)) { _, _ in
             let data = try JSONEncoder().encode(await cluster.describe(controlURL: "http://127.0.0.1:\(port)"))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
         }
         router.post("/processes/:name/:action") { _, context in
             let name = context.parameters.get("name") ?? ""
             let action = context.parameters.get("action") ?? ""
-            switch action {
-            case "kill": try await cluster.kill(name)
-            case "stop": try await cluster.stop(name)
-            case "start": try await cluster.start(name)
-            case "pause": try await cluster.pause(name)
-            case "resume": try await cluster.resume(name)
-            default: throw HTTPError(.badRequest, message: "unknown action \(action); expected kill, stop, start, pause or resume")
+            switch ProcessAction(rawValue: action) {
+            case .kill: try await cluster.kill(name)
+            case .stop: try await cluster.stop(name)
+            case .start: try await cluster.start(name)
+            case .pause: try await cluster.pause(name)
+            case .resume: try await cluster.resume(name)
+            case nil: throw HTTPError(.badRequest, message: "unknown action \(action); expected kill, stop, start, pause or resume")
             }
             return try await cluster.info(name)
         }
-        router.post("/link-daemons") { request, context in
+        router.post(RouterPath(ControlPath.linkDaemons)) { request, context in
             let body = try await request.decode(as: ControlAPI.StartLinkDaemon.self, context: context)
             let info = try await cluster.startLinkDaemon(name: body.name, apiKey: body.apiKey, ttlMillis: body.ttlMs)
             return EditedResponse(status: .created, response: info)

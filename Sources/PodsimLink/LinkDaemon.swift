@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import PodsimClient
 import PodsimModel
 import PodsimServer
 import ServiceLifecycle
@@ -97,27 +98,25 @@ actor LinkSandboxes {
 struct LinkRegistration: Service {
     let configuration: LinkDaemonConfiguration
 
-    private struct Registered: Decodable { var id: String }
-    private struct Register: Encodable {
-        var url: String
-        var capabilities: [String]
-        var ttlMs: Int64
-    }
-
     func run() async throws {
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         var podIndex = 0
         var linkID: String?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let pod = configuration.podURLs[podIndex % configuration.podURLs.count]
+            let client = podClient(pod, http: http)
             do {
                 if let id = linkID {
-                    let status = try await send(http, "POST", pod + "/api/links/\(id)/heartbeat", body: nil)
-                    if status == 404 { linkID = nil }
+                    do {
+                        _ = try await client.heartbeat(link: id)
+                    } catch let error as PodAPIError where error.status == 404 {
+                        linkID = nil
+                    } catch is PodAPIError {
+                        // Another refusal leaves the link as it is; the next heartbeat tries again.
+                    }
                 } else {
-                    let body = Register(url: configuration.url, capabilities: ["decopilot-sandbox"], ttlMs: configuration.ttlMillis)
-                    let data = try await sendForBody(http, pod + "/api/links", body: try JSONEncoder().encode(body))
-                    let id = try JSONDecoder().decode(Registered.self, from: data).id
+                    let body = PodAPI.RegisterLink(url: configuration.url, capabilities: ["decopilot-sandbox"], ttlMs: configuration.ttlMillis)
+                    let id = try await client.registerLink(body).id
                     linkID = id
                     logLine("\(configuration.name): registered link \(id) via \(pod) (ttl \(configuration.ttlMillis) ms)")
                 }
@@ -132,47 +131,21 @@ struct LinkRegistration: Service {
         try await http.shutdown()
     }
 
+    private func podClient(_ url: String, http: HTTPClient, timeout: Duration = .seconds(2)) -> PodClient {
+        PodClient(url: url, credential: .apiKey(configuration.apiKey), timeout: timeout, http: http)
+    }
+
     /// Deletes the link through the first pod that answers, within one second in all, so a
     /// daemon whose pods are already gone still stops at once.
     private func deregister(_ linkID: String, http: HTTPClient) async {
         let deadline = ContinuousClock.now + .seconds(1)
         for pod in configuration.podURLs where ContinuousClock.now < deadline {
             let left = max(deadline - ContinuousClock.now, .milliseconds(50))
-            if (try? await send(http, "DELETE", pod + "/api/links/\(linkID)", body: nil, timeout: left)) == 200 {
+            if (try? await podClient(pod, http: http, timeout: left).deleteLink(linkID)) != nil {
                 logLine("\(configuration.name): deregistered link \(linkID)")
                 return
             }
         }
         logLine("\(configuration.name): could not deregister link \(linkID); it expires after its TTL")
     }
-
-    private func request(_ method: String, _ url: String, body: Data?) -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: url)
-        request.method = .init(rawValue: method)
-        request.headers.add(name: "authorization", value: "Bearer \(configuration.apiKey)")
-        if let body {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: body))
-        }
-        return request
-    }
-
-    private func send(_ http: HTTPClient, _ method: String, _ url: String, body: Data?, timeout: Duration = .seconds(2)) async throws -> Int {
-        let response = try await http.execute(request(method, url, body: body), timeout: .init(timeout))
-        _ = try await response.body.collect(upTo: 1 << 16)
-        return Int(response.status.code)
-    }
-
-    private func sendForBody(_ http: HTTPClient, _ url: String, body: Data) async throws -> Data {
-        let response = try await http.execute(request("POST", url, body: body), timeout: .seconds(2))
-        let buffer = try await response.body.collect(upTo: 1 << 16)
-        guard response.status == .created else {
-            throw LinkError(description: "registration answered \(response.status.code): \(String(buffer: buffer))")
-        }
-        return Data(buffer.readableBytesView)
-    }
-}
-
-struct LinkError: Error, CustomStringConvertible {
-    let description: String
 }

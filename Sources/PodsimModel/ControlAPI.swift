@@ -1,3 +1,5 @@
+import Foundation
+
 /// The kind of process a cluster runs.
 public enum ProcessRole: String, Sendable, Codable {
     case pod
@@ -63,6 +65,46 @@ public enum ControlAPI {
         public var error: Detail
         public init(message: String) { error = Detail(message: message) }
     }
+}
+
+/// What `POST /processes/:name/:action` does to a process.
+public enum ProcessAction: String, Sendable, Codable, CaseIterable {
+    case kill, stop, start, pause, resume
+}
+
+/// The paths of the control API, written once for the server and the client.
+public enum ControlPath {
+    public static let processes = "/processes"
+    public static let cluster = "/cluster"
+    public static let linkDaemons = "/link-daemons"
+
+    public static func process(_ name: String, _ action: ProcessAction) -> String {
+        "/processes/\(PodPath.escaped(name))/\(action.rawValue)"
+    }
+}
+
+/// The mock provider's control calls the runner and the tests make, and their paths.
+public enum MockAIControl {
+    /// `GET /control/calls/count?thread=…`.
+    public struct CallCount: Codable, Sendable, Equatable {
+        public var count: Int
+        public init(count: Int) { self.count = count }
+    }
+
+    /// `POST /control/gates/:name/release`.
+    public struct GateReleased: Codable, Sendable, Equatable {
+        public var released: String
+        public init(released: String) { self.released = released }
+    }
+
+    public static func callCountPath(thread: String) -> String {
+        var components = URLComponents()
+        components.path = "/control/calls/count"
+        components.queryItems = [URLQueryItem(name: "thread", value: thread)]
+        return components.string ?? "/control/calls/count"
+    }
+
+    public static func releasePath(gate: String) -> String { "/control/gates/\(PodPath.escaped(gate))/release" }
 }
 
 /// The account a link daemon registered for (reported in cluster.json).

@@ -86,15 +86,15 @@ extension EndToEnd {
         func aSignOutOnOnePodIsSeenByAll(bug: BugSwitch?) async throws {
             try await withCluster(bugs: Set([bug].compactMap { $0 })) { cluster in
                 let account = try await cluster.bootstrap()
-                let signIn = try await HTTPExchange.send("POST", cluster.pod(1) + "/api/auth/sign-in", headers: account.auth)
-                let cookie = try #require(signIn.header("set-cookie")?.split(separator: ";").first.map(String.init))
+                let cookie = try await cluster.client(1, as: account).signIn().cookie
+                let session = cluster.client().calling(as: .cookie(cookie))
                 for pod in cluster.pods {
-                    #expect(try await HTTPExchange.send("GET", pod + "/api/auth/get-session", headers: ["cookie": cookie]).status == 200)
+                    #expect(try await session.on(pod).session().user.id == account.userId)
                 }
-                #expect(try await HTTPExchange.send("POST", cluster.pod(2) + "/api/auth/sign-out", headers: ["cookie": cookie]).status == 200)
-                let expected = bug == .podLocalSessions ? 200 : 401
+                #expect(try await session.on(cluster.pod(2)).signOut().ok)
                 for pod in [cluster.pod(1), cluster.pod(3)] {
-                    #expect(try await HTTPExchange.send("GET", pod + "/api/auth/get-session", headers: ["cookie": cookie]).status == expected)
+                    let refused = try await refusal { try await session.on(pod).session() }
+                    #expect(refused?.status == (bug == .podLocalSessions ? nil : 401))
                 }
             }
         }
@@ -160,7 +160,7 @@ extension EndToEnd {
 
                 let (hosted, _) = try await cluster.thread(for: account)
                 #expect(try await cluster.post(
-                    "tool:bash", thread: hosted, agent: agent, account: account, extra: #","sandboxProviderKind":"agent-sandbox""#).status == 202)
+                    "tool:bash", thread: hosted, agent: agent, account: account, sandboxProviderKind: "agent-sandbox").status == 202)
                 let done = try await cluster.waitForThread(hosted, account: account) { $0.runCompleted }
                 #expect(done["sandboxCount"]?.numberValue == 1)
             }

@@ -64,7 +64,7 @@ extension EndToEnd {
                 #expect(posted.status == 409)
                 #expect(posted.json == ["error": "link_unavailable", "code": "link_offline"])
                 let explicit = try await cluster.post(
-                    "hello", thread: thread, agent: agent, account: account, extra: #","sandboxProviderKind":"agent-sandbox""#)
+                    "hello", thread: thread, agent: agent, account: account, sandboxProviderKind: "agent-sandbox")
                 #expect(explicit.status == 202)
             }
         }
@@ -76,21 +76,21 @@ extension EndToEnd {
                 let (thread, agent) = try await cluster.thread(for: account)
                 let base = cluster.pod(1) + "/api/\(account.orgSlug)"
                 let messages = base + "/decopilot/threads/\(thread)/messages"
-                let body = TestCluster.messageBody(text: "hi", agent: agent)
+                let body = MessagesRequest(text: "hi", agentId: agent).json
                 let cases: [(String, String, String, [String: String], String?, Int)] = [
                     ("thread id with a dot", "POST", base + "/decopilot/threads/bad.id/messages", account.auth, body, 400),
                     ("thread id with a star", "POST", base + "/decopilot/threads/bad*id/messages", account.auth, body, 400),
                     ("thread id with >", "POST", base + "/decopilot/threads/bad%3Eid/messages", account.auth, body, 400),
                     ("thread id with a space", "POST", base + "/decopilot/threads/bad%20id/messages", account.auth, body, 400),
                     ("body thread_id differs", "POST", messages, account.auth,
-                        TestCluster.messageBody(text: "hi", agent: agent, extra: #","thread_id":"other""#), 400),
+                        MessagesRequest(messages: MessagesRequest(text: "hi", agentId: agent).messages, agent: .init(id: agent), threadId: "other").json, 400),
                     ("no user message", "POST", messages, account.auth,
-                        #"{"messages":[{"id":"a","role":"assistant","parts":[]}],"agent":{"id":"\#(agent)"}}"#, 400),
+                        MessagesRequest(messages: [.init(id: "a", role: "assistant", parts: [])], agent: .init(id: agent)).json, 400),
                     ("malformed JSON", "POST", messages, account.auth, #"{"messages": [ "#, 400),
                     ("wrong JSON types", "POST", messages, account.auth, #"{"messages": 3, "agent": {"id": 1}}"#, 400),
                     ("empty body", "POST", messages, account.auth, nil, 400),
                     ("unknown provider kind", "POST", messages, account.auth,
-                        TestCluster.messageBody(text: "hi", agent: agent, extra: #","sandboxProviderKind":"vm""#), 400),
+                        MessagesRequest(text: "hi", agentId: agent, sandboxProviderKind: "vm").json, 400),
                     ("unknown org", "POST", cluster.pod(1) + "/api/no-such-org/decopilot/threads/\(thread)/messages", account.auth, body, 404),
                     ("missing key", "POST", messages, [:], body, 401),
                     ("invalid key", "POST", messages, ["authorization": "Bearer nope"], body, 401),
@@ -118,26 +118,25 @@ extension EndToEnd {
         @Test func sessionsAndKeysWorkOnEveryPod() async throws {
             try await withCluster { cluster in
                 let account = try await cluster.bootstrap(on: 3)
-                let signIn = try await HTTPExchange.send("POST", cluster.pod(1) + "/api/auth/sign-in", headers: account.auth)
-                #expect(signIn.status == 200)
-                let cookie = try #require(signIn.header("set-cookie")?.split(separator: ";").first.map(String.init))
+                let signedIn = try await cluster.client(1, as: account).signIn()
+                #expect(signedIn.view.user.id == account.userId)
+                let session = cluster.client().calling(as: .cookie(signedIn.cookie))
                 for pod in cluster.pods {
-                    let session = try await HTTPExchange.send("GET", pod + "/api/auth/get-session", headers: ["cookie": cookie])
-                    #expect(session.status == 200)
-                    #expect(session.json?["user"]?["id"]?.stringValue == account.userId)
+                    #expect(try await session.on(pod).session().user.id == account.userId)
                 }
-                #expect(try await HTTPExchange.send("POST", cluster.pod(2) + "/api/auth/sign-out", headers: ["cookie": cookie]).status == 200)
+                #expect(try await session.on(cluster.pod(2)).signOut().ok)
                 for pod in cluster.pods {
-                    #expect(try await HTTPExchange.send("GET", pod + "/api/auth/get-session", headers: ["cookie": cookie]).status == 401)
+                    let refused = try await refusal { try await session.on(pod).session() }
+                    #expect(refused?.status == 401, "\(pod) still knows the session")
+                    #expect(refused?.body?.error.isEmpty == false, "the refusal carries the pod's JSON error")
                 }
             }
         }
 
         @Test func readinessReportsTheStore() async throws {
             try await withCluster(pods: 1) { cluster in
-                let ready = try await HTTPExchange.send("GET", cluster.pod(1) + "/health/ready")
-                #expect(ready.status == 200)
-                #expect(ready.json == ["status": "ready", "services": ["store": ["status": "up"]]])
+                let ready = try await cluster.client().ready()
+                #expect(ready == .init(status: "ready", services: ["store": .init(status: "up")]))
             }
         }
     }

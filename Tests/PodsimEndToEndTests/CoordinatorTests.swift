@@ -41,9 +41,7 @@ struct UpProcess {
     }
 
     func pids(control: String) async throws -> [Int32] {
-        let listing = try await HTTPExchange.send("GET", control + "/processes")
-        guard case .array(let processes)? = listing.json?["processes"] else { throw SupportError("processes: \(listing.body)") }
-        return processes.compactMap { $0["pid"]?.numberValue.map { Int32($0) } }
+        try await ControlClient(url: control).processes().processes.compactMap(\.pid)
     }
 }
 
@@ -80,22 +78,22 @@ extension EndToEnd {
             let control = try #require(description["control"]?["url"]?.stringValue)
             let pod2 = try #require(pods[1]["url"]?.stringValue)
 
-            let killed = try await HTTPExchange.send("POST", control + "/processes/pod-2/kill")
-            #expect(killed.status == 200)
-            #expect(killed.json?["state"]?.stringValue == "exited")
-            #expect((try? await HTTPExchange.send("GET", pod2 + "/health/live", timeout: .seconds(1)))?.status != 200)
-            let started = try await HTTPExchange.send("POST", control + "/processes/pod-2/start")
-            #expect(started.status == 200)
-            #expect(started.json?["state"]?.stringValue == "running")
-            #expect(try await HTTPExchange.send("GET", pod2 + "/health/live").status == 200, "restarted on the same port")
+            let client = ControlClient(url: control)
+            #expect(try await client.kill("pod-2").state == .exited)
+            #expect((try? await PodClient(url: pod2, timeout: .seconds(1)).live()) == nil)
+            #expect(try await client.start("pod-2").state == .running)
+            #expect(try await PodClient(url: pod2).live().status == "ok", "restarted on the same port")
 
-            #expect(try await HTTPExchange.send("POST", control + "/processes/pod-1/pause").json?["state"]?.stringValue == "paused")
-            #expect(try await HTTPExchange.send("POST", control + "/processes/pod-1/resume").json?["state"]?.stringValue == "running")
-            let stopped = try await HTTPExchange.send("POST", control + "/processes/pod-1/stop")
-            #expect(stopped.json?["state"]?.stringValue == "stopped")
-            #expect(try await HTTPExchange.send("POST", control + "/processes/pod-9/kill").status == 404)
+            #expect(try await client.pause("pod-1").state == .paused)
+            #expect(try await client.resume("pod-1").state == .running)
+            #expect(try await client.stop("pod-1").state == .stopped)
+            let unknown = await #expect(throws: ControlAPIError.self) { try await client.kill("pod-9") }
+            #expect(unknown?.status == 404)
+            #expect(unknown?.body?.error.message.contains("pod-9") == true, "\(unknown?.text ?? "")")
+            // An action outside the API's enumeration can only be sent raw.
             #expect(try await HTTPExchange.send("POST", control + "/processes/pod-1/explode").status == 400)
-            #expect(try await HTTPExchange.send("POST", control + "/processes/pod-1/pause").status == 409)
+            let stopped = await #expect(throws: ControlAPIError.self) { try await client.pause("pod-1") }
+            #expect(stopped?.status == 409)
 
             let pids = try await up.pids(control: control)
             up.process.interrupt()
@@ -116,27 +114,22 @@ extension EndToEnd {
             }
             #expect(first["name"]?.stringValue == "link-1")
             let firstKey = try #require(first["account"]?["apiKey"]?.stringValue)
-            let links = try await HTTPExchange.send("GET", pod1 + "/api/links", headers: ["authorization": "Bearer \(firstKey)"])
-            guard case .array(let registered)? = links.json?["links"] else { throw SupportError("links: \(links.body)") }
+            let pod = PodClient(url: pod1, credential: .apiKey(firstKey))
+            let registered = try await pod.links().links
             #expect(registered.count == 1)
-            #expect(registered.first?["live"] == .bool(true), "up --link-daemon registers a live link: \(links.body)")
+            #expect(registered.first?.live == true, "up --link-daemon registers a live link: \(registered)")
 
-            let started = try await HTTPExchange.send("POST", control + "/link-daemons", body: #"{"name":"laptop","ttlMs":500}"#)
-            #expect(started.status == 201, "\(started.body)")
-            #expect(started.json?["role"]?.stringValue == "link-daemon")
-            let listing = try await HTTPExchange.send("GET", control + "/processes")
-            #expect(listing.body.contains(#""name":"laptop""#))
-            let duplicate = try await HTTPExchange.send("POST", control + "/link-daemons", body: #"{"name":"laptop"}"#)
-            #expect(duplicate.status == 409)
+            let client = ControlClient(url: control)
+            let started = try await client.startLinkDaemon(.init(name: "laptop", ttlMs: 500))
+            #expect(started.role == .linkDaemon)
+            #expect(try await client.processes().processes.contains { $0.name == "laptop" })
+            let duplicate = await #expect(throws: ControlAPIError.self) { try await client.startLinkDaemon(.init(name: "laptop")) }
+            #expect(duplicate?.status == 409)
 
-            #expect(try await HTTPExchange.send("POST", control + "/processes/link-1/kill").status == 200)
-            let offline = try await eventually(timeout: .seconds(5)) {
-                let links = try await HTTPExchange.send("GET", pod1 + "/api/links", headers: ["authorization": "Bearer \(firstKey)"])
-                return links.json?["links"]?.firstLink?["live"] != .bool(true)
-            }
+            #expect(try await client.kill("link-1").name == "link-1")
+            let offline = try await eventually(timeout: .seconds(5)) { try await pod.links().links.first?.live != true }
             #expect(offline, "a killed daemon's link goes offline after its TTL")
-            let restarted = try await HTTPExchange.send("POST", control + "/processes/link-1/start")
-            #expect(restarted.json?["state"]?.stringValue == "running")
+            #expect(try await client.start("link-1").state == .running)
 
             let pids = try await up.pids(control: control)
             #expect(pids.count == 5, "two pods, the mock provider and two link daemons")
@@ -185,13 +178,5 @@ extension EndToEnd {
                 #expect(message.contains("refusing to start as"), "the log tail is missing: \(message)")
             }
         }
-    }
-}
-
-extension JSONValue {
-    /// The first element of an array value.
-    fileprivate var firstLink: JSONValue? {
-        if case .array(let items) = self { return items.first }
-        return nil
     }
 }

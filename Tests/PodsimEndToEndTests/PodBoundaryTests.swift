@@ -13,26 +13,22 @@ import Testing
     @Test func linkURLsMustBePlainLoopback() async throws {
         try await withCluster(pods: 1) { cluster in
             let account = try await cluster.bootstrap()
-            func register(_ url: String, ttl: String = "") async throws -> HTTPExchange {
-                try await HTTPExchange.send(
-                    "POST", cluster.pod(1) + "/api/links", headers: account.auth, body: #"{"url":"\#(url)"\#(ttl)}"#)
-            }
+            let client = cluster.client(as: account)
             for forged in [
                 "http://127.0.0.1@example.invalid/", "http://localhost:1@10.0.0.1", "http://localhost.example.invalid",
                 "http://127.0.0.1.example.invalid", "http://127.0.0.1:80/path", "https://127.0.0.1", "http://10.0.0.1",
                 "http://127.0.0.1?x=1", "http://127.0.0.1:99999", "ftp://localhost", "127.0.0.1:80", "",
             ] {
-                let answer = try await register(forged)
-                #expect(answer.status == 400, "\(forged) answered \(answer.status)")
-                #expect(answer.json?["error"]?.stringValue?.contains("loopback") == true, "\(answer.body)")
+                let refusal = try await refusal { try await client.registerLink(.init(url: forged)) }
+                #expect(refusal?.status == 400, "\(forged) answered \(refusal?.description ?? "2xx")")
+                #expect(refusal?.body?.error.contains("loopback") == true, "\(refusal?.text ?? "")")
             }
-            for ttl in [#","ttlMs":0"#, #","ttlMs":-5"#, #","ttlMs":9223372036854775807"#] {
-                #expect(try await register("http://127.0.0.1:9", ttl: ttl).status == 400, "\(ttl)")
+            for ttl: Int64 in [0, -5, .max] {
+                #expect(try await refusal { try await client.registerLink(.init(url: "http://127.0.0.1:9", ttlMs: ttl)) }?.status == 400, "\(ttl)")
             }
             for accepted in ["http://127.0.0.1:9", "http://127.1.2.3:9/", "http://localhost:9", "http://[::1]:9"] {
-                let answer = try await register(accepted)
-                #expect(answer.status == 201, "\(accepted) answered \(answer.status) \(answer.body)")
-                #expect(answer.json?["url"]?.stringValue?.hasSuffix("/") == false)
+                let link = try await client.registerLink(.init(url: accepted))
+                #expect(!link.url.hasSuffix("/"), "\(accepted) registered as \(link.url)")
             }
         }
     }
@@ -55,32 +51,27 @@ import Testing
             #expect(aliceView["id"]?.stringValue == "shared-thread")
 
             // A duplicate within one org is still a conflict.
-            let agent = try await HTTPExchange.send(
-                "POST", cluster.pod(1) + "/api/\(alice.orgSlug)/agents", headers: alice.auth, body: #"{"title":"x"}"#)
-            let again = try await HTTPExchange.send(
-                "POST", cluster.pod(1) + "/api/\(alice.orgSlug)/threads", headers: alice.auth,
-                body: #"{"id":"shared-thread","agentId":"\#(agent.json?["id"]?.stringValue ?? "")"}"#)
-            #expect(again.status == 409)
+            let client = cluster.client(as: alice)
+            let agent = try await client.createAgent(org: alice.orgSlug, title: "x")
+            let again = try await refusal { try await client.createThread(org: alice.orgSlug, agentId: agent.id, id: "shared-thread") }
+            #expect(again?.status == 409)
         }
     }
 
     @Test func aSlugCannotTakeAnotherOrgsId() async throws {
         try await withCluster(pods: 1) { cluster in
-            let victimOrg = try await HTTPExchange.send("POST", cluster.pod(1) + "/api/orgs", body: #"{"name":"Victim"}"#)
-            guard let victimId = victimOrg.json?["orgId"]?.stringValue, let key = victimOrg.json?["apiKey"]?.stringValue else {
-                throw SupportError("org: \(victimOrg.body)")
-            }
-            let victim = Account(orgSlug: victimId, userId: "", apiKey: key)
+            let victimOrg = try await cluster.client().createOrg(name: "Victim")
+            let victimId = victimOrg.orgId
+            let victim = Account(orgSlug: victimId, userId: victimOrg.userId, apiKey: victimOrg.apiKey)
             let (thread, _) = try await cluster.thread(for: victim)
             #expect(try await cluster.threadState(thread, account: victim)["id"]?.stringValue == thread)
 
             for slug in [victimId, victimId.lowercased(), UUID().uuidString] {
-                let squat = try await HTTPExchange.send("POST", cluster.pod(1) + "/api/orgs", body: #"{"name":"Squatter","slug":"\#(slug)"}"#)
-                #expect(squat.status == 400, "slug \(slug) answered \(squat.status)")
+                let squat = try await refusal { try await cluster.client().createOrg(name: "Squatter", slug: slug) }
+                #expect(squat?.status == 400, "slug \(slug) answered \(squat?.description ?? "2xx")")
             }
-            let view = try await HTTPExchange.send(
-                "GET", cluster.pod(1) + "/api/\(victimId)/threads/\(thread)", headers: victim.auth)
-            #expect(view.status == 200, "the victim lost access: \(view.body)")
+            let view = try await cluster.client(as: victim).thread(org: victimId, id: thread)
+            #expect(view.id == thread, "the victim lost access")
         }
     }
 

@@ -60,40 +60,35 @@ struct TestCluster: Sendable {
 
     func pod(_ number: Int) -> String { pods[number - 1] }
 
+    /// A pod client for `pod`, calling as `account` when given.
+    func client(_ pod: Int = 1, as account: Account? = nil) -> PodClient {
+        PodClient(url: self.pod(pod), credential: account.map { .apiKey($0.apiKey) })
+    }
+
     func bootstrap(on pod: Int = 1) async throws -> Account {
-        let created = try await HTTPExchange.send("POST", self.pod(pod) + "/api/orgs", body: #"{"name":"Test Org"}"#)
-        #expect(created.status == 201, "POST /api/orgs: \(created.body)")
-        guard let json = created.json, let slug = json["orgSlug"]?.stringValue, let user = json["userId"]?.stringValue,
-            let key = json["apiKey"]?.stringValue
-        else { throw SupportError("unexpected org body \(created.body)") }
-        return Account(orgSlug: slug, userId: user, apiKey: key)
+        let created = try await client(pod).createOrg(name: "Test Org")
+        return Account(orgSlug: created.orgSlug, userId: created.userId, apiKey: created.apiKey)
     }
 
     /// Creates an agent and a thread; returns the thread id and agent id.
     func thread(for account: Account, on pod: Int = 1, id: String? = nil) async throws -> (thread: String, agent: String) {
-        let agent = try await HTTPExchange.send(
-            "POST", self.pod(pod) + "/api/\(account.orgSlug)/agents", headers: account.auth, body: #"{"title":"helper"}"#)
-        guard agent.status == 201, let agentId = agent.json?["id"]?.stringValue else { throw SupportError("agent: \(agent.body)") }
-        let idField = id.map { #""id":"\#($0)","# } ?? ""
-        let thread = try await HTTPExchange.send(
-            "POST", self.pod(pod) + "/api/\(account.orgSlug)/threads", headers: account.auth,
-            body: #"{\#(idField)"agentId":"\#(agentId)"}"#)
-        guard thread.status == 201, let threadId = thread.json?["id"]?.stringValue else { throw SupportError("thread: \(thread.body)") }
-        return (threadId, agentId)
+        let client = client(pod, as: account)
+        let agent = try await client.createAgent(org: account.orgSlug, title: "helper").id
+        let thread = try await client.createThread(org: account.orgSlug, agentId: agent, id: id).id
+        return (thread, agent)
     }
 
-    static func messageBody(text: String, agent: String, messageId: String = UUID().uuidString, extra: String = "") -> String {
-        #"{"messages":[{"id":"\#(messageId)","role":"user","parts":[{"type":"text","text":"\#(text)"}]}],"agent":{"id":"\#(agent)"}\#(extra)}"#
-    }
-
-    func post(_ text: String, thread: String, agent: String, account: Account, on pod: Int = 1, extra: String = "") async throws -> HTTPExchange {
-        try await HTTPExchange.send(
-            "POST", self.pod(pod) + "/api/\(account.orgSlug)/decopilot/threads/\(thread)/messages", headers: account.auth,
-            body: Self.messageBody(text: text, agent: agent, extra: extra))
+    /// Posts one user message; the answer, or the pod's refusal, comes back as an exchange.
+    func post(
+        _ text: String, thread: String, agent: String, account: Account, on pod: Int = 1, sandboxProviderKind: String? = nil
+    ) async throws -> HTTPExchange {
+        let body = MessagesRequest(text: text, agentId: agent, sandboxProviderKind: sandboxProviderKind)
+        let client = client(pod, as: account)
+        return try await HTTPExchange.of { try await client.call(PodEndpoint.postMessage(org: account.orgSlug, thread: thread, body)) }
     }
 
     func attach(thread: String, account: Account, on pod: Int) async -> StreamWatcher {
-        await StreamWatcher.attach(url: self.pod(pod) + "/api/\(account.orgSlug)/decopilot/threads/\(thread)/stream", headers: account.auth)
+        await client(pod, as: account).attach(org: account.orgSlug, thread: thread)
     }
 
     /// The thread as a pod reports it; without `pod`, the first pod that answers (others may be
@@ -102,12 +97,8 @@ struct TestCluster: Sendable {
         var lastError: any Error = SupportError("no pod answered")
         for number in pod.map({ [$0] }) ?? Array(1...pods.count) {
             do {
-                let response = try await HTTPExchange.send(
-                    "GET", self.pod(number) + "/api/\(account.orgSlug)/threads/\(thread)", headers: account.auth, timeout: .seconds(1))
-                guard response.status == 200, let json = response.json else {
-                    throw SupportError("GET thread: \(response.status) \(response.body)")
-                }
-                return json
+                let view = try await client(number, as: account).timeout(.seconds(1)).thread(org: account.orgSlug, id: thread)
+                return try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(view))
             } catch {
                 lastError = error
             }
@@ -131,9 +122,7 @@ struct TestCluster: Sendable {
     }
 
     func providerCalls(thread: String) async throws -> Int {
-        let response = try await HTTPExchange.send("GET", mockAI + "/control/calls/count?thread=\(thread)")
-        guard let count = response.json?["count"]?.numberValue else { throw SupportError("call count: \(response.body)") }
-        return Int(count)
+        try await MockAIControlClient(url: mockAI).callCount(thread: thread)
     }
 }
 
@@ -170,8 +159,7 @@ extension TestCluster {
     }
 
     func release(gate: String) async throws {
-        let released = try await HTTPExchange.send("POST", mockAI + "/control/gates/\(gate)/release")
-        #expect(released.status == 200)
+        try await MockAIControlClient(url: mockAI).release(gate: gate)
     }
 }
 
@@ -180,6 +168,16 @@ func stamps(_ payloads: [String]) -> [Int64] {
     payloads.compactMap { payload -> Int64? in
         guard let range = payload.range(of: #"\bt\d{10,} chunk-"#, options: .regularExpression) else { return nil }
         return Int64(payload[range].dropFirst().prefix { $0.isNumber })
+    }
+}
+
+/// The pod's refusal of a call, or nil when it succeeded (any other failure is thrown).
+func refusal<T>(_ call: () async throws -> T) async throws -> PodAPIError? {
+    do {
+        _ = try await call()
+        return nil
+    } catch let refusal as PodAPIError {
+        return refusal
     }
 }
 

@@ -72,8 +72,8 @@ extension ScenarioRun {
             return CheckOutcome(mismatch: try streamStepFailure(check.expectations, payloads, unit: "frame", note: note))
         case .providerCalls(let thread):
             let id = try self.thread(thread).id
-            let response = try await HTTPExchange.send("GET", await cluster.mockAIURL + "/control/calls/count?thread=\(id)")
-            return try fieldOutcome(check, "provider calls", response.json?["count"])
+            let count = try await MockAIControlClient(url: await cluster.mockAIURL).callCount(thread: id)
+            return try fieldOutcome(check, "provider calls", .number(Double(count)))
         case .store(let sql):
             let rows = try storeQuery(try variables.resolve(sql))
             let value: JSONValue

@@ -58,18 +58,15 @@ actor ScenarioRun {
             try await bootstrap(name, on: pod, at: step.location)
         case .agent(let name, let session, let pod, let title):
             let caller = try caller(session)
-            let body: JSONValue = ["title": .string(try variables.resolve(title))]
-            let created = try await expectCreated(
-                "POST", try url(pod, "/api/\(caller.orgSlug)/agents"), caller: caller, body: body, at: step.location)
+            let endpoint = PodEndpoint.createAgent(org: caller.orgSlug, title: try variables.resolve(title))
+            let created = try await expectCreated(endpoint, on: pod, caller: caller, at: step.location) { $0.id }
             agents[name] = created
             define(name, value: created, fields: ["id": created])
         case .thread(let name, let session, let agent, let pod, let id):
             let caller = try caller(session)
             guard let agentId = agents[agent] else { throw undefined("agent", agent, step.location) }
-            var body: [String: JSONValue] = ["agentId": .string(agentId)]
-            if let id { body["id"] = .string(try variables.resolve(id)) }
-            let created = try await expectCreated(
-                "POST", try url(pod, "/api/\(caller.orgSlug)/threads"), caller: caller, body: .object(body), at: step.location)
+            let endpoint = PodEndpoint.createThread(org: caller.orgSlug, agentId: agentId, id: try id.map { try variables.resolve($0) })
+            let created = try await expectCreated(endpoint, on: pod, caller: caller, at: step.location) { $0.id }
             threads[name] = ThreadRef(id: created, agentId: agentId, caller: session)
             define(name, value: created, fields: ["id": created])
         case .send(let send):
@@ -104,9 +101,10 @@ actor ScenarioRun {
                 LinkDaemonSpec(name: name, apiKey: caller.apiKey, ttlMillis: Int64(ttl / .milliseconds(1))))
         case .releaseGate(let gate):
             let name = try variables.resolve(gate)
-            let released = try await HTTPExchange.send("POST", await cluster.mockAIURL + "/control/gates/\(name)/release")
-            guard released.status == 200 else {
-                throw StepFailure(step.location, expected: "the gate \(name) to be released", actual: "\(released.status) \(released.body)")
+            do {
+                try await MockAIControlClient(url: await cluster.mockAIURL).release(gate: name)
+            } catch {
+                throw StepFailure(step.location, expected: "the gate \(name) to be released", actual: "\(error)")
             }
         case .record(let name):
             variables[name] = String(wallClockMillis())
@@ -129,31 +127,39 @@ actor ScenarioRun {
     // MARK: Setup macros
 
     private func bootstrap(_ name: String, on pod: ProcessReference, at location: SourceLocation) async throws {
-        let base = try await url(pod, "")
-        let created = try await HTTPExchange.send("POST", base + "/api/orgs", body: #"{"name":"\#(name) org"}"#)
-        guard created.status == 201, let json = created.json, let slug = json["orgSlug"]?.stringValue,
-            let key = json["apiKey"]?.stringValue
-        else {
-            throw StepFailure(location, expected: "POST /api/orgs to answer 201 with an org", actual: "\(created.status) \(created.body)")
+        let client = PodClient(url: try await url(pod, ""))
+        let org: PodAPI.OrgCreated
+        do {
+            org = try await client.createOrg(name: "\(name) org")
+        } catch {
+            throw StepFailure(location, expected: "POST /api/orgs to answer 201 with an org", actual: "\(error)")
         }
-        let signIn = try await HTTPExchange.send("POST", base + "/api/auth/sign-in", headers: ["authorization": "Bearer \(key)"])
-        guard signIn.status == 200, let cookie = signIn.header("set-cookie")?.split(separator: ";").first.map(String.init) else {
-            throw StepFailure(location, expected: "sign-in to answer 200 with a session cookie", actual: "\(signIn.status) \(signIn.body)")
+        let cookie: String
+        do {
+            cookie = try await client.calling(as: .apiKey(org.apiKey)).signIn().cookie
+        } catch {
+            throw StepFailure(location, expected: "sign-in to answer 200 with a session cookie", actual: "\(error)")
         }
-        callers[name] = Caller(orgSlug: slug, apiKey: key, cookie: cookie)
-        var fields: [String: String] = ["apiKey": key, "orgSlug": slug, "cookie": cookie]
-        for field in ["orgId", "userId"] { fields[field] = json[field]?.stringValue }
-        define(name, value: slug, fields: fields)
+        callers[name] = Caller(orgSlug: org.orgSlug, apiKey: org.apiKey, cookie: cookie)
+        let fields = ["apiKey": org.apiKey, "orgSlug": org.orgSlug, "cookie": cookie, "orgId": org.orgId, "userId": org.userId]
+        define(name, value: org.orgSlug, fields: fields)
     }
 
-    private func expectCreated(
-        _ method: String, _ url: String, caller: Caller, body: JSONValue, at location: SourceLocation
+    /// Calls a creating endpoint as `caller` on `pod`; anything but a created thing fails the step.
+    private func expectCreated<Value>(
+        _ endpoint: Endpoint<Value>, on pod: ProcessReference, caller: Caller, at location: SourceLocation, id: (Value) -> String
     ) async throws -> String {
-        let response = try await HTTPExchange.send(method, url, headers: bearer(caller), body: body.text)
-        guard response.status == 201, let id = response.json?["id"]?.stringValue else {
-            throw StepFailure(location, expected: "\(method) \(url) to answer 201 with an id", actual: "\(response.status) \(response.body)")
+        let client = try await podClient(pod, caller)
+        do {
+            return id(try await client.call(endpoint).value)
+        } catch {
+            throw StepFailure(location, expected: "\(endpoint.method.rawValue) \(client.url)\(endpoint.path) to answer 201 with an id", actual: "\(error)")
         }
-        return id
+    }
+
+    /// A client of the pod named by `reference`, calling as `caller` with its API key.
+    private func podClient(_ reference: ProcessReference, _ caller: Caller) async throws -> PodClient {
+        PodClient(url: try await url(reference, ""), credential: .apiKey(caller.apiKey))
     }
 
     private func define(_ name: String, value: String, fields: [String: String]) {
@@ -170,8 +176,8 @@ actor ScenarioRun {
             text: try variables.resolve(send.text), agentId: thread.agentId,
             messageId: try send.messageId.map { try variables.resolve($0) } ?? UUID().uuidString.lowercased(),
             sandboxProviderKind: try send.kind.map { try variables.resolve($0) })
-        let path = "/api/\(caller.orgSlug)/decopilot/threads/\(thread.id)/messages"
-        return try await HTTPExchange.send("POST", try url(send.pod, path), headers: bearer(caller), body: body.json)
+        let client = try await podClient(send.pod, caller)
+        return try await HTTPExchange.of { try await client.call(PodEndpoint.postMessage(org: caller.orgSlug, thread: thread.id, body)) }
     }
 
     func perform(_ request: RequestStep) async throws -> HTTPExchange {
@@ -279,8 +285,7 @@ actor ScenarioRun {
         let caller = try caller(session)
         let thread = try self.thread(thread)
         if let previous = watchers.removeValue(forKey: name) { await previous.close() }
-        let watcher = await StreamWatcher.attach(
-            url: try await url(pod, "/api/\(caller.orgSlug)/decopilot/threads/\(thread.id)/stream"), headers: bearer(caller))
+        let watcher = try await podClient(pod, caller).attach(org: caller.orgSlug, thread: thread.id)
         let status = await watcher.status
         guard status == 200 else {
             let failure = await watcher.failure
@@ -339,24 +344,22 @@ actor ScenarioRun {
     func threadState(_ name: String, session: String, pod: ProcessReference?) async throws -> JSONValue {
         let caller = try caller(session)
         let thread = try self.thread(name)
-        let path = "/api/\(caller.orgSlug)/threads/\(thread.id)"
         let candidates: [String]
         if let pod {
-            candidates = [try await url(pod, path)]
+            candidates = [try await url(pod, "")]
         } else {
-            candidates = await cluster.processList().filter { $0.role == .pod && $0.state == .running }.map { $0.url + path }
+            candidates = await cluster.processList().filter { $0.role == .pod && $0.state == .running }.map(\.url)
         }
+        let client = PodClient(url: "", credential: .apiKey(caller.apiKey), timeout: .seconds(1))
         var lastError = "no pod is running"
         for candidate in candidates {
             do {
-                let response = try await HTTPExchange.send("GET", candidate, headers: bearer(caller), timeout: .seconds(1))
-                if response.status == 200, let json = response.json { return json }
-                lastError = "\(response.status) \(response.body)"
+                return try JSONValue(encoding: try await client.on(candidate).thread(org: caller.orgSlug, id: thread.id))
             } catch {
                 lastError = "\(error)"
             }
         }
-        throw StepFailure(here, expected: "GET \(path) to answer 200", actual: lastError)
+        throw StepFailure(here, expected: "GET \(PodPath.thread(org: caller.orgSlug, id: thread.id)) to answer 200", actual: lastError)
     }
 
     /// Where the running step was written, for failures found outside any one expectation.
@@ -364,5 +367,12 @@ actor ScenarioRun {
 
     func record(_ name: String, _ value: String) {
         variables[name] = value
+    }
+}
+
+extension JSONValue {
+    /// A typed body as JSON, so checks can name its fields the way scenarios do.
+    init(encoding value: some Encodable) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
     }
 }

@@ -1,0 +1,53 @@
+import AsyncHTTPClient
+import Foundation
+import NIOHTTP1
+import PodsimModel
+
+/// The control API's error: `{"error": {"message": "..."}}`.
+public typealias ControlAPIError = APIError<ControlAPI.ErrorEnvelope>
+
+/// The coordinator's control API, one method per endpoint. Like `PodClient`, it is given an
+/// `HTTPClient` rather than owning one.
+public struct ControlClient: Sendable {
+    public var transport: APITransport<ControlAPI.ErrorEnvelope>
+
+    public init(url: String, timeout: Duration = .seconds(60), http: HTTPClient = .shared) {
+        transport = APITransport(baseURL: url, http: http, timeout: timeout)
+    }
+
+    public func processes() async throws -> ControlAPI.ProcessList { try await transport.send(Endpoint(.GET, ControlPath.processes)).value }
+    public func cluster() async throws -> ClusterDescription { try await transport.send(Endpoint(.GET, ControlPath.cluster)).value }
+
+    /// Kills, stops, starts, pauses or resumes a process; answers what became of it.
+    public func perform(_ action: ProcessAction, on name: String) async throws -> ControlAPI.ProcessStatus {
+        try await transport.send(Endpoint(.POST, ControlPath.process(name, action))).value
+    }
+
+    public func kill(_ name: String) async throws -> ControlAPI.ProcessStatus { try await perform(.kill, on: name) }
+    public func stop(_ name: String) async throws -> ControlAPI.ProcessStatus { try await perform(.stop, on: name) }
+    public func start(_ name: String) async throws -> ControlAPI.ProcessStatus { try await perform(.start, on: name) }
+    public func pause(_ name: String) async throws -> ControlAPI.ProcessStatus { try await perform(.pause, on: name) }
+    public func resume(_ name: String) async throws -> ControlAPI.ProcessStatus { try await perform(.resume, on: name) }
+
+    /// Starts a link daemon (for a new account unless `apiKey` is given) and waits until its link is live.
+    public func startLinkDaemon(_ body: ControlAPI.StartLinkDaemon = .init()) async throws -> ControlAPI.ProcessStatus {
+        try await transport.send(Endpoint(.POST, ControlPath.linkDaemons, body: body)).value
+    }
+}
+
+/// The mock provider's control calls: how often a thread called the model, and releasing gates.
+public struct MockAIControlClient: Sendable {
+    public var transport: APITransport<JSONValue>
+
+    public init(url: String, timeout: Duration = .seconds(10), http: HTTPClient = .shared) {
+        transport = APITransport(baseURL: url, http: http, timeout: timeout)
+    }
+
+    public func callCount(thread: String) async throws -> Int {
+        try await transport.send(Endpoint(.GET, MockAIControl.callCountPath(thread: thread), answer: MockAIControl.CallCount.self)).value.count
+    }
+
+    public func release(gate: String) async throws {
+        _ = try await transport.send(Endpoint(.POST, MockAIControl.releasePath(gate: gate), answer: MockAIControl.GateReleased.self))
+    }
+}
