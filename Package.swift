@@ -100,7 +100,7 @@ let package = Package(
             "PodsimMockAI", "PodsimModel", "PodsimClient", "PodsimServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimModel", "PodsimCluster"]),
+        .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimModel", "PodsimClient", "PodsimCluster"]),
         .testTarget(name: "PodsimEndToEndTests", dependencies: [
             "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

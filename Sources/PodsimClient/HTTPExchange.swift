@@ -10,6 +10,12 @@ public struct HTTPExchange: Sendable {
     public var headers: [(String, String)]
     public var body: String
 
+    public init(status: Int, headers: [(String, String)], body: String) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     /// The body parsed as JSON, or nil when it is not JSON.
     public var json: JSONValue? { try? JSONDecoder().decode(JSONValue.self, from: Data(body.utf8)) }
 

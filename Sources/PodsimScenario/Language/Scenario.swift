@@ -151,18 +151,18 @@ public typealias ProcessReference = Template
 /// Everything a step can do.
 public indirect enum StepKind: Sendable {
     case bootstrap(name: String, pod: ProcessReference)
-    case agent(name: String, session: String, pod: ProcessReference, title: Template)
-    case thread(name: String, session: String, agent: String, pod: ProcessReference, id: Template?)
+    case agent(name: String, caller: String, pod: ProcessReference, title: Template)
+    case thread(name: String, caller: String, agent: String, pod: ProcessReference, id: Template?)
     case send(SendStep)
     case request(RequestStep)
-    case attach(name: String, thread: String, session: String, pod: ProcessReference)
+    case attach(name: String, thread: String, caller: String, pod: ProcessReference)
     case detach(name: String)
     case check(Check)
     case eventually(Check, timeout: Duration, interval: Duration)
     case stable(Check, window: Duration, interval: Duration)
     case fault(FaultAction, target: ProcessReference, record: String?)
-    case owner(thread: String, session: String, into: String, attempt: Int?, timeout: Duration)
-    case linkDaemon(name: String, session: String, ttl: Duration)
+    case owner(thread: String, caller: String, into: String, attempt: Int?, timeout: Duration)
+    case linkDaemon(name: String, caller: String, ttl: Duration)
     case releaseGate(Template)
     case record(name: String)
     case wait(Duration)
@@ -195,7 +195,7 @@ public indirect enum StepKind: Sendable {
 public struct SendStep: Sendable {
     public var text: Template
     public var thread: String
-    public var session: String
+    public var caller: String
     public var pod: ProcessReference
     public var kind: Template?
     public var messageId: Template?
@@ -209,7 +209,7 @@ public struct RequestStep: Sendable {
     public var method: String
     public var path: Template
     public var pod: ProcessReference
-    public var session: String?
+    public var caller: String?
     public var auth: Auth
     public var headers: [(String, Template)]
     public var json: TemplateValue?
@@ -237,7 +237,7 @@ public enum FaultAction: String, Sendable, CaseIterable {
 /// Something a `check`, `eventually` or `stable` step looks at, and what it must find.
 public struct Check: Sendable {
     public enum Subject: Sendable, CustomStringConvertible {
-        case thread(name: String, session: String, pod: ProcessReference?)
+        case thread(name: String, caller: String, pod: ProcessReference?)
         case watcher(String)
         case providerCalls(thread: String)
         case store(sql: Template)

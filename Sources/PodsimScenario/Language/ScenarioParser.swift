@@ -105,23 +105,23 @@ public enum ScenarioParser {
             return .bootstrap(name: try identifier(value, "bootstrap"), pod: try options.pod())
         case "agent":
             return .agent(
-                name: try identifier(value, "agent"), session: try options.session(),
+                name: try identifier(value, "agent"), caller: try options.caller(),
                 pod: try options.pod(), title: try options.template("title") ?? Template(raw: "agent", location: value.location))
         case "thread":
             return .thread(
-                name: try identifier(value, "thread"), session: try options.session(), agent: try options.requiredName("agent"),
+                name: try identifier(value, "thread"), caller: try options.caller(), agent: try options.requiredName("agent"),
                 pod: try options.pod(), id: try options.template("id"))
         case "send":
             return .send(
                 SendStep(
-                    text: try value.template("send"), thread: try options.requiredName("thread"), session: try options.session(),
+                    text: try value.template("send"), thread: try options.requiredName("thread"), caller: try options.caller(),
                     pod: try options.pod(), kind: try options.template("kind"), messageId: try options.template("messageId"),
                     expect: try options.node("expect").map(parseExpectation) ?? ResponseExpectation(status: 202, location: value.location)))
         case "request":
             return .request(try parseRequest(value, options))
         case "attach":
             return .attach(
-                name: try identifier(value, "attach"), thread: try options.requiredName("thread"), session: try options.session(),
+                name: try identifier(value, "attach"), thread: try options.requiredName("thread"), caller: try options.caller(),
                 pod: try options.pod())
         case "detach":
             return .detach(name: try identifier(value, "detach"))
@@ -146,13 +146,13 @@ public enum ScenarioParser {
             return .fault(FaultAction(rawValue: key)!, target: try value.template(key), record: try options.name("record"))
         case "owner":
             return .owner(
-                thread: try identifier(value, "owner"), session: try options.session(), into: try options.requiredName("into"),
+                thread: try identifier(value, "owner"), caller: try options.caller(), into: try options.requiredName("into"),
                 attempt: try options.int("attempt", in: 1...countLimit), timeout: try options.duration("timeout") ?? .seconds(15))
         case "link-daemon":
             let name = try identifier(value, "link-daemon")
             guard ProcessName.isValid(name) else { throw value.error("link-daemon needs a process name: \(ProcessName.rule)") }
             return .linkDaemon(
-                name: name, session: try options.session(),
+                name: name, caller: try options.caller(),
                 ttl: try options.duration("ttl") ?? .seconds(3))
         case "release":
             return .releaseGate(try value.template("release"))
@@ -189,12 +189,12 @@ public enum ScenarioParser {
         guard parts[1].hasPrefix("/") else { throw value.error("the request path must start with '/', got '\(parts[1])'") }
         var path = Template(raw: parts[1], location: value.location)
         path.location.column += parts[0].count + 1
-        var session = try options.name("as")
+        var caller = try options.name("as")
         let authText = try options.string("auth")
-        guard let auth = authText.map({ RequestStep.Auth(rawValue: $0) }) ?? (session == nil ? RequestStep.Auth.none : .bearer) else {
+        guard let auth = authText.map({ RequestStep.Auth(rawValue: $0) }) ?? (caller == nil ? RequestStep.Auth.none : .bearer) else {
             throw options.node("auth")!.error(unknownMessage("auth", authText ?? "", expected: ["bearer", "cookie", "none"]))
         }
-        if auth != .none, session == nil { session = "" }
+        if auth != .none, caller == nil { caller = "" }
         var headers: [(String, Template)] = []
         if let node = options.node("headers") {
             headers = try node.pairs("headers").map { ($0.key, try $0.value.template("header \($0.key)")) }
@@ -207,7 +207,7 @@ public enum ScenarioParser {
             captures = try node.pairs("capture").map { (try identifier($0.keyNode, "capture"), try $0.value.string("capture \($0.key)")) }
         }
         return RequestStep(
-            method: parts[0], path: path, pod: try options.pod(), session: session, auth: auth, headers: headers,
+            method: parts[0], path: path, pod: try options.pod(), caller: caller, auth: auth, headers: headers,
             json: json, body: body, expect: try options.node("expect").map(parseExpectation) ?? ResponseExpectation(location: value.location),
             captures: captures)
     }
@@ -298,7 +298,7 @@ public enum ScenarioParser {
         var captures: [(String, String)] = []
         switch subjectPair.key {
         case "thread":
-            subject = .thread(name: try identifier(subjectPair.value, "thread"), session: try options.session(), pod: try options.optionalPod())
+            subject = .thread(name: try identifier(subjectPair.value, "thread"), caller: try options.caller(), pod: try options.optionalPod())
             for field in threadFields {
                 if let value = options.node(field) {
                     let comparison = try comparison(value, field, values(ofThreadField: field))
@@ -415,7 +415,7 @@ final class StepOptions {
     }
 
     /// The caller named by `as:`; empty when omitted, which means the scenario's only bootstrap.
-    func session() throws -> String {
+    func caller() throws -> String {
         try name("as") ?? ""
     }
 

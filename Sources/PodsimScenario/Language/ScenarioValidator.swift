@@ -27,7 +27,7 @@ public enum ScenarioValidator {
     struct Scope {
         /// Each variable defined so far, with its fields.
         var variables = builtins
-        var sessions: Set<String> = []
+        var callers: Set<String> = []
         var agents: Set<String> = []
         var threads: Set<String> = []
         var watchers: Set<String> = []
@@ -90,7 +90,7 @@ public enum ScenarioValidator {
             request.headers.forEach { use($0.1) }
             use(request.json)
             use(request.body)
-            if let session = request.session { need(session, in: scope.sessions, "caller") }
+            if let caller = request.caller { need(caller, in: scope.callers, "caller") }
             expectation(request.expect)
         }
         func expectation(_ expect: ResponseExpectation) {
@@ -104,15 +104,15 @@ public enum ScenarioValidator {
         case .bootstrap(let name, let pod):
             process(pod)
             scope.define(name, fields: callerFields)
-            scope.sessions.insert(name)
-        case .agent(let name, let session, let pod, let title):
-            need(session, in: scope.sessions, "caller")
+            scope.callers.insert(name)
+        case .agent(let name, let caller, let pod, let title):
+            need(caller, in: scope.callers, "caller")
             process(pod)
             use(title)
             scope.define(name, fields: createdFields)
             scope.agents.insert(name)
-        case .thread(let name, let session, let agent, let pod, let id):
-            need(session, in: scope.sessions, "caller")
+        case .thread(let name, let caller, let agent, let pod, let id):
+            need(caller, in: scope.callers, "caller")
             need(agent, in: scope.agents, "agent")
             process(pod)
             use(id)
@@ -121,7 +121,7 @@ public enum ScenarioValidator {
         case .send(let send):
             use(send.text)
             need(send.thread, in: scope.threads, "thread")
-            need(send.session, in: scope.sessions, "caller")
+            need(send.caller, in: scope.callers, "caller")
             process(send.pod)
             use(send.kind)
             use(send.messageId)
@@ -129,18 +129,18 @@ public enum ScenarioValidator {
         case .request(let step):
             request(step)
             step.captures.forEach { scope.define($0.name) }
-        case .attach(let name, let thread, let session, let pod):
+        case .attach(let name, let thread, let caller, let pod):
             need(thread, in: scope.threads, "thread")
-            need(session, in: scope.sessions, "caller")
+            need(caller, in: scope.callers, "caller")
             process(pod)
             scope.watchers.insert(name)
         case .detach(let name):
             need(name, in: scope.watchers, "watcher")
         case .check(let check), .eventually(let check, _, _), .stable(let check, _, _):
             switch check.subject {
-            case .thread(let name, let session, let pod):
+            case .thread(let name, let caller, let pod):
                 need(name, in: scope.threads, "thread")
-                need(session, in: scope.sessions, "caller")
+                need(caller, in: scope.callers, "caller")
                 process(pod)
             case .watcher(let name): need(name, in: scope.watchers, "watcher")
             case .providerCalls(let thread): need(thread, in: scope.threads, "thread")
@@ -165,12 +165,12 @@ public enum ScenarioValidator {
         case .fault(_, let target, let record):
             process(target)
             if let record { scope.define(record) }
-        case .owner(let thread, let session, let into, _, _):
+        case .owner(let thread, let caller, let into, _, _):
             need(thread, in: scope.threads, "thread")
-            need(session, in: scope.sessions, "caller")
+            need(caller, in: scope.callers, "caller")
             scope.define(into, fields: ownerFields)
-        case .linkDaemon(let name, let session, _):
-            need(session, in: scope.sessions, "caller")
+        case .linkDaemon(let name, let caller, _):
+            need(caller, in: scope.callers, "caller")
             scope.processes.insert(name)
         case .releaseGate(let gate):
             use(gate)

@@ -4,29 +4,16 @@ import PodsimCluster
 import PodsimModel
 import PodsimStore
 
-/// One scenario executing against its own cluster: the names its steps defined (callers, agents,
-/// threads, watchers) and the variables they captured. Steps of a `parallel` block interleave on
-/// this actor at their suspension points.
+/// One scenario executing against its own cluster: the interpreter. It resolves each step's
+/// templates against the variables defined so far and hands the step to the one that does it:
+/// the `Workload` (what clients do), the `Nemesis` (faults) or `Checks` (pure judgements over
+/// what the workload observed). Steps of a `parallel` block interleave on this actor at their
+/// suspension points.
 actor ScenarioRun {
-    /// A caller made by `bootstrap`: an org, its user, an API key and a signed-in session cookie.
-    struct Caller: Sendable {
-        var orgSlug: String
-        var apiKey: String
-        var cookie: String
-    }
-
-    struct ThreadRef: Sendable {
-        var id: String
-        var agentId: String
-        var caller: String
-    }
-
     let cluster: Cluster
+    private let workload: Workload
+    private let nemesis: Nemesis
     private(set) var variables = Variables()
-    private var callers: [String: Caller] = [:]
-    private var agents: [String: String] = [:]
-    private var threads: [String: ThreadRef] = [:]
-    private var watchers: [String: StreamWatcher] = [:]
     private var store: Store?
     /// The step running now (the innermost one), for timeout reports.
     private(set) var currentStep: Step?
@@ -34,6 +21,8 @@ actor ScenarioRun {
 
     init(cluster: Cluster) {
         self.cluster = cluster
+        workload = Workload(cluster: cluster)
+        nemesis = Nemesis(cluster: cluster)
     }
 
     // MARK: Steps
@@ -45,6 +34,8 @@ actor ScenarioRun {
             try await perform(step)
         } catch let failure as StepFailure {
             throw failure
+        } catch let refusal as Workload.Refusal {
+            throw StepFailure(step.location, expected: refusal.expected, actual: refusal.actual)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -55,32 +46,35 @@ actor ScenarioRun {
     private func perform(_ step: Step) async throws {
         switch step.kind {
         case .bootstrap(let name, let pod):
-            try await bootstrap(name, on: pod, at: step.location)
-        case .agent(let name, let session, let pod, let title):
-            let caller = try caller(session)
-            let endpoint = PodEndpoint.createAgent(org: caller.orgSlug, title: try variables.resolve(title))
-            let created = try await expectCreated(endpoint, on: pod, caller: caller, at: step.location) { $0.id }
-            agents[name] = created
-            define(name, value: created, fields: ["id": created])
-        case .thread(let name, let session, let agent, let pod, let id):
-            let caller = try caller(session)
-            guard let agentId = agents[agent] else { throw undefined("agent", agent, step.location) }
-            let endpoint = PodEndpoint.createThread(org: caller.orgSlug, agentId: agentId, id: try id.map { try variables.resolve($0) })
-            let created = try await expectCreated(endpoint, on: pod, caller: caller, at: step.location) { $0.id }
-            threads[name] = ThreadRef(id: created, agentId: agentId, caller: session)
+            let caller = try await workload.bootstrap(name, on: try await url(pod))
+            let org = caller.org
+            define(name, value: org.orgSlug, fields: [
+                "apiKey": org.apiKey, "orgSlug": org.orgSlug, "cookie": caller.cookie, "orgId": org.orgId, "userId": org.userId,
+            ])
+        case .agent(let name, let callerName, let pod, let title):
+            let id = try await workload.createAgent(
+                name, caller: try await caller(callerName), on: try await url(pod), title: try variables.resolve(title))
+            define(name, value: id, fields: ["id": id])
+        case .thread(let name, let callerName, let agent, let pod, let id):
+            let caller = try await caller(callerName)
+            guard let agentId = await workload.agent(agent) else { throw undefined("agent", agent, step.location) }
+            let created = try await workload.createThread(
+                name, caller: caller, callerName: callerName, agentId: agentId, on: try await url(pod), id: try id.map { try variables.resolve($0) })
             define(name, value: created, fields: ["id": created])
         case .send(let send):
             let response = try await self.send(send)
-            try checkResponse(response, send.expect)
+            try check(response, send.expect)
         case .request(let request):
             let response = try await perform(request)
-            try checkResponse(response, request.expect)
-            try capture(request.captures, from: response, at: step.location)
-        case .attach(let name, let thread, let session, let pod):
-            try await attach(name, thread: thread, session: session, pod: pod, at: step.location)
+            try check(response, request.expect)
+            let captured = Checks.captures(request.captures, from: response, at: step.location, naming: true)
+            if let mismatch = captured.mismatch { throw mismatch }
+            apply(captured)
+        case .attach(let name, let thread, let callerName, let pod):
+            let caller = try await caller(callerName)
+            try await workload.attach(name, thread: try await self.thread(thread), caller: caller, on: try await url(pod))
         case .detach(let name):
-            guard let watcher = watchers.removeValue(forKey: name) else { throw undefined("watcher", name, step.location) }
-            await watcher.close()
+            guard await workload.detach(name) else { throw undefined("watcher", name, step.location) }
         case .check(let check):
             let outcome = await evaluate(check)
             if let mismatch = outcome.mismatch { throw mismatch }
@@ -90,19 +84,16 @@ actor ScenarioRun {
         case .stable(let check, let window, let interval):
             try await stable(check, window: window, interval: interval)
         case .fault(let action, let target, let record):
-            let name = try variables.resolve(target)
-            if let record { variables[record] = String(wallClockMillis()) }
-            try await fault(action, name)
-        case .owner(let thread, let session, let into, let attempt, let timeout):
-            try await owner(of: thread, session: session, into: into, attempt: attempt, timeout: timeout, at: step.location)
-        case .linkDaemon(let name, let session, let ttl):
-            let caller = try caller(session)
-            try await cluster.startLinkDaemon(
-                LinkDaemonSpec(name: name, apiKey: caller.apiKey, ttlMillis: Int64(ttl / .milliseconds(1))))
+            let at = try await nemesis.inject(action, on: try variables.resolve(target))
+            if let record { variables[record] = String(at) }
+        case .owner(let thread, let callerName, let into, let attempt, let timeout):
+            try await owner(of: thread, caller: callerName, into: into, attempt: attempt, timeout: timeout, at: step.location)
+        case .linkDaemon(let name, let callerName, let ttl):
+            try await nemesis.startLinkDaemon(name, apiKey: try await caller(callerName).apiKey, ttl: ttl)
         case .releaseGate(let gate):
             let name = try variables.resolve(gate)
             do {
-                try await MockAIControlClient(url: await cluster.mockAIURL).release(gate: name)
+                try await workload.releaseGate(name)
             } catch {
                 throw StepFailure(step.location, expected: "the gate \(name) to be released", actual: "\(error)")
             }
@@ -120,46 +111,7 @@ actor ScenarioRun {
 
     /// Detaches every watcher still open.
     func closeWatchers() async {
-        for watcher in watchers.values { await watcher.close() }
-        watchers.removeAll()
-    }
-
-    // MARK: Setup macros
-
-    private func bootstrap(_ name: String, on pod: ProcessReference, at location: SourceLocation) async throws {
-        let client = PodClient(url: try await url(pod, ""))
-        let org: PodAPI.OrgCreated
-        do {
-            org = try await client.createOrg(name: "\(name) org")
-        } catch {
-            throw StepFailure(location, expected: "POST /api/orgs to answer 201 with an org", actual: "\(error)")
-        }
-        let cookie: String
-        do {
-            cookie = try await client.calling(as: .apiKey(org.apiKey)).signIn().cookie
-        } catch {
-            throw StepFailure(location, expected: "sign-in to answer 200 with a session cookie", actual: "\(error)")
-        }
-        callers[name] = Caller(orgSlug: org.orgSlug, apiKey: org.apiKey, cookie: cookie)
-        let fields = ["apiKey": org.apiKey, "orgSlug": org.orgSlug, "cookie": cookie, "orgId": org.orgId, "userId": org.userId]
-        define(name, value: org.orgSlug, fields: fields)
-    }
-
-    /// Calls a creating endpoint as `caller` on `pod`; anything but a created thing fails the step.
-    private func expectCreated<Value>(
-        _ endpoint: Endpoint<Value>, on pod: ProcessReference, caller: Caller, at location: SourceLocation, id: (Value) -> String
-    ) async throws -> String {
-        let client = try await podClient(pod, caller)
-        do {
-            return id(try await client.call(endpoint).value)
-        } catch {
-            throw StepFailure(location, expected: "\(endpoint.method.rawValue) \(client.url)\(endpoint.path) to answer 201 with an id", actual: "\(error)")
-        }
-    }
-
-    /// A client of the pod named by `reference`, calling as `caller` with its API key.
-    private func podClient(_ reference: ProcessReference, _ caller: Caller) async throws -> PodClient {
-        PodClient(url: try await url(reference, ""), credential: .apiKey(caller.apiKey))
+        await workload.closeWatchers()
     }
 
     private func define(_ name: String, value: String, fields: [String: String]) {
@@ -167,158 +119,55 @@ actor ScenarioRun {
         for (field, fieldValue) in fields { variables["\(name).\(field)"] = fieldValue }
     }
 
-    // MARK: HTTP
+    private func apply(_ outcome: CheckOutcome) {
+        for (name, value) in outcome.captured { variables[name] = value }
+    }
+
+    private func check(_ response: HTTPExchange, _ expect: ResponseExpectation) throws {
+        if let mismatch = try Checks.response(response, expect, variables: variables) { throw mismatch }
+    }
+
+    // MARK: Workload calls
 
     private func send(_ send: SendStep) async throws -> HTTPExchange {
-        let caller = try caller(send.session)
-        guard let thread = threads[send.thread] else { throw undefined("thread", send.thread, send.text.location) }
+        let caller = try await caller(send.caller)
+        guard let thread = await workload.thread(send.thread) else { throw undefined("thread", send.thread, send.text.location) }
         let body = MessagesRequest(
             text: try variables.resolve(send.text), agentId: thread.agentId,
             messageId: try send.messageId.map { try variables.resolve($0) } ?? UUID().uuidString.lowercased(),
             sandboxProviderKind: try send.kind.map { try variables.resolve($0) })
-        let client = try await podClient(send.pod, caller)
-        return try await HTTPExchange.of { try await client.call(PodEndpoint.postMessage(org: caller.orgSlug, thread: thread.id, body)) }
+        return try await workload.send(body, thread: thread, caller: caller, on: try await url(send.pod))
     }
 
-    func perform(_ request: RequestStep) async throws -> HTTPExchange {
+    private func perform(_ request: RequestStep) async throws -> HTTPExchange {
         var headers: [String: String] = [:]
-        if let session = request.session {
-            let caller = try caller(session)
+        if let callerName = request.caller {
+            let caller = try await caller(callerName)
             switch request.auth {
-            case .bearer: headers = bearer(caller)
+            case .bearer:
+                let header = PodCredential.apiKey(caller.apiKey).header
+                headers[header.name] = header.value
             case .cookie: headers["cookie"] = caller.cookie
             case .none: break
             }
         }
         for (name, value) in request.headers { headers[name] = try variables.resolve(value) }
         let body: String? = try request.json.map { try variables.resolve($0).text } ?? request.body.map { try variables.resolve($0) }
-        let url = try await url(request.pod, try variables.resolve(request.path))
-        return try await HTTPExchange.send(request.method, url, headers: headers, body: body)
-    }
-
-    /// Fails with every way the response differs from what was expected.
-    private func checkResponse(_ response: HTTPExchange, _ expect: ResponseExpectation) throws {
-        if let mismatch = try responseStepFailure(response, expect) { throw mismatch }
-    }
-
-    func responseStepFailure(_ response: HTTPExchange, _ expect: ResponseExpectation) throws -> StepFailure? {
-        let location = expect.location
-        let summary = "\(response.status) \(response.body.prefix(300))"
-        if let status = expect.status, response.status != status {
-            return StepFailure(location, expected: "status \(status)", actual: summary)
-        }
-        if let wanted = expect.json {
-            let value = try variables.resolve(wanted)
-            guard let json = response.json, json.matches(value) else {
-                return StepFailure(location, expected: "a JSON body containing \(value.text)", actual: summary)
-            }
-        }
-        for (path, wanted) in expect.paths {
-            let value = try variables.resolve(wanted)
-            let actual = response.json?.at(path: path)
-            if !(actual.map { $0.matches(value) } ?? (value == .null)) {
-                return StepFailure(location, expected: "\(path) = \(value.text)", actual: "\(path) = \(actual?.text ?? "missing") in \(summary)")
-            }
-        }
-        for (name, wanted) in expect.headers {
-            let value = try variables.resolve(wanted)
-            let actual = response.header(name)
-            if actual?.contains(value) != true {
-                return StepFailure(location, expected: "header \(name) containing '\(value)'", actual: actual.map { "'\($0)'" } ?? "no \(name) header")
-            }
-        }
-        if let text = expect.bodyContains {
-            let value = try variables.resolve(text)
-            if !response.body.contains(value) { return StepFailure(location, expected: "a body containing '\(value)'", actual: summary) }
-        }
-        return nil
-    }
-
-    private func capture(_ captures: [(name: String, path: String)], from response: HTTPExchange, at location: SourceLocation) throws {
-        for (name, path) in captures {
-            guard let value = response.json?.at(path: path) else {
-                throw StepFailure(location, expected: "a value at \(path) to capture into \(name)", actual: String(response.body.prefix(300)))
-            }
-            variables[name] = value.text
-        }
-    }
-
-    /// The URL of `path` on a process named by `reference` (`pod-2`, `mock-ai`, `${o}`, a link daemon).
-    func url(_ reference: ProcessReference, _ path: String) async throws -> String {
-        let name = try variables.resolve(reference)
-        do {
-            return try await cluster.url(of: name) + path
-        } catch {
-            throw StepFailure(reference.location, expected: "a process of this cluster", actual: "'\(name)': \(error)")
-        }
-    }
-
-    /// The caller named `name`; the empty name is the scenario's only one.
-    func caller(_ name: String) throws -> Caller {
-        guard let caller = name.isEmpty && callers.count == 1 ? callers.values.first : callers[name] else {
-            throw StepFailure(here, expected: "a bootstrap named \(name)", actual: "none")
-        }
-        return caller
-    }
-
-    func bearer(_ caller: Caller) -> [String: String] { ["authorization": "Bearer \(caller.apiKey)"] }
-
-    func thread(_ name: String) throws -> ThreadRef {
-        guard let thread = threads[name] else { throw undefined("thread", name, currentStep?.location) }
-        return thread
-    }
-
-    func watcher(_ name: String) -> StreamWatcher? { watchers[name] }
-
-    func storeQuery(_ sql: String) throws -> [[String: String?]] {
-        if store == nil { store = try Store.open(at: cluster.storePath) }
-        return try store!.query(sql)
-    }
-
-    private func undefined(_ what: String, _ name: String, _ location: SourceLocation?) -> StepFailure {
-        StepFailure(location ?? here, expected: "a defined \(what) \(name)", actual: "none")
-    }
-
-    // MARK: Streams
-
-    private func attach(_ name: String, thread: String, session: String, pod: ProcessReference, at location: SourceLocation) async throws {
-        let caller = try caller(session)
-        let thread = try self.thread(thread)
-        if let previous = watchers.removeValue(forKey: name) { await previous.close() }
-        let watcher = try await podClient(pod, caller).attach(org: caller.orgSlug, thread: thread.id)
-        let status = await watcher.status
-        guard status == 200 else {
-            let failure = await watcher.failure
-            await watcher.close()
-            throw StepFailure(location, expected: "the stream to answer 200", actual: status.map { "status \($0)" } ?? (failure ?? "no answer"))
-        }
-        watchers[name] = watcher
-    }
-
-    // MARK: Faults
-
-    private func fault(_ action: FaultAction, _ name: String) async throws {
-        switch action {
-        case .kill: try await cluster.kill(name)
-        case .stop: try await cluster.stop(name)
-        case .start: try await cluster.start(name)
-        case .pause: try await cluster.pause(name)
-        case .resume: try await cluster.resume(name)
-        case .restart:
-            try await cluster.stop(name)
-            try await cluster.start(name)
-        }
+        let url = try await url(request.pod) + (try variables.resolve(request.path))
+        return try await workload.request(request.method, url, headers: headers, body: body)
     }
 
     /// Waits until the thread runs (the given attempt, or any) on some pod, and stores that pod's
     /// name in `into`, with `into.next` / `into.prev` naming its neighbours (wrapping).
     private func owner(
-        of thread: String, session: String, into: String, attempt: Int?, timeout: Duration, at location: SourceLocation
+        of thread: String, caller callerName: String, into: String, attempt: Int?, timeout: Duration, at location: SourceLocation
     ) async throws {
+        let caller = try await caller(callerName)
+        let ref = try await self.thread(thread)
         let deadline = ContinuousClock.now + timeout
         var last = "no answer"
         while ContinuousClock.now < deadline {
-            if let state = try? await threadState(thread, session: session, pod: nil) {
+            if let state = try? await workload.threadView(ref, caller: caller, on: nil) {
                 last = state.text
                 let runAttempt = state["currentRun"]?["attempt"]?.numberValue.map { Int($0) }
                 if state["status"]?.stringValue == "in_progress", let owner = state["runOwnerPod"]?.stringValue,
@@ -339,40 +188,114 @@ actor ScenarioRun {
         throw StepFailure(location, expected: "\(which)thread \(thread) to be in_progress on a pod within \(timeout.podsimText)", actual: last)
     }
 
-    /// The thread as a pod reports it; without a pod, the first one that answers (others may be
-    /// killed or paused by the scenario).
-    func threadState(_ name: String, session: String, pod: ProcessReference?) async throws -> JSONValue {
-        let caller = try caller(session)
-        let thread = try self.thread(name)
-        let candidates: [String]
-        if let pod {
-            candidates = [try await url(pod, "")]
-        } else {
-            candidates = await cluster.processList().filter { $0.role == .pod && $0.state == .running }.map(\.url)
+    // MARK: Checks
+
+    /// Looks at the subject once. Errors reaching it (a pod that is down, a refused connection)
+    /// are a mismatch, so `eventually` keeps polling through them.
+    private func evaluate(_ check: Check) async -> CheckOutcome {
+        do {
+            return try await look(check)
+        } catch let failure as StepFailure {
+            return CheckOutcome(mismatch: failure)
+        } catch let refusal as Workload.Refusal {
+            return CheckOutcome(mismatch: StepFailure(here, expected: refusal.expected, actual: refusal.actual))
+        } catch {
+            return CheckOutcome(mismatch: StepFailure(check.location, expected: "\(check.subject) to be readable", actual: "\(error)"))
         }
-        let client = PodClient(url: "", credential: .apiKey(caller.apiKey), timeout: .seconds(1))
-        var lastError = "no pod is running"
-        for candidate in candidates {
-            do {
-                return try JSONValue(encoding: try await client.on(candidate).thread(org: caller.orgSlug, id: thread.id))
-            } catch {
-                lastError = "\(error)"
+    }
+
+    private func eventually(_ check: Check, timeout: Duration, interval: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let outcome = await evaluate(check)
+            guard let mismatch = outcome.mismatch else { return apply(outcome) }
+            if ContinuousClock.now >= deadline { throw mismatch.extended(expected: " within \(timeout.podsimText)") }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    private func stable(_ check: Check, window: Duration, interval: Duration) async throws {
+        let start = ContinuousClock.now
+        while true {
+            let outcome = await evaluate(check)
+            if let mismatch = outcome.mismatch {
+                throw mismatch.extended(expected: " for \(window.podsimText)", actual: " (after \((ContinuousClock.now - start).podsimText))")
             }
+            if ContinuousClock.now - start >= window { return apply(outcome) }
+            try await Task.sleep(for: interval)
         }
-        throw StepFailure(here, expected: "GET \(PodPath.thread(org: caller.orgSlug, id: thread.id)) to answer 200", actual: lastError)
+    }
+
+    /// Gathers what the check reads, then judges it with `Checks`.
+    private func look(_ check: Check) async throws -> CheckOutcome {
+        switch check.subject {
+        case .thread(let name, let callerName, let pod):
+            let caller = try await caller(callerName)
+            var url: String?
+            if let pod { url = try await self.url(pod) }
+            let view = try await workload.threadView(try await thread(name), caller: caller, on: url)
+            return try Checks.thread(check, view: view, variables: variables)
+        case .watcher(let name):
+            guard let transcript = await workload.transcript(of: name) else {
+                return CheckOutcome(mismatch: StepFailure(check.location, expected: "an attached watcher \(name)", actual: "none (detached or never attached)"))
+            }
+            return CheckOutcome(mismatch: try Checks.transcript(check.expectations, transcript, variables: variables))
+        case .providerCalls(let thread):
+            let count = try await workload.providerCalls(try await self.thread(thread))
+            return try Checks.value(check, "provider calls", .number(Double(count)), variables: variables)
+        case .store(let sql):
+            let rows = try storeQuery(try variables.resolve(sql))
+            let value: JSONValue
+            if let row = rows.first, row.count == 1, let cell = row.values.first {
+                value = cell.map { Double($0).map(JSONValue.number) ?? .string($0) } ?? .null
+            } else {
+                value = .array(rows.map { row in .object(row.mapValues { $0.map(JSONValue.string) ?? .null }) })
+            }
+            return try Checks.value(check, "the query result", value, variables: variables)
+        case .log(let process):
+            let name = try variables.resolve(process)
+            let path = try await cluster.info(name).log
+            let lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            return CheckOutcome(mismatch: try Checks.transcript(check.expectations, .log(lines, path: path), variables: variables))
+        case .request(let request):
+            let response = try await perform(request)
+            if let mismatch = try Checks.response(response, request.expect, variables: variables) { return CheckOutcome(mismatch: mismatch) }
+            return Checks.captures(request.captures, from: response, at: check.location, naming: false)
+        }
+    }
+
+    private func storeQuery(_ sql: String) throws -> [[String: String?]] {
+        if store == nil { store = try Store.open(at: cluster.storePath) }
+        return try store!.query(sql)
+    }
+
+    // MARK: Names
+
+    /// The URL of a process named by `reference` (`pod-2`, `mock-ai`, `${o}`, a link daemon).
+    private func url(_ reference: ProcessReference) async throws -> String {
+        let name = try variables.resolve(reference)
+        do {
+            return try await cluster.url(of: name)
+        } catch {
+            throw StepFailure(reference.location, expected: "a process of this cluster", actual: "'\(name)': \(error)")
+        }
+    }
+
+    /// The caller named `name`; the empty name is the scenario's only one.
+    private func caller(_ name: String) async throws -> Workload.Caller {
+        guard let caller = await workload.caller(name) else { throw StepFailure(here, expected: "a bootstrap named \(name)", actual: "none") }
+        return caller
+    }
+
+    private func thread(_ name: String) async throws -> Workload.ThreadRef {
+        guard let thread = await workload.thread(name) else { throw undefined("thread", name, currentStep?.location) }
+        return thread
+    }
+
+    private func undefined(_ what: String, _ name: String, _ location: SourceLocation?) -> StepFailure {
+        StepFailure(location ?? here, expected: "a defined \(what) \(name)", actual: "none")
     }
 
     /// Where the running step was written, for failures found outside any one expectation.
     private var here: SourceLocation { currentStep?.location ?? SourceLocation(file: "?", line: 0, column: 0) }
-
-    func record(_ name: String, _ value: String) {
-        variables[name] = value
-    }
-}
-
-extension JSONValue {
-    /// A typed body as JSON, so checks can name its fields the way scenarios do.
-    init(encoding value: some Encodable) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
-    }
 }

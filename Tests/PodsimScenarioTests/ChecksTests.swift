@@ -1,0 +1,150 @@
+import Foundation
+import PodsimClient
+import PodsimModel
+import Testing
+
+@testable import PodsimScenario
+
+/// The checks are pure functions of what a run recorded, so each is tried here on hand-made
+/// transcripts and thread views, once where it holds and once where it must fail.
+@Suite struct ChecksTests {
+    private let at = SourceLocation(file: "c.yaml", line: 9, column: 5)
+
+    private func template(_ raw: String) -> Template { Template(raw: raw, location: at) }
+    private func expect(_ kind: PodsimScenario.Expectation.Kind) -> PodsimScenario.Expectation { PodsimScenario.Expectation(kind: kind, location: at) }
+
+    private func frame(_ chunk: UIChunk) -> String {
+        String(decoding: try! JSONEncoder().encode(chunk), as: UTF8.self)
+    }
+
+    private func failure(_ kinds: [PodsimScenario.Expectation.Kind], _ transcript: Transcript, _ variables: Variables = Variables()) throws -> StepFailure? {
+        try Checks.transcript(kinds.map(expect), transcript, variables: variables)
+    }
+
+    private var run: [String] {
+        [
+            frame(.start(messageId: "m")), frame(.startStep), frame(.textStart(id: "t1")),
+            frame(.textDelta(id: "t1", delta: "t1700000000123 chunk-1 ")), frame(.textDelta(id: "t1", delta: "t1700000000456 chunk-2 ")),
+            frame(.textEnd(id: "t1")), frame(.finishStep), frame(.finish),
+        ]
+    }
+
+    @Test func chunkOneIsFoundOnceAndItsAbsenceFails() throws {
+        let transcript = Transcript.stream(run)
+        #expect(try failure([.contains(template("chunk-1 ")), .count(template("chunk-1 "), 1)], transcript) == nil)
+        let missing = try #require(try failure([.contains(template("chunk-1 "))], .stream(Array(run.dropFirst(3).dropFirst()))))
+        #expect(missing.expected == "'chunk-1 ' to appear")
+        #expect(missing.location == at)
+        let twice = try #require(try failure([.count(template("chunk-1 "), 1)], .stream(run + [run[3]])))
+        #expect(twice.actual.hasPrefix("2 times"))
+    }
+
+    @Test func aRepeatedContentChunkIsADuplicateButRepeatedFramingIsNot() throws {
+        #expect(try failure([.noDuplicates], .stream(run + [frame(.startStep), frame(.finishStep)])) == nil)
+        let duplicate = try #require(try failure([.noDuplicates], .stream(run + [run[4]])))
+        #expect(duplicate.expected == "no frame received twice")
+        #expect(duplicate.actual.hasPrefix("frames 5 and 9"))
+    }
+
+    @Test func chunkTypesAreReadFromDecodedChunks() throws {
+        #expect(try failure([.chunkType(template("finish")), .chunkType(template("text-delta"))], .stream(run)) == nil)
+        let noFinish = try #require(try failure([.chunkType(template("finish"))], .stream(Array(run.dropLast()))))
+        #expect(noFinish.expected == "a finish chunk")
+        // A delta whose text merely mentions a finish chunk is not one.
+        let mention = frame(.textDelta(id: "t1", delta: #"{"type":"finish"}"#))
+        #expect(try failure([.chunkType(template("finish"))], .stream([mention])) != nil)
+    }
+
+    @Test func stampedAfterNeedsAStampLaterThanTheBound() throws {
+        var variables = Variables()
+        variables["killedAt"] = "1700000000200"
+        #expect(try failure([.stampedAfter(template("${killedAt}"))], .stream(run), variables) == nil)
+        variables["killedAt"] = "1700000000456"
+        let late = try #require(try failure([.stampedAfter(template("${killedAt}"))], .stream(run), variables))
+        #expect(late.expected == "a chunk stamped after 1700000000456")
+        #expect(late.actual.hasPrefix("stamps 1700000000123, 1700000000456"))
+        let notATime = try #require(try failure([.stampedAfter(template("soon"))], .stream(run)))
+        #expect(notATime.expected == "a time in ms for stampedAfter")
+    }
+
+    @Test func framesAtLeastCountsEveryFrame() throws {
+        #expect(try failure([.framesAtLeast(8)], .stream(run)) == nil)
+        let short = try #require(try failure([.framesAtLeast(9)], .stream(run, ended: true, failure: "reset")))
+        #expect(short.expected == "at least 9 frames")
+        #expect(short.actual.hasPrefix("8 frames, stream ended: reset"))
+    }
+
+    @Test func orderAndNotContainsReadTheText() throws {
+        #expect(try failure([.order([template("chunk-1 "), template("chunk-2 ")]), .notContains(template("chunk-3 "))], .stream(run)) == nil)
+        let reversed = try #require(try failure([.order([template("chunk-2 "), template("chunk-1 ")])], .stream(run)))
+        #expect(reversed.actual == "'chunk-2 ' at frame 5, 'chunk-1 ' at frame 4")
+        #expect(try failure([.notContains(template("chunk-2 "))], .stream(run)) != nil)
+    }
+
+    @Test func logLinesAreCheckedAsText() throws {
+        let log = Transcript.log(["pod-1 listening", "pod-1: fenced write refused"], path: "/tmp/pod-1.log")
+        #expect(try failure([.contains(template("fenced"))], log) == nil)
+        let missing = try #require(try failure([.contains(template("panic"))], log))
+        #expect(missing.actual.hasPrefix("2 lines of /tmp/pod-1.log"))
+    }
+
+    // MARK: Thread fields
+
+    private var view: JSONValue {
+        get throws {
+            try JSONValue(encoding: PodAPI.ThreadView(
+                id: "t", agentId: "a", status: "in_progress", runOwnerPod: "pod-2", sandboxProviderKind: nil, partCount: 3,
+                runCount: 1, sandboxCount: 0,
+                currentRun: .init(id: 1, state: "running", attempt: 2, ownerPod: "pod-2", providerKind: "agent-sandbox", error: nil)))
+        }
+    }
+
+    private func threadCheck(_ expectations: [PodsimScenario.Expectation.Kind], captures: [(name: String, field: String)] = []) -> Check {
+        Check(subject: .thread(name: "t", caller: "", pod: nil), expectations: expectations.map(expect), captures: captures, location: at)
+    }
+
+    @Test func threadFieldsUseTheScenarioNames() throws {
+        let check = threadCheck(
+            [
+                .field("owner", .equals(.string(template("pod-2")))), .field("runState", .equals(.string(template("running")))),
+                .field("attempt", .atLeast(2)), .field("error", .equals(.null)), .field("partCount", .greaterThan(2)),
+                .field("status", .not(.string(template("completed")))),
+            ],
+            captures: [(name: "o", field: "owner"), (name: "k", field: "sandboxProviderKind")])
+        let outcome = try Checks.thread(check, view: try view, variables: Variables())
+        #expect(outcome.mismatch == nil)
+        #expect(outcome.captured == ["o": "pod-2", "k": "null"])
+    }
+
+    @Test func aThreadFieldThatDiffersFailsWithBothValues() throws {
+        var variables = Variables()
+        variables["o"] = "pod-1"
+        let wrongOwner = try #require(
+            try Checks.thread(threadCheck([.field("owner", .equals(.string(template("${o}"))))]), view: try view, variables: variables).mismatch)
+        #expect(wrongOwner.expected == "owner = pod-1")
+        #expect(wrongOwner.actual == "owner = pod-2")
+        let tooFew = try #require(try Checks.thread(threadCheck([.field("partCount", .atMost(2))]), view: try view, variables: variables).mismatch)
+        #expect(tooFew.expected == "partCount ≤ 2")
+    }
+
+    @Test func aCountIsComparedAsAValue() throws {
+        let check = Check(
+            subject: .providerCalls(thread: "t"), expectations: [expect(.field("equals", .equals(.number(1))))], captures: [], location: at)
+        #expect(try Checks.value(check, "provider calls", .number(1), variables: Variables()).mismatch == nil)
+        #expect(try Checks.value(check, "provider calls", .number(2), variables: Variables()).mismatch?.actual == "provider calls = 2")
+    }
+
+    // MARK: Responses
+
+    @Test func aResponseIsCheckedForStatusPathsAndHeaders() throws {
+        let response = HTTPExchange(status: 409, headers: [("Content-Type", "application/json")], body: #"{"error":"busy","code":"run_active"}"#)
+        var expected = ResponseExpectation(status: 409, location: at)
+        expected.paths = [(path: "code", value: .string(template("run_active")))]
+        expected.headers = [("content-type", template("json"))]
+        #expect(try Checks.response(response, expected, variables: Variables()) == nil)
+        expected.status = 202
+        #expect(try Checks.response(response, expected, variables: Variables())?.expected == "status 202")
+        let captured = Checks.captures([(name: "c", path: "code"), (name: "x", path: "missing")], from: response, at: at, naming: true)
+        #expect(captured.mismatch?.expected == "a value at missing to capture into x")
+    }
+}
