@@ -77,9 +77,8 @@ let package = Package(
         ]),
         // The scenario language and its runner.
         .target(name: "PodsimScenario", dependencies: [
-            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore",
+            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimServer", "PodsimStore",
             .product(name: "Yams", package: "Yams"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // `podsim bench`: boot, delivery latency, queue throughput, fan-out and memory measurements.
         .target(name: "PodsimBench", dependencies: [
