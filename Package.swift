@@ -95,6 +95,12 @@ let package = Package(
         ]),
         .testTarget(name: "PodsimModelTests", dependencies: ["PodsimModel"]),
         .testTarget(name: "PodsimStoreTests", dependencies: ["PodsimStore"]),
+        .testTarget(name: "PodsimPodTests", dependencies: [
+            "PodsimPod", "PodsimModel", "PodsimStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .testTarget(name: "PodsimMockAITests", dependencies: [
             "PodsimMockAI", "PodsimModel", "PodsimClient", "PodsimServer",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -4,6 +4,19 @@ import Foundation
 /// routes decode requests and encode responses with these types, and `PodClient` does the
 /// reverse, so a field added here reaches both sides at once. Paths live in `PodPath`.
 public enum PodAPI {
+    // MARK: JSON
+
+    /// How every pod body is written: sorted keys and unescaped slashes, so a response is the
+    /// same bytes on every pod and a URL in a body reads as written.
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// How every pod body is read.
+    public static let decoder = JSONDecoder()
+
     // MARK: Health
 
     /// `GET /health/live`.

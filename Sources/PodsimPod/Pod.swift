@@ -26,17 +26,7 @@ public enum Pod {
             sandboxes: Sandboxes(store: store, http: http, podName: configuration.name, dockerAvailable: configuration.dockerAvailable))
         let worker = RunWorker(context: context)
         let feeds = ChunkFeeds(store: store)
-        let sessionCache = SessionCache()
-        let auth = Authenticator(context: context, sessionCache: sessionCache)
-
-        let router = Router()
-        router.add(middleware: UnknownRouteMiddleware { status, message in
-            status == .notFound ? PodError.notFound(message) : PodError.methodNotAllowed(message)
-        })
-        HealthRoutes(context: context, worker: worker).register(on: router)
-        AccountRoutes(context: context, auth: auth, sessionCache: sessionCache).register(on: router)
-        DecopilotRoutes(context: context, auth: auth, worker: worker, feeds: feeds).register(on: router)
-        LinkRoutes(context: context, auth: auth).register(on: router)
+        let router = PodRouter.build(pod: context, worker: worker, feeds: feeds)
 
         var logger = Logger(label: configuration.name)
         logger.logLevel = .warning

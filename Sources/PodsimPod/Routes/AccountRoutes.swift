@@ -3,168 +3,104 @@ import Hummingbird
 import PodsimModel
 import PodsimStore
 
-/// Setup calls: orgs, sessions, agents and threads (the stand-ins for the real sign-up flow).
+/// Setup calls under `/api`: orgs, sessions, agents and threads (the stand-ins for the real
+/// sign-up flow).
 struct AccountRoutes {
-    let context: PodContext
-    let auth: Authenticator
-    let sessionCache: SessionCache
+    let pod: PodContext
+    let authenticator: Authenticator
 
-    private struct CreateOrg: Decodable {
-        var name: String
-        var slug: String?
+    func routes() -> RouteCollection<PodRequestContext> {
+        let routes = RouteCollection(context: PodRequestContext.self)
+        routes.post("orgs", use: createOrg)
+        routes.group("auth")
+            .add(middleware: AuthenticationMiddleware(authenticator: authenticator, accepted: .apiKey))
+            .post("sign-in", use: signIn)
+        routes.group("auth")
+            .add(middleware: AuthenticationMiddleware(authenticator: authenticator, accepted: .session))
+            .get("get-session", use: getSession)
+        routes.post("auth/sign-out", use: signOut)
+
+        let org = routes.group(":org")
+            .add(middleware: AuthenticationMiddleware(authenticator: authenticator, accepted: [.apiKey, .session]))
+            .add(middleware: OrgMembershipMiddleware(store: pod.store))
+        org.post("agents", use: createAgent)
+        org.post("threads", use: createThread)
+        org.group("threads/:id")
+            .add(middleware: ThreadIDMiddleware())
+            .add(middleware: ThreadMiddleware(store: pod.store))
+            .get(use: thread)
+        return routes
     }
 
-    private struct OrgCreated: Encodable {
-        var orgId: String
-        var orgSlug: String
-        var userId: String
-        var apiKey: String
+    func createOrg(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.OrgCreated> {
+        let body = try await request.decode(as: PodAPI.CreateOrg.self, context: context)
+        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty else { throw PodError.badRequest("name must not be empty") }
+        if let slug = body.slug, slug.isEmpty || slug.count > 64 || slug.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-") }) {
+            throw PodError.badRequest("slug may contain only letters, digits and '-' (at most 64)")
+        }
+        if let slug = body.slug, UUID(uuidString: slug) != nil {
+            throw PodError.badRequest("slug must not look like an org id (a UUID): URLs name orgs by either")
+        }
+        let created = try await pod.store.createOrg(name: name, slug: body.slug)
+        return EditedResponse(
+            status: .created,
+            response: PodAPI.OrgCreated(orgId: created.org.id, orgSlug: created.org.slug, userId: created.user.id, apiKey: created.apiKey.key))
     }
 
-    private struct CreateAgent: Decodable { var title: String }
-    private struct Created: Encodable { var id: String }
-    private struct CreateThread: Decodable {
-        var id: String?
-        var agentId: String
+    func signIn(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.SessionView> {
+        guard case .apiKey(let key) = try context.requireCaller() else { throw PodError.unauthorized("Missing bearer API key") }
+        let session = try await pod.store.createSession(for: key)
+        if pod.configuration.has(.podLocalSessions) { await authenticator.sessionCache.put(session) }
+        return EditedResponse(
+            headers: [.setCookie: "\(Authenticator.cookieName)=\(session.token); Path=/; HttpOnly; SameSite=Lax"],
+            response: sessionView(userId: key.userId, orgId: key.orgId))
     }
 
-    private struct ThreadCreated: Encodable {
-        var id: String
-        var status: String
+    func getSession(_ request: Request, context: PodRequestContext) async throws -> PodAPI.SessionView {
+        let caller = try context.requireCaller()
+        return sessionView(userId: caller.userId, orgId: caller.orgId)
     }
 
-    private struct SessionUser: Encodable {
-        struct User: Encodable { var id: String }
-        var user: User
-        var session: SessionInfo
+    /// Deletes the session the cookie names, whether or not it still exists.
+    func signOut(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.OK> {
+        guard let token = authenticator.sessionToken(request) else { throw PodError.unauthorized("No session cookie") }
+        try await pod.store.deleteSession(token: token)
+        await authenticator.sessionCache.remove(token)
+        return EditedResponse(headers: [.setCookie: "\(Authenticator.cookieName)=; Path=/; Max-Age=0"], response: PodAPI.OK())
     }
 
-    private struct SessionInfo: Encodable {
-        var orgId: String
-        var pod: String
+    func createAgent(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.Created> {
+        let org = try context.requireOrg()
+        let body = try await request.decode(as: PodAPI.CreateAgent.self, context: context)
+        guard !body.title.trimmingCharacters(in: .whitespaces).isEmpty else { throw PodError.badRequest("title must not be empty") }
+        let agent = try await pod.store.createAgent(orgId: org.id, title: body.title)
+        return EditedResponse(status: .created, response: PodAPI.Created(id: agent.id))
     }
 
-    private struct OK: Encodable { var ok = true }
-
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/api/orgs") { request, _ in
-            let body = try await decodeBody(CreateOrg.self, from: request)
-            let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !name.isEmpty else { throw PodError.badRequest("name must not be empty") }
-            if let slug = body.slug, slug.isEmpty || slug.count > 64 || slug.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-") }) {
-                throw PodError.badRequest("slug may contain only letters, digits and '-' (at most 64)")
-            }
-            if let slug = body.slug, UUID(uuidString: slug) != nil {
-                throw PodError.badRequest("slug must not look like an org id (a UUID): URLs name orgs by either")
-            }
-            do {
-                let created = try context.store.createOrg(name: name, slug: body.slug)
-                return jsonResponse(
-                    OrgCreated(orgId: created.org.id, orgSlug: created.org.slug, userId: created.user.id, apiKey: created.apiKey.key),
-                    status: .created)
-            } catch Store.AccountError.slugTaken(let slug) {
-                throw PodError.conflict("Organization slug \"\(slug)\" is taken")
-            }
+    func createThread(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.ThreadCreated> {
+        let org = try context.requireOrg()
+        let body = try await request.decode(as: PodAPI.CreateThread.self, context: context)
+        if let id = body.id { try ThreadID.validate(id) }
+        guard let agent = try await pod.store.agent(id: body.agentId), agent.orgId == org.id else {
+            throw PodError.notFound("Agent not found")
         }
-
-        router.post("/api/auth/sign-in") { request, _ in
-            let key = try auth.apiKey(request)
-            let session = try context.store.createSession(for: key)
-            if context.configuration.has(.podLocalSessions) { await sessionCache.put(session) }
-            var headers = HTTPFields()
-            headers[.setCookie] = "\(Authenticator.cookieName)=\(session.token); Path=/; HttpOnly; SameSite=Lax"
-            return jsonResponse(SessionUser(user: .init(id: key.userId), session: .init(orgId: key.orgId, pod: context.name)), headers: headers)
-        }
-
-        router.get("/api/auth/get-session") { request, _ in
-            guard let session = try await auth.session(request) else { throw PodError.unauthorized("No valid session") }
-            return jsonResponse(SessionUser(user: .init(id: session.userId), session: .init(orgId: session.orgId, pod: context.name)))
-        }
-
-        router.post("/api/auth/sign-out") { request, _ in
-            guard let token = auth.sessionToken(request) else { throw PodError.unauthorized("No session cookie") }
-            try context.store.deleteSession(token: token)
-            await sessionCache.remove(token)
-            var headers = HTTPFields()
-            headers[.setCookie] = "\(Authenticator.cookieName)=; Path=/; Max-Age=0"
-            return jsonResponse(OK(), headers: headers)
-        }
-
-        router.post("/api/:org/agents") { request, requestContext in
-            let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            let body = try await decodeBody(CreateAgent.self, from: request)
-            guard !body.title.trimmingCharacters(in: .whitespaces).isEmpty else { throw PodError.badRequest("title must not be empty") }
-            let agent = try context.store.createAgent(orgId: org.id, title: body.title)
-            return jsonResponse(Created(id: agent.id), status: .created)
-        }
-
-        router.post("/api/:org/threads") { request, requestContext in
-            let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            let body = try await decodeBody(CreateThread.self, from: request)
-            if let id = body.id { try ThreadID.validate(id) }
-            guard let agent = try context.store.agent(id: body.agentId), agent.orgId == org.id else {
-                throw PodError.notFound("Agent not found")
-            }
-            switch try context.store.createThread(id: body.id, orgId: org.id, agentId: agent.id) {
-            case .created(let thread):
-                return jsonResponse(ThreadCreated(id: thread.publicId, status: thread.status.rawValue), status: .created)
-            case .exists:
-                throw PodError.conflict("Thread \(body.id ?? "") already exists")
-            }
-        }
-
-        router.get("/api/:org/threads/:id") { request, requestContext in
-            let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            let id = try request.parameter("id", in: requestContext)
-            try ThreadID.validate(id)
-            guard let thread = try context.store.thread(orgId: org.id, publicId: id), let summary = try context.store.threadSummary(id: thread.id)
-            else { throw PodError.notFound("Thread not found") }
-            return jsonResponse(ThreadView(summary))
+        switch try await pod.store.createThread(id: body.id, orgId: org.id, agentId: agent.id) {
+        case .created(let thread):
+            return EditedResponse(status: .created, response: PodAPI.ThreadCreated(id: thread.publicId, status: thread.status.rawValue))
+        case .exists:
+            throw PodError.conflict("Thread \(body.id ?? "") already exists")
         }
     }
-}
 
-/// Thread ids travel into subjects in the real system, so some characters are refused.
-enum ThreadID {
-    static func validate(_ id: String) throws {
-        if id.isEmpty || id.contains(where: { $0 == "." || $0 == "*" || $0 == ">" || $0.isWhitespace }) {
-            throw PodError.badRequest("Invalid thread ID")
+    func thread(_ request: Request, context: PodRequestContext) async throws -> PodAPI.ThreadView {
+        guard let summary = try await pod.store.threadSummary(id: try context.requireThread().id) else {
+            throw PodError.notFound("Thread not found")
         }
-    }
-}
-
-/// `GET /api/:org/threads/:id`: what the real suite reads with SQL.
-struct ThreadView: Encodable {
-    struct RunView: Encodable {
-        var id: Int64
-        var state: String
-        var attempt: Int
-        var ownerPod: String?
-        var providerKind: String
-        var error: String?
+        return PodAPI.ThreadView(summary)
     }
 
-    var id: String
-    var agentId: String
-    var status: String
-    var runOwnerPod: String?
-    var sandboxProviderKind: String?
-    var partCount: Int
-    var runCount: Int
-    var sandboxCount: Int
-    var currentRun: RunView?
-
-    init(_ summary: Store.ThreadSummary) {
-        id = summary.thread.publicId
-        agentId = summary.thread.agentId
-        status = summary.thread.status.rawValue
-        runOwnerPod = summary.thread.runOwnerPod
-        sandboxProviderKind = summary.thread.sandboxProviderKind
-        partCount = summary.partCount
-        runCount = summary.runCount
-        sandboxCount = summary.sandboxCount
-        currentRun = summary.currentRun.map {
-            RunView(id: $0.id ?? 0, state: $0.state.rawValue, attempt: $0.attempt, ownerPod: $0.ownerPod, providerKind: $0.providerKind, error: $0.error)
-        }
+    private func sessionView(userId: String, orgId: String) -> PodAPI.SessionView {
+        PodAPI.SessionView(user: .init(id: userId), session: .init(orgId: orgId, pod: pod.name))
     }
 }

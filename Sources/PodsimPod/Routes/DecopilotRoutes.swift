@@ -3,99 +3,83 @@ import Hummingbird
 import PodsimModel
 import PodsimStore
 
-/// The chat API: POST a message (dispatch + enqueue), attach to a thread's stream, cancel a run.
+/// The chat API under `/api/:org/decopilot`: POST a message (dispatch + enqueue), attach to a
+/// thread's stream, cancel a run. Every route names a thread the caller's org owns.
 struct DecopilotRoutes {
-    let context: PodContext
-    let auth: Authenticator
+    let pod: PodContext
+    let authenticator: Authenticator
     let worker: RunWorker
     let feeds: ChunkFeeds
 
-    private struct Accepted: Encodable { var taskId: String }
-    private struct Cancelled: Encodable {
-        var cancelled: Bool
-        var async: Bool?
-    }
-
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/api/:org/decopilot/threads/:id/messages") { request, requestContext in
-            let id = try request.parameter("id", in: requestContext)
-            try ThreadID.validate(id)
-            let (org, caller) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            let body = try await decodeBody(MessagesRequest.self, from: request)
-            try await postMessage(publicId: id, org: org, caller: caller, body: body)
-            return jsonResponse(Accepted(taskId: id), status: .accepted)
-        }
-
-        router.get("/api/:org/decopilot/threads/:id/stream") { request, requestContext in
-            let id = try request.parameter("id", in: requestContext)
-            try ThreadID.validate(id)
-            let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            guard let thread = try context.store.thread(orgId: org.id, publicId: id) else { throw PodError.notFound("Thread not found") }
-            return try await stream(thread: thread)
-        }
-
-        router.post("/api/:org/decopilot/cancel/:id") { request, requestContext in
-            let id = try request.parameter("id", in: requestContext)
-            try ThreadID.validate(id)
-            let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            guard let thread = try context.store.thread(orgId: org.id, publicId: id) else { throw PodError.notFound("Thread not found") }
-            return try await cancel(threadId: thread.id)
-        }
+    func routes() -> RouteCollection<PodRequestContext> {
+        let routes = RouteCollection(context: PodRequestContext.self)
+            .add(middleware: ThreadIDMiddleware())
+            .add(middleware: AuthenticationMiddleware(authenticator: authenticator, accepted: [.apiKey, .session]))
+            .add(middleware: OrgMembershipMiddleware(store: pod.store))
+            .add(middleware: ThreadMiddleware(store: pod.store))
+        routes.post("threads/:id/messages", use: postMessage)
+        routes.get("threads/:id/stream", use: stream)
+        routes.post("cancel/:id", use: cancel)
+        return routes
     }
 
     // MARK: POST /messages
 
     /// Enqueues the run; the task id the caller gets back is the thread's id.
-    private func postMessage(publicId: String, org: Org, caller: Caller, body: MessagesRequest) async throws {
-        if let bodyThread = body.threadId, bodyThread != publicId {
-            throw PodError.badRequest("thread_id in the body (\(bodyThread)) does not match the URL (\(publicId))")
+    func postMessage(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.Accepted> {
+        let caller = try context.requireCaller()
+        let org = try context.requireOrg()
+        let thread = try context.requireThread()
+        let body = try await request.decode(as: MessagesRequest.self, context: context)
+        if let bodyThread = body.threadId, bodyThread != thread.publicId {
+            throw PodError.badRequest("thread_id in the body (\(bodyThread)) does not match the URL (\(thread.publicId))")
         }
         guard let message = body.lastUserMessage else {
             throw PodError.badRequest("messages must contain a user message")
         }
-        let text = message.text
         guard !message.id.isEmpty else { throw PodError.badRequest("message id must not be empty") }
-        guard let thread = try context.store.thread(orgId: org.id, publicId: publicId) else { throw PodError.notFound("Thread not found") }
-        let threadId = thread.id
-        guard let agent = try context.store.agent(id: body.agent.id), agent.orgId == org.id else {
+        guard let agent = try await pod.store.agent(id: body.agent.id), agent.orgId == org.id else {
             throw PodError.notFound("Agent not found")
         }
-        var requested: SandboxKind?
+        var pinned = thread.sandboxProviderKind.flatMap(SandboxKind.init(rawValue:))
         if let raw = body.sandboxProviderKind {
             guard let kind = SandboxKind(rawValue: raw) else {
                 throw PodError.badRequest("Unknown sandboxProviderKind \"\(raw)\"; expected one of \(SandboxKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            requested = kind
+            pinned = kind
         }
-        let dispatcher = Dispatcher(context: context)
-        let kind = try requested ?? thread.sandboxProviderKind.flatMap(SandboxKind.init(rawValue:)) ?? dispatcher.defaultKind(userId: caller.userId)
-        if context.configuration.has(.eagerEnsureVm) {
-            do {
-                _ = try await context.sandboxes.provision(kind: kind, userId: caller.userId, threadId: threadId, runId: 0)
-            } catch let error as SandboxError {
-                throw PodError.internalError(error.description)
-            }
+        let dispatcher = Dispatcher(pod: pod)
+        let kind: SandboxKind
+        if let pinned {
+            kind = pinned
+        } else {
+            kind = try await dispatcher.defaultKind(userId: caller.userId)
         }
-        try dispatcher.resolveDispatchTarget(kind: kind, userId: caller.userId)
-        let stored = ChatMessage(id: message.id, threadId: threadId, role: "user", text: text, createdAt: wallClockMillis())
-        let enqueued = try context.store.enqueueRun(
-            threadId: threadId, orgId: org.id, userId: caller.userId, message: stored, providerKind: kind.rawValue)
-        if enqueued.created { context.bus.publish(.runsAvailable) }
+        if pod.configuration.has(.eagerEnsureVm) {
+            _ = try await pod.sandboxes.provision(kind: kind, userId: caller.userId, threadId: thread.id, runId: 0)
+        }
+        try await dispatcher.resolveDispatchTarget(kind: kind, userId: caller.userId)
+        let stored = ChatMessage(id: message.id, threadId: thread.id, role: "user", text: message.text, createdAt: wallClockMillis())
+        let enqueued = try await pod.store.enqueueRun(
+            threadId: thread.id, orgId: org.id, userId: caller.userId, message: stored, providerKind: kind.rawValue)
+        if enqueued.created { pod.bus.publish(.runsAvailable) }
+        return EditedResponse(status: .accepted, response: PodAPI.Accepted(taskId: thread.publicId))
     }
 
     // MARK: GET /stream
 
-    private func stream(thread: ChatThread) async throws -> Response {
-        if context.configuration.has(.attachReexecutes), thread.status == .inProgress, thread.runOwnerPod != context.name {
+    func stream(_ request: Request, context: PodRequestContext) async throws -> Response {
+        let thread = try context.requireThread()
+        if pod.configuration.has(.attachReexecutes), thread.status == .inProgress, thread.runOwnerPod != pod.name {
             await worker.reexecute(threadId: thread.id)
         }
         let subscription = try await feeds.subscribe(threadId: thread.id)
         let replay: [StoredChunk]
-        if context.configuration.has(.attachDeliverNew) {
+        if pod.configuration.has(.attachDeliverNew) {
             let executingHere = await worker.executingRun(threadId: thread.id) != nil
-            replay = executingHere ? try context.store.replay(threadId: thread.id, upToID: subscription.cursor) : []
+            replay = executingHere ? try await pod.store.replay(threadId: thread.id, upToID: subscription.cursor) : []
         } else {
-            replay = try context.store.replay(threadId: thread.id, upToID: subscription.cursor)
+            replay = try await pod.store.replay(threadId: thread.id, upToID: subscription.cursor)
         }
         let feeds = feeds
         let threadId = thread.id
@@ -129,43 +113,44 @@ struct DecopilotRoutes {
 
     // MARK: POST /cancel
 
-    private func cancel(threadId: String) async throws -> Response {
-        if context.configuration.has(.cancelLocalOnly) {
+    func cancel(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.Cancelled> {
+        let threadId = try context.requireThread().id
+        if pod.configuration.has(.cancelLocalOnly) {
             if let runId = await worker.executingRun(threadId: threadId) {
-                try context.store.flagCancel(runId: runId)
+                try await pod.store.flagCancel(runId: runId)
                 await worker.abort(runId: runId, reason: .cancelled)
             }
-            return jsonResponse(Cancelled(cancelled: true))
+            return EditedResponse(response: PodAPI.Cancelled(cancelled: true))
         }
-        switch try context.store.requestCancel(threadId: threadId) {
+        switch try await pod.store.requestCancel(threadId: threadId) {
         case .nothingToCancel:
-            return jsonResponse(Cancelled(cancelled: false))
+            return EditedResponse(response: PodAPI.Cancelled(cancelled: false))
         case .cancelledQueued:
-            return jsonResponse(Cancelled(cancelled: true))
+            return EditedResponse(response: PodAPI.Cancelled(cancelled: true))
         case .requested(let runId, _):
             if await worker.abort(runId: runId, reason: .cancelled) {
-                return jsonResponse(Cancelled(cancelled: true))
+                return EditedResponse(response: PodAPI.Cancelled(cancelled: true))
             }
-            context.bus.publish(.cancel(runId: runId))
-            return jsonResponse(Cancelled(cancelled: true, async: true), status: .accepted)
+            pod.bus.publish(.cancel(runId: runId))
+            return EditedResponse(status: .accepted, response: PodAPI.Cancelled(cancelled: true, async: true))
         }
     }
 }
 
 /// Reference section 4: which provider kind a run gets, and whether it can be dispatched.
 struct Dispatcher {
-    let context: PodContext
+    let pod: PodContext
 
     /// `resolveDefaultSandboxProviderKind`: the user's live link wins, then `STUDIO_SANDBOX_RUNNER`,
     /// then `remote-user`.
-    func defaultKind(userId: String) throws -> SandboxKind {
-        if try context.store.liveLink(userId: userId) != nil { return .remoteUser }
-        return context.configuration.sandboxRunner ?? .remoteUser
+    func defaultKind(userId: String) async throws -> SandboxKind {
+        if try await pod.store.liveLink(userId: userId) != nil { return .remoteUser }
+        return pod.configuration.sandboxRunner ?? .remoteUser
     }
 
     /// `resolveDispatchTarget`: only `remote-user` without a live link is refused (409).
-    func resolveDispatchTarget(kind: SandboxKind, userId: String) throws {
-        if kind == .remoteUser, try context.store.liveLink(userId: userId) == nil {
+    func resolveDispatchTarget(kind: SandboxKind, userId: String) async throws {
+        if kind == .remoteUser, try await pod.store.liveLink(userId: userId) == nil {
             throw PodError.linkOffline
         }
     }

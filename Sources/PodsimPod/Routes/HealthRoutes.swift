@@ -1,28 +1,25 @@
 import Hummingbird
 import PodsimModel
 
-/// `GET /health/live` and `GET /health/ready`.
+/// `GET /health/live` and `GET /health/ready`: public, no credentials.
 struct HealthRoutes {
-    let context: PodContext
+    let pod: PodContext
     let worker: RunWorker
 
-    private struct Live: Encodable { var status = "ok" }
-    private struct Ready: Encodable {
-        struct Service: Encodable { var status: String }
-        var status: String
-        var services: [String: Service]?
+    func routes() -> RouteCollection<PodRequestContext> {
+        let routes = RouteCollection(context: PodRequestContext.self)
+        routes.get("live") { _, _ in PodAPI.Live() }
+        routes.get("ready", use: ready)
+        return routes
     }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.get("/health/live") { _, _ in jsonResponse(Live()) }
-        router.get("/health/ready") { _, _ in
-            if await worker.isDraining {
-                return jsonResponse(Ready(status: "shutting_down"), status: .serviceUnavailable)
-            }
-            let storeUp = (try? context.store.podEndpoints()) != nil
-            return jsonResponse(
-                Ready(status: storeUp ? "ready" : "not_ready", services: ["store": .init(status: storeUp ? "up" : "down")]),
-                status: storeUp ? .ok : .serviceUnavailable)
+    func ready(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.Ready> {
+        if await worker.isDraining {
+            return EditedResponse(status: .serviceUnavailable, response: PodAPI.Ready(status: "shutting_down"))
         }
+        let storeUp = (try? await pod.store.podEndpoints()) != nil
+        return EditedResponse(
+            status: storeUp ? .ok : .serviceUnavailable,
+            response: PodAPI.Ready(status: storeUp ? "ready" : "not_ready", services: ["store": .init(status: storeUp ? "up" : "down")]))
     }
 }

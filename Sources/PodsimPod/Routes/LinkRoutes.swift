@@ -2,73 +2,56 @@ import Hummingbird
 import PodsimModel
 import PodsimStore
 
-/// Link daemon registration: `POST /api/links`, heartbeat, `DELETE`, and a listing.
+/// Link daemon registration under `/api/links` (API key only): register, heartbeat, `DELETE`,
+/// and a listing.
 struct LinkRoutes {
-    let context: PodContext
-    let auth: Authenticator
+    let pod: PodContext
+    let authenticator: Authenticator
 
-    private struct Register: Decodable {
-        var url: String
-        var capabilities: [String]?
-        var ttlMs: Int64?
-    }
-
-    private struct LinkView: Encodable {
-        var id: String
-        var userId: String
-        var url: String
-        var capabilities: [String]
-        var ttlMs: Int64
-        var live: Bool
-    }
-
-    private struct Links: Encodable { var links: [LinkView] }
     /// A day: longer TTLs serve no test and would overflow expiry arithmetic.
     static let maxTTLMillis: Int64 = 86_400_000
-    private struct OK: Encodable { var ok = true }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/api/links") { request, _ in
-            let key = try auth.apiKey(request)
-            let body = try await decodeBody(Register.self, from: request)
-            guard let url = Loopback.baseURL(body.url) else {
-                throw PodError.badRequest("url must be http://HOST[:PORT] on a loopback host (127.0.0.0/8, ::1 or localhost), with no user info or path")
-            }
-            let ttl = body.ttlMs ?? 3000
-            guard (1...Self.maxTTLMillis).contains(ttl) else { throw PodError.badRequest("ttlMs must be between 1 and \(Self.maxTTLMillis)") }
-            let link = try context.store.registerLink(
-                userId: key.userId, orgId: key.orgId, url: url,
-                capabilities: body.capabilities ?? ["decopilot-sandbox"], ttlMs: ttl)
-            return jsonResponse(view(link), status: .created)
-        }
-
-        router.post("/api/links/:id/heartbeat") { request, requestContext in
-            let key = try auth.apiKey(request)
-            guard let link = try context.store.heartbeatLink(id: try request.parameter("id", in: requestContext), userId: key.userId) else {
-                throw PodError.notFound("Link not found")
-            }
-            return jsonResponse(view(link))
-        }
-
-        router.delete("/api/links/:id") { request, requestContext in
-            let key = try auth.apiKey(request)
-            guard try context.store.deleteLink(id: try request.parameter("id", in: requestContext), userId: key.userId) else {
-                throw PodError.notFound("Link not found")
-            }
-            return jsonResponse(OK())
-        }
-
-        router.get("/api/links") { request, _ in
-            let key = try auth.apiKey(request)
-            let live = try context.store.liveLink(userId: key.userId)
-            return jsonResponse(Links(links: live.map { [view($0)] } ?? []))
-        }
+    func routes() -> RouteCollection<PodRequestContext> {
+        let routes = RouteCollection(context: PodRequestContext.self)
+            .add(middleware: AuthenticationMiddleware(authenticator: authenticator, accepted: .apiKey))
+        routes.post(use: register)
+        routes.get(use: list)
+        routes.post(":id/heartbeat", use: heartbeat)
+        routes.delete(":id", use: delete)
+        return routes
     }
 
-    private func view(_ link: Link) -> LinkView {
-        LinkView(
-            id: link.id, userId: link.userId, url: link.url,
-            capabilities: link.capabilities.split(separator: ",").map(String.init), ttlMs: link.ttlMs,
-            live: link.isLive(at: wallClockMillis()))
+    func register(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.LinkView> {
+        let caller = try context.requireCaller()
+        let body = try await request.decode(as: PodAPI.RegisterLink.self, context: context)
+        guard let url = Loopback.baseURL(body.url) else {
+            throw PodError.badRequest("url must be http://HOST[:PORT] on a loopback host (127.0.0.0/8, ::1 or localhost), with no user info or path")
+        }
+        let ttl = body.ttlMs ?? 3000
+        guard (1...Self.maxTTLMillis).contains(ttl) else { throw PodError.badRequest("ttlMs must be between 1 and \(Self.maxTTLMillis)") }
+        let link = try await pod.store.registerLink(
+            userId: caller.userId, orgId: caller.orgId, url: url, capabilities: body.capabilities ?? ["decopilot-sandbox"], ttlMs: ttl)
+        return EditedResponse(status: .created, response: PodAPI.LinkView(link, at: wallClockMillis()))
+    }
+
+    func heartbeat(_ request: Request, context: PodRequestContext) async throws -> PodAPI.LinkView {
+        let caller = try context.requireCaller()
+        guard let link = try await pod.store.heartbeatLink(id: try context.parameter("id"), userId: caller.userId) else {
+            throw PodError.notFound("Link not found")
+        }
+        return PodAPI.LinkView(link, at: wallClockMillis())
+    }
+
+    func delete(_ request: Request, context: PodRequestContext) async throws -> PodAPI.OK {
+        let caller = try context.requireCaller()
+        guard try await pod.store.deleteLink(id: try context.parameter("id"), userId: caller.userId) else {
+            throw PodError.notFound("Link not found")
+        }
+        return PodAPI.OK()
+    }
+
+    func list(_ request: Request, context: PodRequestContext) async throws -> PodAPI.Links {
+        let live = try await pod.store.liveLink(userId: try context.requireCaller().userId)
+        return PodAPI.Links(links: live.map { [PodAPI.LinkView($0, at: wallClockMillis())] } ?? [])
     }
 }
