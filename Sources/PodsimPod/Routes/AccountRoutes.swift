@@ -58,7 +58,7 @@ struct AccountRoutes {
                 throw PodError.badRequest("slug must not look like an org id (a UUID): URLs name orgs by either")
             }
             do {
-                let created = try context.store.createOrg(name: name, slug: body.slug)
+                let created = try await context.store.createOrg(name: name, slug: body.slug)
                 return jsonResponse(
                     OrgCreated(orgId: created.org.id, orgSlug: created.org.slug, userId: created.user.id, apiKey: created.apiKey.key),
                     status: .created)
@@ -68,8 +68,8 @@ struct AccountRoutes {
         }
 
         router.post("/api/auth/sign-in") { request, _ in
-            let key = try auth.apiKey(request)
-            let session = try context.store.createSession(for: key)
+            let key = try await auth.apiKey(request)
+            let session = try await context.store.createSession(for: key)
             if context.configuration.has(.podLocalSessions) { await sessionCache.put(session) }
             var headers = HTTPFields()
             headers[.setCookie] = "\(Authenticator.cookieName)=\(session.token); Path=/; HttpOnly; SameSite=Lax"
@@ -83,7 +83,7 @@ struct AccountRoutes {
 
         router.post("/api/auth/sign-out") { request, _ in
             guard let token = auth.sessionToken(request) else { throw PodError.unauthorized("No session cookie") }
-            try context.store.deleteSession(token: token)
+            try await context.store.deleteSession(token: token)
             await sessionCache.remove(token)
             var headers = HTTPFields()
             headers[.setCookie] = "\(Authenticator.cookieName)=; Path=/; Max-Age=0"
@@ -94,7 +94,7 @@ struct AccountRoutes {
             let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
             let body = try await decodeBody(CreateAgent.self, from: request)
             guard !body.title.trimmingCharacters(in: .whitespaces).isEmpty else { throw PodError.badRequest("title must not be empty") }
-            let agent = try context.store.createAgent(orgId: org.id, title: body.title)
+            let agent = try await context.store.createAgent(orgId: org.id, title: body.title)
             return jsonResponse(Created(id: agent.id), status: .created)
         }
 
@@ -102,10 +102,10 @@ struct AccountRoutes {
             let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
             let body = try await decodeBody(CreateThread.self, from: request)
             if let id = body.id { try ThreadID.validate(id) }
-            guard let agent = try context.store.agent(id: body.agentId), agent.orgId == org.id else {
+            guard let agent = try await context.store.agent(id: body.agentId), agent.orgId == org.id else {
                 throw PodError.notFound("Agent not found")
             }
-            switch try context.store.createThread(id: body.id, orgId: org.id, agentId: agent.id) {
+            switch try await context.store.createThread(id: body.id, orgId: org.id, agentId: agent.id) {
             case .created(let thread):
                 return jsonResponse(ThreadCreated(id: thread.publicId, status: thread.status.rawValue), status: .created)
             case .exists:
@@ -117,7 +117,7 @@ struct AccountRoutes {
             let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
             let id = try request.parameter("id", in: requestContext)
             try ThreadID.validate(id)
-            guard let thread = try context.store.thread(orgId: org.id, publicId: id), let summary = try context.store.threadSummary(id: thread.id)
+            guard let thread = try await context.store.thread(orgId: org.id, publicId: id), let summary = try await context.store.threadSummary(id: thread.id)
             else { throw PodError.notFound("Thread not found") }
             return jsonResponse(ThreadView(summary))
         }

@@ -17,12 +17,12 @@ struct Authenticator: Sendable {
     let context: PodContext
     let sessionCache: SessionCache
 
-    func apiKey(_ request: Request) throws -> APIKey {
+    func apiKey(_ request: Request) async throws -> APIKey {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw PodError.unauthorized("Missing bearer API key")
         }
         let token = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard let key = try context.store.apiKey(token) else { throw PodError.unauthorized("Invalid API key") }
+        guard let key = try await context.store.apiKey(token) else { throw PodError.unauthorized("Invalid API key") }
         return key
     }
 
@@ -34,16 +34,16 @@ struct Authenticator: Sendable {
         guard let token = sessionToken(request) else { return nil }
         if context.configuration.has(.podLocalSessions) {
             if let cached = await sessionCache.get(token) { return cached }
-            guard let stored = try context.store.session(token: token) else { return nil }
+            guard let stored = try await context.store.session(token: token) else { return nil }
             await sessionCache.put(stored)
             return stored
         }
-        return try context.store.session(token: token)
+        return try await context.store.session(token: token)
     }
 
     func caller(_ request: Request) async throws -> Caller {
         if request.headers[.authorization] != nil {
-            let key = try apiKey(request)
+            let key = try await apiKey(request)
             return Caller(userId: key.userId, orgId: key.orgId)
         }
         guard let session = try await session(request) else { throw PodError.unauthorized("Missing bearer API key") }
@@ -53,7 +53,7 @@ struct Authenticator: Sendable {
     /// The org named in the path (slug or id) and a caller who belongs to it.
     func member(_ request: Request, org orgParameter: String) async throws -> (Org, Caller) {
         let caller = try await caller(request)
-        guard let org = try context.store.org(idOrSlug: orgParameter) else { throw PodError.notFound("Organization not found") }
+        guard let org = try await context.store.org(idOrSlug: orgParameter) else { throw PodError.notFound("Organization not found") }
         guard org.id == caller.orgId else { throw PodError.forbidden("API key does not belong to this organization") }
         return (org, caller)
     }

@@ -30,7 +30,7 @@ struct DecopilotRoutes {
             let id = try request.parameter("id", in: requestContext)
             try ThreadID.validate(id)
             let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            guard let thread = try context.store.thread(orgId: org.id, publicId: id) else { throw PodError.notFound("Thread not found") }
+            guard let thread = try await context.store.thread(orgId: org.id, publicId: id) else { throw PodError.notFound("Thread not found") }
             return try await stream(thread: thread)
         }
 
@@ -38,7 +38,7 @@ struct DecopilotRoutes {
             let id = try request.parameter("id", in: requestContext)
             try ThreadID.validate(id)
             let (org, _) = try await auth.member(request, org: try request.parameter("org", in: requestContext))
-            guard let thread = try context.store.thread(orgId: org.id, publicId: id) else { throw PodError.notFound("Thread not found") }
+            guard let thread = try await context.store.thread(orgId: org.id, publicId: id) else { throw PodError.notFound("Thread not found") }
             return try await cancel(threadId: thread.id)
         }
     }
@@ -55,9 +55,9 @@ struct DecopilotRoutes {
         }
         let text = message.text
         guard !message.id.isEmpty else { throw PodError.badRequest("message id must not be empty") }
-        guard let thread = try context.store.thread(orgId: org.id, publicId: publicId) else { throw PodError.notFound("Thread not found") }
+        guard let thread = try await context.store.thread(orgId: org.id, publicId: publicId) else { throw PodError.notFound("Thread not found") }
         let threadId = thread.id
-        guard let agent = try context.store.agent(id: body.agent.id), agent.orgId == org.id else {
+        guard let agent = try await context.store.agent(id: body.agent.id), agent.orgId == org.id else {
             throw PodError.notFound("Agent not found")
         }
         var requested: SandboxKind?
@@ -68,7 +68,8 @@ struct DecopilotRoutes {
             requested = kind
         }
         let dispatcher = Dispatcher(context: context)
-        let kind = try requested ?? thread.sandboxProviderKind.flatMap(SandboxKind.init(rawValue:)) ?? dispatcher.defaultKind(userId: caller.userId)
+        let pinned = requested ?? thread.sandboxProviderKind.flatMap(SandboxKind.init(rawValue:))
+        let kind = if let pinned { pinned } else { try await dispatcher.defaultKind(userId: caller.userId) }
         if context.configuration.has(.eagerEnsureVm) {
             do {
                 _ = try await context.sandboxes.provision(kind: kind, userId: caller.userId, threadId: threadId, runId: 0)
@@ -76,9 +77,9 @@ struct DecopilotRoutes {
                 throw PodError.internalError(error.description)
             }
         }
-        try dispatcher.resolveDispatchTarget(kind: kind, userId: caller.userId)
+        try await dispatcher.resolveDispatchTarget(kind: kind, userId: caller.userId)
         let stored = ChatMessage(id: message.id, threadId: threadId, role: "user", text: text, createdAt: wallClockMillis())
-        let enqueued = try context.store.enqueueRun(
+        let enqueued = try await context.store.enqueueRun(
             threadId: threadId, orgId: org.id, userId: caller.userId, message: stored, providerKind: kind.rawValue)
         if enqueued.created { context.bus.publish(.runsAvailable) }
     }
@@ -93,9 +94,9 @@ struct DecopilotRoutes {
         let replay: [StoredChunk]
         if context.configuration.has(.attachDeliverNew) {
             let executingHere = await worker.executingRun(threadId: thread.id) != nil
-            replay = executingHere ? try context.store.replay(threadId: thread.id, upToID: subscription.cursor) : []
+            replay = executingHere ? try await context.store.replayOfRunningAttempt(threadId: thread.id, upToID: subscription.cursor) : []
         } else {
-            replay = try context.store.replay(threadId: thread.id, upToID: subscription.cursor)
+            replay = try await context.store.replayOfRunningAttempt(threadId: thread.id, upToID: subscription.cursor)
         }
         let feeds = feeds
         let threadId = thread.id
@@ -132,12 +133,12 @@ struct DecopilotRoutes {
     private func cancel(threadId: String) async throws -> Response {
         if context.configuration.has(.cancelLocalOnly) {
             if let runId = await worker.executingRun(threadId: threadId) {
-                try context.store.flagCancel(runId: runId)
+                try await context.store.flagCancel(runId: runId)
                 await worker.abort(runId: runId, reason: .cancelled)
             }
             return jsonResponse(Cancelled(cancelled: true))
         }
-        switch try context.store.requestCancel(threadId: threadId) {
+        switch try await context.store.requestCancel(threadId: threadId) {
         case .nothingToCancel:
             return jsonResponse(Cancelled(cancelled: false))
         case .cancelledQueued:
@@ -158,14 +159,14 @@ struct Dispatcher {
 
     /// `resolveDefaultSandboxProviderKind`: the user's live link wins, then `STUDIO_SANDBOX_RUNNER`,
     /// then `remote-user`.
-    func defaultKind(userId: String) throws -> SandboxKind {
-        if try context.store.liveLink(userId: userId) != nil { return .remoteUser }
+    func defaultKind(userId: String) async throws -> SandboxKind {
+        if try await context.store.liveLink(userId: userId) != nil { return .remoteUser }
         return context.configuration.sandboxRunner ?? .remoteUser
     }
 
     /// `resolveDispatchTarget`: only `remote-user` without a live link is refused (409).
-    func resolveDispatchTarget(kind: SandboxKind, userId: String) throws {
-        if kind == .remoteUser, try context.store.liveLink(userId: userId) == nil {
+    func resolveDispatchTarget(kind: SandboxKind, userId: String) async throws {
+        if kind == .remoteUser, try await context.store.liveLink(userId: userId) == nil {
             throw PodError.linkOffline
         }
     }

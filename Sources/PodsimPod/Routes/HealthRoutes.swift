@@ -19,7 +19,7 @@ struct HealthRoutes {
             if await worker.isDraining {
                 return jsonResponse(Ready(status: "shutting_down"), status: .serviceUnavailable)
             }
-            let storeUp = (try? context.store.podEndpoints()) != nil
+            let storeUp = (try? await context.store.podEndpoints()) != nil
             return jsonResponse(
                 Ready(status: storeUp ? "ready" : "not_ready", services: ["store": .init(status: storeUp ? "up" : "down")]),
                 status: storeUp ? .ok : .serviceUnavailable)

@@ -75,7 +75,7 @@ extension ScenarioRun {
             let response = try await HTTPExchange.send("GET", await cluster.mockAIURL + "/control/calls/count?thread=\(id)")
             return try fieldOutcome(check, "provider calls", response.json?["count"])
         case .store(let sql):
-            let rows = try storeQuery(try variables.resolve(sql))
+            let rows = try await storeQuery(try variables.resolve(sql))
             let value: JSONValue
             if let row = rows.first, row.count == 1, let cell = row.values.first {
                 value = cell.map { Double($0).map(JSONValue.number) ?? .string($0) } ?? .null

@@ -264,9 +264,9 @@ actor ScenarioRun {
 
     func watcher(_ name: String) -> StreamWatcher? { watchers[name] }
 
-    func storeQuery(_ sql: String) throws -> [[String: String?]] {
-        if store == nil { store = try Store.open(at: cluster.storePath) }
-        return try store!.query(sql)
+    func storeQuery(_ sql: String) async throws -> [[String: String?]] {
+        if store == nil { store = try await Store.open(at: cluster.storePath) }
+        return try await store!.query(sql)
     }
 
     private func undefined(_ what: String, _ name: String, _ location: SourceLocation?) -> StepFailure {
