@@ -66,18 +66,29 @@ final class Database: Sendable {
     /// One statement on a read connection (`query_only`: a write fails instead of racing the writer).
     func read(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [Row] {
         let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
-        return try await reader.query(sql, binds).map(Row.init)
+        return try await uncancelled { try await reader.query(sql, binds).map(Row.init) }
     }
 
     /// One statement on the writer connection, in its own implicit transaction.
     func write(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [Row] {
-        try await writeQueue.serialised { try await self.writer.query(sql, binds).map(Row.init) }
+        try await uncancelled { try await self.writeQueue.serialised { try await self.writer.query(sql, binds).map(Row.init) } }
+    }
+
+    /// Runs a store operation to its end even when the calling task is cancelled. NIO's thread
+    /// pool drops the work of a cancelled task, which would lose a cancelled run's last writes (its
+    /// abort chunk, its lease release) and could strand a transaction between BEGIN and COMMIT.
+    private func uncancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task { try await operation() }.value
     }
 
     /// Runs `body` in one IMMEDIATE transaction on the writer connection: the write lock is taken
     /// at BEGIN (so the transaction never fails half-way with SQLITE_BUSY), and everything is
     /// rolled back if `body` throws.
-    func withTransaction<T: Sendable>(_ body: @Sendable (Transaction) async throws -> T) async throws -> T {
+    func withTransaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) async throws -> T) async throws -> T {
+        try await uncancelled { try await self.transaction(body) }
+    }
+
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) async throws -> T) async throws -> T {
         try await writeQueue.serialised {
             let transaction = Transaction(connection: self.writer)
             _ = try await self.writer.query("BEGIN IMMEDIATE")

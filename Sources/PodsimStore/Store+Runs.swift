@@ -29,7 +29,7 @@ extension Store {
                 """,
                 arguments(threadId, orgId, userId, message.id, providerKind, now))
             let run = try Run(row: inserted[0])
-            try await insertParts(
+            try await self.insertParts(
                 [MessagePart(threadId: threadId, runId: run.id, role: "user", type: "text", body: message.text, pod: nil, createdAt: now)],
                 in: transaction)
             try await transaction.execute(
@@ -225,7 +225,7 @@ extension Store {
                 "SELECT * FROM chunk WHERE runId = ? AND attempt = ? ORDER BY seq, id", arguments(runId, attempt)
             ).map(StoredChunk.init(row:))
             let projection = project(chunks)
-            try await insertParts(projection.parts.map { part in
+            try await self.insertParts(projection.parts.map { part in
                 var part = part
                 part.createdAt = now
                 return part
@@ -244,7 +244,7 @@ extension Store {
     public func insertParts(_ parts: [MessagePart]) async throws {
         let now = wallClock()
         try await database.withTransaction { transaction in
-            try await insertParts(parts.map { part in
+            try await self.insertParts(parts.map { part in
                 var part = part
                 part.createdAt = now
                 return part
