@@ -66,7 +66,7 @@ final class Database: Sendable {
     /// One statement on a read connection (`query_only`: a write fails instead of racing the writer).
     func read(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [Row] {
         let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
-        return try await uncancelled { try await reader.query(sql, binds).map(Row.init) }
+        return try await reader.query(sql, binds).map(Row.init)
     }
 
     /// One statement on the writer connection, in its own implicit transaction.
@@ -74,9 +74,10 @@ final class Database: Sendable {
         try await uncancelled { try await self.writeQueue.serialised { try await self.writer.query(sql, binds).map(Row.init) } }
     }
 
-    /// Runs a store operation to its end even when the calling task is cancelled. NIO's thread
-    /// pool drops the work of a cancelled task, which would lose a cancelled run's last writes (its
-    /// abort chunk, its lease release) and could strand a transaction between BEGIN and COMMIT.
+    /// Runs a write to its end even when the calling task is cancelled. NIO's thread pool drops
+    /// the work of a cancelled task, which would lose a cancelled run's last writes (its abort
+    /// chunk, its lease release) and could strand a transaction between BEGIN and COMMIT. (A
+    /// cancelled read just fails, which its caller handles like any failed read.)
     private func uncancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         try await Task { try await operation() }.value
     }

@@ -14,21 +14,21 @@ extension Store {
     ) async throws -> Enqueued {
         let now = wallClock()
         return try await database.withTransaction { transaction in
-            if let existing = try await transaction.execute(
-                "SELECT * FROM run WHERE threadId = ? AND messageId = ?", arguments(threadId, message.id)
-            ).first {
-                return Enqueued(run: try Run(row: existing), created: false)
-            }
             try await transaction.execute(
                 "INSERT OR IGNORE INTO message (id, threadId, role, text, createdAt) VALUES (?, ?, ?, ?, ?)",
                 arguments(message.id, message.threadId, message.role, message.text, message.createdAt))
             let inserted = try await transaction.execute(
                 """
                 INSERT INTO run (threadId, orgId, userId, messageId, providerKind, state, attempt, cancelRequested, createdAt)
-                VALUES (?, ?, ?, ?, ?, 'queued', 0, 0, ?) RETURNING *
+                VALUES (?, ?, ?, ?, ?, 'queued', 0, 0, ?) ON CONFLICT (threadId, messageId) DO NOTHING RETURNING *
                 """,
                 arguments(threadId, orgId, userId, message.id, providerKind, now))
-            let run = try Run(row: inserted[0])
+            guard let row = inserted.first else {
+                let existing = try await transaction.execute(
+                    "SELECT * FROM run WHERE threadId = ? AND messageId = ?", arguments(threadId, message.id))
+                return Enqueued(run: try Run(row: existing[0]), created: false)
+            }
+            let run = try Run(row: row)
             try await self.insertParts(
                 [MessagePart(threadId: threadId, runId: run.id, role: "user", type: "text", body: message.text, pod: nil, createdAt: now)],
                 in: transaction)
@@ -73,26 +73,24 @@ extension Store {
     public func claimRun(pod: String, leaseMillis: Int64, policy: ClaimPolicy = .init()) async throws -> ClaimedRun? {
         let now = wallClock()
         return try await database.withTransaction { transaction in
-            var candidate = try await transaction.execute(
+            // A running run whose lease expired (a reclaim), else the oldest queued run of a thread
+            // with nothing running.
+            let candidate = try await transaction.execute(
                 """
-                SELECT id FROM run WHERE state = 'running' AND leaseExpiresAt < ?
-                \(policy.reclaimOwnedRuns ? "" : "AND ownerPod IS NULL")
-                ORDER BY id LIMIT 1
+                SELECT id, state = 'running' AS reclaim FROM run WHERE id = coalesce(
+                  (SELECT id FROM run WHERE state = 'running' AND leaseExpiresAt < ?
+                   \(policy.reclaimOwnedRuns ? "" : "AND ownerPod IS NULL")
+                   ORDER BY id LIMIT 1),
+                  (SELECT r.id FROM run r WHERE r.state = 'queued' AND NOT EXISTS (
+                     SELECT 1 FROM run o WHERE o.threadId = r.threadId
+                     AND (o.state = 'running' OR (o.state = 'queued' AND o.id < r.id)))
+                   ORDER BY r.id LIMIT 1))
                 """,
                 arguments(now)
             ).first
-            let isReclaim = candidate != nil
-            if candidate == nil {
-                candidate = try await transaction.execute(
-                    """
-                    SELECT r.id FROM run r WHERE r.state = 'queued' AND NOT EXISTS (
-                      SELECT 1 FROM run o WHERE o.threadId = r.threadId
-                      AND (o.state = 'running' OR (o.state = 'queued' AND o.id < r.id)))
-                    ORDER BY r.id LIMIT 1
-                    """
-                ).first
-            }
-            guard let runId = try candidate?.int64("id") else { return nil }
+            guard let candidate else { return nil }
+            let runId = try candidate.int64("id")
+            let isReclaim = try candidate.bool("reclaim")
             var firstSeq = 1
             if isReclaim {
                 if !policy.restartSequence {
@@ -214,16 +212,20 @@ extension Store {
     ) async throws -> Projection {
         let now = wallClock()
         return try await database.withTransaction { transaction in
-            guard let row = try await transaction.execute("SELECT * FROM run WHERE id = ?", arguments(runId)).first else {
-                throw StoreError.fenced(runId: runId, attempt: attempt)
-            }
-            let run = try Run(row: row)
-            if fenced, run.attempt != attempt || run.ownerPod != pod || run.state != .running {
-                throw StoreError.fenced(runId: runId, attempt: attempt)
-            }
-            let chunks = try await transaction.execute(
-                "SELECT * FROM chunk WHERE runId = ? AND attempt = ? ORDER BY seq, id", arguments(runId, attempt)
-            ).map(StoredChunk.init(row:))
+            // The run's ownership and the attempt's chunks in one statement.
+            let rows = try await transaction.execute(
+                """
+                SELECT r.threadId AS run_threadId, r.attempt AS run_attempt, r.ownerPod AS run_ownerPod, r.state AS run_state, c.*
+                FROM run r LEFT JOIN chunk c ON c.runId = r.id AND c.attempt = ?
+                WHERE r.id = ? ORDER BY c.seq, c.id
+                """,
+                arguments(attempt, runId))
+            guard let first = rows.first else { throw StoreError.fenced(runId: runId, attempt: attempt) }
+            let owned = try first.int("run_attempt") == attempt && first.optionalString("run_ownerPod") == pod
+                && first.string("run_state") == RunState.running.rawValue
+            if fenced && !owned { throw StoreError.fenced(runId: runId, attempt: attempt) }
+            let threadId = try first.string("run_threadId")
+            let chunks = try rows.filter { try $0.optionalInt64("id") != nil }.map(StoredChunk.init(row:))
             let projection = project(chunks)
             try await self.insertParts(projection.parts.map { part in
                 var part = part
@@ -235,7 +237,7 @@ extension Store {
                 arguments(projection.state.rawValue, projection.error, now, runId))
             let threadStatus: ThreadStatus = projection.state == .completed ? .completed : .failed
             try await transaction.execute(
-                "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ?", arguments(threadStatus.rawValue, now, run.threadId))
+                "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ?", arguments(threadStatus.rawValue, now, threadId))
             return projection
         }
     }
