@@ -10,7 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
-        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
@@ -25,9 +25,11 @@ let package = Package(
         // timings, sandbox kinds, UI chunks, JSON values, SSE framing and parsing, the bodies of
         // the pod and control APIs, child configurations and the clock.
         .target(name: "PodsimModel"),
-        // The shared SQLite store: schema, records, run queue, chunk log. Depends on nothing of ours.
+        // The shared SQLite store (SQLite built in): schema, records, run queue, chunk log.
+        // Depends on nothing of ours.
         .target(name: "PodsimStore", dependencies: [
-            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // HTTP clients of podsim's servers: plain exchanges and SSE stream watchers.
         .target(name: "PodsimClient", dependencies: [
@@ -36,10 +38,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        // What every podsim server process shares: unbuffered log lines, the parent watch, and
-        // the HTTP server limits.
+        // What every podsim server process shares: unbuffered log lines, the parent watch, the
+        // loopback address, and the HTTP server limits.
         .target(name: "PodsimServer", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -48,6 +51,7 @@ let package = Package(
         .target(name: "PodsimMockAI", dependencies: [
             "PodsimModel", "PodsimServer",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // One simulated studio pod.
         .target(name: "PodsimPod", dependencies: [
@@ -82,7 +86,7 @@ let package = Package(
         ]),
         // `podsim bench`: boot, delivery latency, queue throughput, fan-out and memory measurements.
         .target(name: "PodsimBench", dependencies: [
-            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore", "PodsimScenario",
+            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimServer", "PodsimStore", "PodsimScenario",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The CLI: one command per subcommand; every child role re-executes this binary.
@@ -94,7 +98,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "PodsimModelTests", dependencies: ["PodsimModel"]),
-        .testTarget(name: "PodsimStoreTests", dependencies: ["PodsimStore"]),
+        .testTarget(name: "PodsimStoreTests", dependencies: ["PodsimStore", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
         .testTarget(name: "PodsimPodTests", dependencies: [
             "PodsimPod", "PodsimModel", "PodsimStore",
             .product(name: "Hummingbird", package: "hummingbird"),

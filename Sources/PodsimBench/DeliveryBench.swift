@@ -62,21 +62,21 @@ enum DeliveryBench {
         let podURLs = await cluster.podURLs
         let account = try await BenchAccount.create(on: podURLs[0], http: http)
         let thread = try await account.createThread(on: podURLs[0])
-        let store = try Store.open(at: cluster.storePath)
+        let store = try await Store.open(at: cluster.storePath)
 
-        let floor = try measureFloor(samples: plan.floorSamples, storePath: cluster.stateDirectory + "/floor.sqlite", pods: podURLs)
+        let floor = try await measureFloor(samples: plan.floorSamples, storePath: cluster.stateDirectory + "/floor.sqlite", pods: podURLs)
         progress("delivery floor: commit + round trip p50 \(format(floor.total.p50)) ms, p99 \(format(floor.total.p99)) ms")
 
         func watch(_ hints: String) async throws -> WatchedRun {
             try await waitUntilSettled(thread: thread, store: store)
-            let before = try store.lastChunkID(threadId: thread)
+            let before = try await store.lastChunkID(threadId: thread)
             let pods = podURLs.indices.map { "pod-\($0 + 1)" }
             let fleet = try await SSEFleet.attach(
                 podURLs.map { account.streamURL(on: $0, thread: thread) }, headers: account.auth, lifetime: .seconds(180))
             defer { fleet.cancel() }
             try await account.post(hints: hints, thread: thread, on: podURLs[0])
             let watched = zip(pods, await fleet.frames()).map { DeliveryCheck.Watched(pod: $0, frames: $1) }
-            let log = try store.chunks(threadId: thread, afterID: before)
+            let log = try await store.chunks(threadId: thread, afterID: before)
             guard let owner = log.first?.pod else { throw BenchError("the run \(hints) logged no chunks") }
             return WatchedRun(
                 log: log, check: DeliveryCheck(watched: watched, log: log), owner: owner, others: pods.filter { $0 != owner })
@@ -103,7 +103,7 @@ enum DeliveryBench {
     /// while the store still says `in_progress` would (rightly) replay that run's chunks.
     private static func waitUntilSettled(thread: String, store: Store) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
-        while try store.thread(id: thread)?.status == .inProgress {
+        while try await store.thread(id: thread)?.status == .inProgress {
             guard ContinuousClock.now < deadline else { throw BenchError("thread \(thread) stayed in_progress for 30 s") }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -114,8 +114,8 @@ enum DeliveryBench {
     /// the hop is a keep-alive GET of `/health/live` on a bare socket, like the watchers use.
     private static func measureFloor(
         samples: Int, storePath: String, pods: [String]
-    ) throws -> (commit: Distribution, roundTrip: Distribution, total: Distribution) {
-        let store = try Store.create(at: storePath)
+    ) async throws -> (commit: Distribution, roundTrip: Distribution, total: Distribution) {
+        let store = try await Store.create(at: storePath)
         let body = #"{"type":"text-delta","id":"text-1-1","delta":"chunk-1 "}"#
         let sockets = try pods.map { try LoopbackSocket(url: $0) }
         defer { for socket in sockets { socket.close() } }
@@ -123,7 +123,7 @@ enum DeliveryBench {
         var trips: [Double] = []
         for index in 0..<samples {
             let started = ContinuousClock.now
-            try store.appendChunks(
+            try await store.appendChunks(
                 [.init(seq: index + 1, body: body)], threadId: "floor", runId: 1, attempt: 1, pod: "bench", fenced: false)
             let committed = ContinuousClock.now
             let status = try sockets[index % sockets.count].roundTrip("/health/live")

@@ -56,7 +56,7 @@ enum FanoutBench {
         try await account.post(hints: "slow:\(plan.fanoutChunks)x\(plan.fanoutChunkDelayMillis)", thread: thread, on: urls[0])
         let watched = zip(watcherPods, await fleet.frames()).map { DeliveryCheck.Watched(pod: names[$0], frames: $1) }
         let peaks = try pids.map { try memory(of: $0) }
-        let log = try Store.open(at: cluster.storePath).chunks(threadId: thread, afterID: 0)
+        let log = try await Store.open(at: cluster.storePath).chunks(threadId: thread, afterID: 0)
         let check = DeliveryCheck(watched: watched, log: log)
         let podMemory = pids.indices.map { index in
             FanoutFigures.PodMemory(

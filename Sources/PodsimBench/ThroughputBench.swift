@@ -72,13 +72,13 @@ enum ThroughputBench {
     private static func measure(pods: Int, cluster: Cluster, http: HTTPClient, plan: BenchPlan) async throws -> ThroughputFigures.Row {
         let urls = await cluster.podURLs
         let account = try await BenchAccount.create(on: urls[0], http: http)
-        let target = Target(urls: urls, account: account, store: try Store.open(at: cluster.storePath))
+        let target = Target(urls: urls, account: account, store: try await Store.open(at: cluster.storePath))
         let threads = try await createThreads(plan.throughputRuns + plan.dispatchRuns, target)
         let loaded = try await drive(Array(threads[..<plan.throughputRuns]), window: plan.throughputWindow, target)
         let idle = try await drive(Array(threads[plan.throughputRuns...]), window: 1, target)
 
-        let failed = try count(target.store, "SELECT count(*) AS n FROM run WHERE state = 'failed'")
-        let firstChunks = try target.store.query(
+        let failed = try await count(target.store, "SELECT count(*) AS n FROM run WHERE state = 'failed'")
+        let firstChunks = try await target.store.query(
             "SELECT r.threadId AS thread, min(c.createdAt) AS first FROM run r JOIN chunk c ON c.runId = r.id GROUP BY r.id")
         var waits: (loaded: [Double], idle: [Double]) = ([], [])
         for row in firstChunks {
@@ -96,7 +96,7 @@ enum ThroughputBench {
     /// unfinished, until every run finished (completed or failed) by the store's account.
     private static func drive(_ threads: [String], window: Int, _ target: Target) async throws -> (seconds: Double, accepted: [String: Double]) {
         let finishedSQL = "SELECT count(*) AS n FROM run WHERE state IN ('completed', 'failed')"
-        let alreadyFinished = try count(target.store, finishedSQL)
+        let alreadyFinished = try await count(target.store, finishedSQL)
         let posts = Posts()
         let started = ContinuousClock.now
         let deadline = started + .seconds(300)
@@ -118,7 +118,7 @@ enum ThroughputBench {
                     posted += 1
                 }
                 try? await Task.sleep(for: .milliseconds(1))
-                finished = ((try? count(target.store, finishedSQL)) ?? alreadyFinished + finished) - alreadyFinished
+                finished = ((try? await count(target.store, finishedSQL)) ?? alreadyFinished + finished) - alreadyFinished
             }
             await group.waitForAll()
         }
@@ -144,8 +144,8 @@ enum ThroughputBench {
         }
     }
 
-    private static func count(_ store: Store, _ sql: String) throws -> Int {
-        guard let value = try store.query(sql).first?["n"] ?? nil, let number = Int(value) else {
+    private static func count(_ store: Store, _ sql: String) async throws -> Int {
+        guard let value = try await store.query(sql).first?["n"] ?? nil, let number = Int(value) else {
             throw BenchError("no count from \(sql)")
         }
         return number

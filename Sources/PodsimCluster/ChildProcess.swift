@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Foundation
 import PodsimModel
-import PodsimStore
+import PodsimServer
 import Subprocess
 import Synchronization
 import SystemPackage

@@ -41,15 +41,13 @@ public enum LinkDaemon {
             onServerRunning: { _ in logLine("\(configuration.name) listening on \(configuration.url)") },
             logger: logger)
         let registration = LinkRegistration(configuration: configuration)
-        let group = ServiceGroup(
-            configuration: .init(services: [app, registration], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            if let parent = configuration.parentPID {
-                tasks.addTask { await exitWhenOrphaned(parent: parent, name: configuration.name) }
-            }
-            try await group.run()
-            tasks.cancelAll()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: registration)]
+        if let parent = configuration.parentPID {
+            services.append(ParentWatch(parent: parent, name: configuration.name).configuration)
         }
+        try await ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        ).run()
     }
 }
 

@@ -1,6 +1,7 @@
 import Hummingbird
 import PodsimModel
 import PodsimServer
+import ServiceLifecycle
 
 /// Why the mock provider refused to start.
 public enum MockAIError: Error, CustomStringConvertible {
@@ -13,12 +14,20 @@ public enum MockAIError: Error, CustomStringConvertible {
     }
 }
 
-/// Runs the provider until the task is cancelled or SIGTERM/SIGINT arrives (graceful shutdown).
-/// `onListening` is called once with the bound port.
+/// Runs the provider until the task is cancelled, SIGTERM/SIGINT arrives or the coordinator
+/// given as `parentPID` dies (graceful shutdown each time). `onListening` is called once with the
+/// bound port.
 public func runMockAI(
     _ configuration: MockAIConfiguration, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
-    try await makeMockAIApplication(configuration, onListening: onListening).runService()
+    let app = try makeMockAIApplication(configuration, onListening: onListening)
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+    if let parent = configuration.parentPID {
+        services.append(ParentWatch(parent: parent, name: "mock-ai").configuration)
+    }
+    try await ServiceGroup(
+        configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger)
+    ).run()
 }
 
 /// The provider as a Hummingbird application, to run in a service group.

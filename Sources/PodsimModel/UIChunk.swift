@@ -1,3 +1,5 @@
+import Foundation
+
 /// One chunk of the AI SDK UI-message stream: what pods append to a thread's chunk log and
 /// what `/stream` sends, one SSE frame each.
 public enum UIChunk: Sendable, Equatable, Codable {
@@ -91,4 +93,23 @@ public enum UIChunk: Sendable, Equatable, Codable {
         case .error(let errorText): try c.encode(errorText, forKey: .errorText)
         }
     }
+}
+
+extension UIChunk {
+    /// The chunk as the chunk log stores it and SSE frames carry it: compact JSON with sorted
+    /// keys, one encoding for every pod so watchers on any pod see identical bytes.
+    public func storedBody() throws -> String {
+        String(decoding: try Self.storedEncoder.encode(self), as: UTF8.self)
+    }
+
+    /// Decodes a body written by `storedBody()`.
+    public init(storedBody: String) throws {
+        self = try JSONDecoder().decode(UIChunk.self, from: Data(storedBody.utf8))
+    }
+
+    private static let storedEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 }

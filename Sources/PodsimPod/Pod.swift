@@ -11,12 +11,12 @@ import ServiceLifecycle
 /// change-signal listener, run until SIGTERM (graceful drain) or until the coordinator dies.
 public enum Pod {
     public static func run(_ configuration: PodConfiguration) async throws {
-        let store = try Store.open(at: configuration.storePath)
+        let store = try await Store.open(at: configuration.storePath)
         let socket = try ChangeSignalSocket()
-        try store.registerPodEndpoint(
+        try await store.registerPodEndpoint(
             PodEndpoint(name: configuration.name, signalPort: socket.port, pid: getpid(), startedAt: wallClockMillis()))
         let bus = SignalBus(store: store, socket: socket)
-        bus.refreshPeers()
+        await bus.refreshPeers()
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
@@ -40,59 +40,25 @@ public enum Pod {
                     + (bugs.isEmpty ? "" : " BUG SWITCHES ON: \(bugs.joined(separator: ", "))"))
             },
             logger: logger)
-        let runtime = PodRuntime(context: context, worker: worker, feeds: feeds)
-        let group = ServiceGroup(
-            configuration: .init(services: [app, runtime], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        let timings = configuration.timings
+        // Services start in this order and shut down in reverse: the parent watch first, then the
+        // worker drains while leases are still renewed, the keepalive ticker ends every stream,
+        // the HTTP server stops, and the signal listener closes the socket last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: SignalListener(bus: bus, feeds: feeds, worker: worker)),
+            .init(service: app),
+            .init(service: KeepaliveTicker(feeds: feeds, keepaliveMillis: timings.keepaliveMillis)),
+            .init(service: LeaseKeeper(worker: worker, context: context)),
+            .init(service: RunWorkerService(worker: worker, drainMillis: timings.drainMillis)),
+        ]
+        if let parent = configuration.parentPID {
+            services.append(ParentWatch(parent: parent, name: configuration.name).configuration)
+        }
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(timings.drainMillis) + .seconds(1)
+        try await ServiceGroup(configuration: groupConfiguration).run()
         socket.close()
         try await http.shutdown()
         logLine("\(configuration.name) stopped")
-    }
-}
-
-/// The pod's background work as one service: routing change signals, the claim loop, keepalive
-/// ticks, watching the coordinator, and the graceful drain on shutdown.
-struct PodRuntime: Service {
-    let context: PodContext
-    let worker: RunWorker
-    let feeds: ChunkFeeds
-
-    func run() async throws {
-        let configuration = context.configuration
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await routeSignals() }
-            group.addTask { await context.bus.refreshPeersForever() }
-            group.addTask { await worker.run() }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(configuration.timings.keepaliveMillis))
-                    await feeds.tick()
-                }
-            }
-            if let parent = configuration.parentPID {
-                group.addTask { await exitWhenOrphaned(parent: parent, name: configuration.name) }
-            }
-            try? await gracefulShutdown()
-            let drain = Duration.milliseconds(configuration.timings.drainMillis)
-            logLine("\(configuration.name): draining (at most \(configuration.timings.drainMillis) ms)")
-            Task.detached {
-                try? await Task.sleep(for: drain + .seconds(1))
-                logLine("\(configuration.name): drain timed out; exiting")
-                exit(0)
-            }
-            await worker.drain(timeout: drain)
-            await feeds.closeAll()
-            group.cancelAll()
-        }
-    }
-
-    private func routeSignals() async {
-        for await signal in context.bus.socket.signals() {
-            switch signal {
-            case .chunks(let threadId): await feeds.signal(threadId: threadId)
-            case .runsAvailable: await worker.doorbell.ring()
-            case .cancel(let runId): await worker.cancelSignalled(runId: runId)
-            }
-        }
     }
 }

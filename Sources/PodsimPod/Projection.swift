@@ -24,7 +24,7 @@ enum Projector {
         var state = RunState.failed
         var error: String? = "run ended without finish"
         for chunk in chunks {
-            guard let ui = try? JSONDecoder().decode(UIChunk.self, from: Data(chunk.body.utf8)) else { continue }
+            guard let ui = try? UIChunk(storedBody: chunk.body) else { continue }
             switch ui {
             case .textStart(let id):
                 openText[id] = ""

@@ -17,35 +17,9 @@ struct RunExecution: Sendable {
     private var threadId: String { claim.run.threadId }
     private static let maxSteps = 4
 
-    func execute(renewsLease: Bool) async {
-        await withTaskGroup(of: Void.self) { group in
-            if renewsLease { group.addTask { await renewLeaseUntilCancelled() } }
-            await runTurn()
-            group.cancelAll()
-        }
-    }
-
-    private func renewLeaseUntilCancelled() async {
-        let lease = context.configuration.timings.leaseMillis
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(max(lease / 3, 10)))
-            if Task.isCancelled { return }
-            guard let status = try? store.renewLease(runId: claim.runId, attempt: claim.attempt, pod: pod, leaseMillis: lease) else {
-                continue
-            }
-            if !status.held && fenced {
-                logLine("\(pod): fenced: lost the lease on run \(claim.runId) attempt \(claim.attempt); stopping without further writes")
-                await worker.abort(runId: claim.runId, reason: .leaseLost)
-                return
-            }
-            if status.cancelRequested && !context.configuration.has(.cancelLocalOnly) {
-                await worker.abort(runId: claim.runId, reason: .cancelled)
-                return
-            }
-        }
-    }
-
-    private func runTurn() async {
+    /// Runs the turn; the lease keeper renews the lease meanwhile and cancels this task when the
+    /// lease is lost or a cancel is requested.
+    func execute() async {
         var writer = ChunkWriter(execution: self, nextSeq: claim.firstSeq)
         do {
             writer.add(.start(messageId: "msg-\(claim.runId)"))
@@ -84,7 +58,7 @@ struct RunExecution: Sendable {
                 conversation.append(ProviderMessage(role: "tool", content: result, toolCallId: toolCall.id))
             }
             try await writer.emit(.finish)
-            try finish()
+            try await finish()
         } catch let error as StoreError {
             logLine("\(pod): fenced: \(error); run \(claim.runId) attempt \(claim.attempt) writes nothing more")
         } catch let error as ProviderError {
@@ -100,12 +74,12 @@ struct RunExecution: Sendable {
         case .cancelled:
             logLine("\(pod): run \(claim.runId) cancelled")
             try? await writer.emit(.abort)
-            try? finish()
+            try? await finish()
         case .draining:
             if context.configuration.has(.drainLosesRuns) {
                 logLine("\(pod): BUG drain-loses-runs: exiting without releasing run \(claim.runId)")
             } else {
-                try? store.releaseRun(runId: claim.runId, attempt: claim.attempt, pod: pod)
+                try? await store.releaseRun(runId: claim.runId, attempt: claim.attempt, pod: pod)
                 logLine("\(pod): released run \(claim.runId) attempt \(claim.attempt) for a survivor")
             }
         case .leaseLost:
@@ -119,18 +93,18 @@ struct RunExecution: Sendable {
         logLine("\(pod): run \(claim.runId) failed: \(message)")
         do {
             try await writer.emit(.error(errorText: message))
-            try finish()
+            try await finish()
         } catch {
             logLine("\(pod): could not record the failure of run \(claim.runId): \(error)")
         }
     }
 
     /// The terminal write: project the attempt's chunk log into parts, once.
-    private func finish() throws {
+    private func finish() async throws {
         let threadId = threadId
         let runId = claim.runId
         let pod = pod
-        let projection = try store.finishRun(runId: runId, attempt: claim.attempt, pod: pod, fenced: fenced) { chunks in
+        let projection = try await store.finishRun(runId: runId, attempt: claim.attempt, pod: pod, fenced: fenced) { chunks in
             Projector.project(chunks, threadId: threadId, runId: runId, pod: pod)
         }
         logLine("\(pod): run \(runId) \(projection.state.rawValue)\(projection.error.map { " (\($0))" } ?? "") with \(projection.parts.count) parts")
@@ -138,7 +112,7 @@ struct RunExecution: Sendable {
             let store = store
             Task {
                 try? await Task.sleep(for: .milliseconds(200))
-                try? store.insertParts(projection.parts)
+                try? await store.insertParts(projection.parts)
                 logLine("\(pod): BUG double-projection: persisted run \(runId)'s parts again")
             }
         }
@@ -184,10 +158,10 @@ struct RunExecution: Sendable {
             if !pending.contains(.abort) { try Task.checkCancellation() }
             var rows: [Store.NewChunk] = []
             for chunk in pending {
-                rows.append(.init(seq: nextSeq + rows.count, body: String(decoding: try jsonEncoder.encode(chunk), as: UTF8.self)))
+                rows.append(.init(seq: nextSeq + rows.count, body: try chunk.storedBody()))
             }
             let claim = execution.claim
-            try execution.store.appendChunks(
+            try await execution.store.appendChunks(
                 rows, threadId: claim.run.threadId, runId: claim.runId, attempt: claim.attempt, pod: execution.pod,
                 fenced: execution.fenced)
             nextSeq += rows.count

@@ -2,6 +2,7 @@ import Foundation
 import PodsimModel
 import PodsimServer
 import PodsimStore
+import ServiceLifecycle
 
 /// Why an executing run was stopped before it finished.
 enum AbortReason: Sendable, Equatable {
@@ -18,6 +19,9 @@ actor RunWorker {
     private struct ActiveRun {
         let threadId: String
         let attempt: Int
+        /// Whether the lease keeper renews this attempt's lease, and whether losing it stops the run.
+        let renewsLease: Bool
+        let fenced: Bool
         let task: Task<Void, Never>
         var abortReason: AbortReason?
     }
@@ -40,11 +44,11 @@ actor RunWorker {
 
     var isDraining: Bool { draining }
 
-    /// The claim loop: runs until the pod drains.
+    /// The claim loop: runs until the pod drains (`RunWorkerService`).
     func run() async {
         let timings = context.configuration.timings
         while !draining && !Task.isCancelled {
-            if active.count < context.configuration.maxConcurrentRuns, let claim = claimNext() {
+            if active.count < context.configuration.maxConcurrentRuns, let claim = await claimNext() {
                 start(claim, fenced: !context.configuration.has(.splitBrainWrites))
                 continue
             }
@@ -52,12 +56,12 @@ actor RunWorker {
         }
     }
 
-    private func claimNext() -> Store.ClaimedRun? {
+    private func claimNext() async -> Store.ClaimedRun? {
         let store = context.store
         let policy = claimPolicy
         do {
-            guard try store.hasClaimableRun(policy: policy) else { return nil }
-            return try store.claimRun(pod: context.name, leaseMillis: context.configuration.timings.leaseMillis, policy: policy)
+            guard try await store.hasClaimableRun(policy: policy) else { return nil }
+            return try await store.claimRun(pod: context.name, leaseMillis: context.configuration.timings.leaseMillis, policy: policy)
         } catch {
             logLine("\(context.name): claim failed: \(error)")
             return nil
@@ -69,10 +73,11 @@ actor RunWorker {
         logLine("\(context.name): claimed run \(runId) of thread \(claim.run.threadId) attempt \(claim.attempt)\(claim.isReclaim ? " (reclaim)" : "")")
         let execution = RunExecution(claim: claim, context: context, fenced: fenced, worker: self)
         let task = Task {
-            await execution.execute(renewsLease: renewsLease)
+            await execution.execute()
             self.finished(runId: runId, attempt: claim.attempt)
         }
-        active[runId] = ActiveRun(threadId: claim.run.threadId, attempt: claim.attempt, task: task)
+        active[runId] = ActiveRun(
+            threadId: claim.run.threadId, attempt: claim.attempt, renewsLease: renewsLease, fenced: fenced, task: task)
     }
 
     private func finished(runId: Int64, attempt: Int) {
@@ -92,6 +97,19 @@ actor RunWorker {
 
     func abortReason(runId: Int64) -> AbortReason? { active[runId]?.abortReason }
 
+    /// An attempt whose lease the lease keeper renews.
+    struct LeasedAttempt: Sendable {
+        let runId: Int64
+        let attempt: Int
+        let fenced: Bool
+    }
+
+    var leasedAttempts: [LeasedAttempt] {
+        active.compactMap { runId, run in
+            run.renewsLease && run.abortReason == nil ? LeasedAttempt(runId: runId, attempt: run.attempt, fenced: run.fenced) : nil
+        }
+    }
+
     /// The run this pod executes for a thread, if any (pod-local memory).
     func executingRun(threadId: String) -> Int64? {
         active.first { $0.value.threadId == threadId }?.key
@@ -99,15 +117,15 @@ actor RunWorker {
 
     /// A cancel signal arrived from another pod: abort the run if it executes here and the
     /// store confirms the request.
-    func cancelSignalled(runId: Int64) {
-        guard active[runId] != nil, (try? context.store.run(id: runId))?.cancelRequested == true else { return }
+    func cancelSignalled(runId: Int64) async {
+        guard active[runId] != nil, (try? await context.store.run(id: runId))?.cancelRequested == true else { return }
         abort(runId: runId, reason: .cancelled)
     }
 
     /// The `attach-reexecutes` bug: execute a run another pod owns, without claiming it, as a
     /// phantom attempt 0 whose chunks and parts land beside the owner's.
-    func reexecute(threadId: String) {
-        guard executingRun(threadId: threadId) == nil, var claim = try? context.store.runningRun(threadId: threadId),
+    func reexecute(threadId: String) async {
+        guard executingRun(threadId: threadId) == nil, var claim = try? await context.store.runningRun(threadId: threadId),
             claim.run.ownerPod != context.name
         else { return }
         claim.run.attempt = 0
@@ -134,5 +152,51 @@ actor RunWorker {
             }
         }
         context.bus.publish(.runsAvailable)
+    }
+}
+
+/// The run worker as a service: claims and executes runs until shutdown, then drains: stops
+/// claiming, hands in-flight runs back (at most `drainMillis`), and announces them to survivors.
+struct RunWorkerService: Service {
+    let worker: RunWorker
+    let drainMillis: Int64
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await worker.run() }
+            try? await gracefulShutdown()
+            logLine("\(worker.context.name): draining (at most \(drainMillis) ms)")
+            await worker.drain(timeout: .milliseconds(drainMillis))
+            group.cancelAll()
+        }
+    }
+}
+
+/// Renews the lease of every attempt this pod executes, every third of the lease, and stops an
+/// attempt whose lease was lost (another pod reclaimed it) or whose cancel was requested.
+struct LeaseKeeper: Service {
+    let worker: RunWorker
+    let context: PodContext
+
+    func run() async throws {
+        let lease = context.configuration.timings.leaseMillis
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(max(lease / 3, 10))) }
+            for attempt in await worker.leasedAttempts {
+                await renew(attempt, leaseMillis: lease)
+            }
+        }
+    }
+
+    private func renew(_ leased: RunWorker.LeasedAttempt, leaseMillis: Int64) async {
+        let pod = context.name
+        guard let status = try? await context.store.renewLease(runId: leased.runId, attempt: leased.attempt, pod: pod, leaseMillis: leaseMillis)
+        else { return }
+        if !status.held && leased.fenced {
+            logLine("\(pod): fenced: lost the lease on run \(leased.runId) attempt \(leased.attempt); stopping without further writes")
+            await worker.abort(runId: leased.runId, reason: .leaseLost)
+        } else if status.cancelRequested && !context.configuration.has(.cancelLocalOnly) {
+            await worker.abort(runId: leased.runId, reason: .cancelled)
+        }
     }
 }

@@ -39,7 +39,7 @@ struct Sandboxes: Sendable {
         case .agentSandbox:
             handle = .local(kind: .agentSandbox, id: "agent-sandbox-\(UUID().uuidString.prefix(8).lowercased())")
         case .remoteUser:
-            guard let link = try store.liveLink(userId: userId) else {
+            guard let link = try await store.liveLink(userId: userId) else {
                 throw SandboxError(description: "No link daemon registered for user \"\(userId)\". Run `deco link` on your machine, or set STUDIO_SANDBOX_RUNNER.")
             }
             struct Provisioned: Decodable { var sandboxId: String }
@@ -47,7 +47,7 @@ struct Sandboxes: Sendable {
                 link.url + "/sandbox/provision", body: ["threadId": .string(threadId), "runId": .number(Double(runId))])
             handle = .link(url: link.url, sandboxId: provisioned.sandboxId)
         }
-        try store.recordSandbox(threadId: threadId, runId: runId, kind: kind.rawValue, pod: podName)
+        try await store.recordSandbox(threadId: threadId, runId: runId, kind: kind.rawValue, pod: podName)
         return handle
     }
 

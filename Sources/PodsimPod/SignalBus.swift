@@ -1,6 +1,7 @@
 import Foundation
 import PodsimModel
 import PodsimStore
+import ServiceLifecycle
 import Synchronization
 
 /// The pod's end of the change-signal bus: publishes a signal to every registered pod (itself
@@ -20,17 +21,50 @@ final class SignalBus: Sendable {
     }
 
     /// Re-reads the registered pods (a restarted pod gets a new port).
-    func refreshPeers() {
-        guard let endpoints = try? store.podEndpoints() else { return }
+    func refreshPeers() async {
+        guard let endpoints = try? await store.podEndpoints() else { return }
         let ports = endpoints.map(\.signalPort)
         peerPorts.withLock { $0 = ports }
     }
+}
 
-    /// Keeps the peer list fresh until cancelled.
-    func refreshPeersForever(every interval: Duration = .milliseconds(250)) async {
-        while !Task.isCancelled {
-            refreshPeers()
-            try? await Task.sleep(for: interval)
+/// Routes arriving change signals to the feeds and the worker, and keeps the peer list fresh,
+/// until the pod shuts down; then closes the socket. It starts first and stops last, so the
+/// worker's drain can still announce released runs.
+struct SignalListener: Service {
+    let bus: SignalBus
+    let feeds: ChunkFeeds
+    let worker: RunWorker
+    var peerRefreshInterval = Duration.milliseconds(250)
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await routeSignals() }
+            group.addTask { await refreshPeersUntilShutdown() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func routeSignals() async {
+        let signals = bus.socket.signals()
+        await withGracefulShutdownHandler {
+            for await signal in signals {
+                switch signal {
+                case .chunks(let threadId): await feeds.signal(threadId: threadId)
+                case .runsAvailable: await worker.doorbell.ring()
+                case .cancel(let runId): await worker.cancelSignalled(runId: runId)
+                }
+            }
+        } onGracefulShutdown: {
+            bus.socket.close()
+        }
+    }
+
+    private func refreshPeersUntilShutdown() async {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await bus.refreshPeers()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: peerRefreshInterval) }
         }
     }
 }

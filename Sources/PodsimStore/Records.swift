@@ -1,8 +1,5 @@
-import GRDB
-
 /// An organization: the tenant every other record belongs to.
-public struct Org: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "org"
+public struct Org: Sendable, Equatable {
     public var id: String
     public var slug: String
     public var name: String
@@ -10,24 +7,21 @@ public struct Org: Codable, Sendable, Equatable, FetchableRecord, PersistableRec
 }
 
 /// A member of an org.
-public struct User: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "user"
+public struct User: Sendable, Equatable {
     public var id: String
     public var orgId: String
     public var email: String
 }
 
 /// A bearer API key; minted on any pod, valid on every pod because it lives in the store.
-public struct APIKey: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "apiKey"
+public struct APIKey: Sendable, Equatable {
     public var key: String
     public var userId: String
     public var orgId: String
 }
 
 /// A cookie session; signing out deletes the row, which every pod sees at once.
-public struct Session: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "session"
+public struct Session: Sendable, Equatable {
     public var token: String
     public var userId: String
     public var orgId: String
@@ -35,15 +29,14 @@ public struct Session: Codable, Sendable, Equatable, FetchableRecord, Persistabl
 }
 
 /// An agent a thread talks to.
-public struct Agent: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "agent"
+public struct Agent: Sendable, Equatable {
     public var id: String
     public var orgId: String
     public var title: String
 }
 
 /// Thread status as the real `threads.status` column holds it.
-public enum ThreadStatus: String, Codable, Sendable, DatabaseValueConvertible {
+public enum ThreadStatus: String, Sendable {
     case completed
     case inProgress = "in_progress"
     case failed
@@ -54,8 +47,7 @@ public enum ThreadStatus: String, Codable, Sendable, DatabaseValueConvertible {
 /// Thread ids are scoped to their org: `publicId` is what the org's URLs say, unique within the
 /// org, while `id` is the store's key, which every run, chunk and part refers to. The key is the
 /// public id itself unless another org already holds that key; then it gets a `~` suffix.
-public struct ChatThread: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "thread"
+public struct ChatThread: Sendable, Equatable {
     public var id: String
     public var publicId: String
     public var orgId: String
@@ -68,8 +60,7 @@ public struct ChatThread: Codable, Sendable, Equatable, FetchableRecord, Persist
 }
 
 /// A user message received by POST /messages.
-public struct ChatMessage: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "message"
+public struct ChatMessage: Sendable, Equatable {
     public var id: String
     public var threadId: String
     public var role: String
@@ -86,13 +77,12 @@ public struct ChatMessage: Codable, Sendable, Equatable, FetchableRecord, Persis
 }
 
 /// Where a run stands in the queue.
-public enum RunState: String, Codable, Sendable, DatabaseValueConvertible {
+public enum RunState: String, Sendable {
     case queued, running, completed, failed
 }
 
 /// One queued or executing turn of a thread. `attempt` grows on every claim and fences writes.
-public struct Run: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "run"
+public struct Run: Sendable, Equatable {
     public var id: Int64?
     public var threadId: String
     public var orgId: String
@@ -107,15 +97,10 @@ public struct Run: Codable, Sendable, Equatable, FetchableRecord, PersistableRec
     public var error: String?
     public var createdAt: Int64
     public var finishedAt: Int64?
-
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
-        id = inserted.rowID
-    }
 }
 
 /// One UI chunk in a thread's chunk log (the stand-in for the JetStream buffer).
-public struct StoredChunk: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "chunk"
+public struct StoredChunk: Sendable, Equatable {
     public var id: Int64?
     public var threadId: String
     public var runId: Int64
@@ -127,8 +112,7 @@ public struct StoredChunk: Codable, Sendable, Equatable, FetchableRecord, Persis
 }
 
 /// A persisted message part (user text, assistant text, tool call, error).
-public struct MessagePart: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "part"
+public struct MessagePart: Sendable, Equatable {
     public var id: Int64?
     public var threadId: String
     public var runId: Int64?
@@ -151,8 +135,7 @@ public struct MessagePart: Codable, Sendable, Equatable, FetchableRecord, Persis
 }
 
 /// A user's link daemon registration; live while its heartbeat is younger than its TTL.
-public struct Link: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "link"
+public struct Link: Sendable, Equatable {
     public var id: String
     public var userId: String
     public var orgId: String
@@ -165,8 +148,7 @@ public struct Link: Codable, Sendable, Equatable, FetchableRecord, PersistableRe
 }
 
 /// A pod process's address for change signals.
-public struct PodEndpoint: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "podEndpoint"
+public struct PodEndpoint: Sendable, Equatable {
     public var name: String
     public var signalPort: Int
     public var pid: Int32

@@ -1,126 +1,78 @@
-import GRDB
-
-/// The store's versioned migrations. The coordinator applies them once, before any pod starts.
+/// The store's versioned migrations and the minimal migrator that applies them. The coordinator
+/// applies them once, before any pod starts; pods only check that the schema is theirs.
 enum Schema {
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.create(table: "org") { t in
-                t.primaryKey("id", .text)
-                t.column("slug", .text).notNull().unique()
-                t.column("name", .text).notNull()
-                t.column("createdAt", .integer).notNull()
-            }
-            try db.create(table: "user") { t in
-                t.primaryKey("id", .text)
-                t.column("orgId", .text).notNull().references("org")
-                t.column("email", .text).notNull()
-            }
-            try db.create(table: "apiKey") { t in
-                t.primaryKey("key", .text)
-                t.column("userId", .text).notNull().references("user")
-                t.column("orgId", .text).notNull().references("org")
-            }
-            try db.create(table: "session") { t in
-                t.primaryKey("token", .text)
-                t.column("userId", .text).notNull().references("user")
-                t.column("orgId", .text).notNull().references("org")
-                t.column("createdAt", .integer).notNull()
-            }
-            try db.create(table: "agent") { t in
-                t.primaryKey("id", .text)
-                t.column("orgId", .text).notNull().references("org")
-                t.column("title", .text).notNull()
-            }
-            try db.create(table: "thread") { t in
-                t.primaryKey("id", .text)
-                t.column("orgId", .text).notNull().references("org")
-                t.column("agentId", .text).notNull().references("agent")
-                t.column("status", .text).notNull().defaults(to: "completed")
-                t.column("runOwnerPod", .text)
-                t.column("sandboxProviderKind", .text)
-                t.column("createdAt", .integer).notNull()
-                t.column("updatedAt", .integer).notNull()
-            }
-            try db.create(table: "message") { t in
-                t.column("id", .text).notNull()
-                t.column("threadId", .text).notNull().references("thread")
-                t.column("role", .text).notNull()
-                t.column("text", .text).notNull()
-                t.column("createdAt", .integer).notNull()
-                t.primaryKey(["threadId", "id"])
-            }
-            try db.create(table: "run") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("threadId", .text).notNull().references("thread")
-                t.column("orgId", .text).notNull()
-                t.column("userId", .text).notNull()
-                t.column("messageId", .text).notNull()
-                t.column("providerKind", .text).notNull()
-                t.column("state", .text).notNull()
-                t.column("attempt", .integer).notNull().defaults(to: 0)
-                t.column("ownerPod", .text)
-                t.column("leaseExpiresAt", .integer)
-                t.column("cancelRequested", .boolean).notNull().defaults(to: false)
-                t.column("error", .text)
-                t.column("createdAt", .integer).notNull()
-                t.column("finishedAt", .integer)
-                t.uniqueKey(["threadId", "messageId"])
-            }
-            try db.create(index: "run_state", on: "run", columns: ["state", "id"])
-            try db.create(table: "chunk") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("threadId", .text).notNull()
-                t.column("runId", .integer).notNull()
-                t.column("attempt", .integer).notNull()
-                t.column("seq", .integer).notNull()
-                t.column("pod", .text).notNull()
-                t.column("body", .text).notNull()
-                t.column("createdAt", .integer).notNull()
-            }
-            try db.create(index: "chunk_thread", on: "chunk", columns: ["threadId", "id"])
-            try db.create(index: "chunk_run", on: "chunk", columns: ["runId", "attempt", "seq"])
-            try db.create(table: "part") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("threadId", .text).notNull().indexed()
-                t.column("runId", .integer)
-                t.column("role", .text).notNull()
-                t.column("type", .text).notNull()
-                t.column("body", .text).notNull()
-                t.column("pod", .text)
-                t.column("createdAt", .integer).notNull()
-            }
-            try db.create(table: "link") { t in
-                t.primaryKey("id", .text)
-                t.column("userId", .text).notNull().indexed()
-                t.column("orgId", .text).notNull()
-                t.column("url", .text).notNull()
-                t.column("capabilities", .text).notNull()
-                t.column("ttlMs", .integer).notNull()
-                t.column("heartbeatAt", .integer).notNull()
-            }
-            try db.create(table: "podEndpoint") { t in
-                t.primaryKey("name", .text)
-                t.column("signalPort", .integer).notNull()
-                t.column("pid", .integer).notNull()
-                t.column("startedAt", .integer).notNull()
-            }
-            try db.create(table: "sandbox") { t in
-                t.autoIncrementedPrimaryKey("id")
-                t.column("threadId", .text).notNull().indexed()
-                t.column("runId", .integer).notNull()
-                t.column("kind", .text).notNull()
-                t.column("pod", .text).notNull()
-                t.column("provisionedAt", .integer).notNull()
+    /// One migration: an id recorded in the `migration` table once applied, and its statements.
+    struct Migration: Sendable {
+        let id: String
+        let statements: [String]
+    }
+
+    /// Every migration, in the order they apply. Append; never edit one that has shipped.
+    static let migrations: [Migration] = [
+        Migration(id: "v1", statements: [
+            #"CREATE TABLE "org" ("id" TEXT PRIMARY KEY NOT NULL, "slug" TEXT NOT NULL UNIQUE, "name" TEXT NOT NULL, "createdAt" INTEGER NOT NULL)"#,
+            #"CREATE TABLE "user" ("id" TEXT PRIMARY KEY NOT NULL, "orgId" TEXT NOT NULL REFERENCES "org"("id"), "email" TEXT NOT NULL)"#,
+            #"CREATE TABLE "apiKey" ("key" TEXT PRIMARY KEY NOT NULL, "userId" TEXT NOT NULL REFERENCES "user"("id"), "orgId" TEXT NOT NULL REFERENCES "org"("id"))"#,
+            #"CREATE TABLE "session" ("token" TEXT PRIMARY KEY NOT NULL, "userId" TEXT NOT NULL REFERENCES "user"("id"), "orgId" TEXT NOT NULL REFERENCES "org"("id"), "createdAt" INTEGER NOT NULL)"#,
+            #"CREATE TABLE "agent" ("id" TEXT PRIMARY KEY NOT NULL, "orgId" TEXT NOT NULL REFERENCES "org"("id"), "title" TEXT NOT NULL)"#,
+            #"CREATE TABLE "thread" ("id" TEXT PRIMARY KEY NOT NULL, "orgId" TEXT NOT NULL REFERENCES "org"("id"), "agentId" TEXT NOT NULL REFERENCES "agent"("id"), "status" TEXT NOT NULL DEFAULT 'completed', "runOwnerPod" TEXT, "sandboxProviderKind" TEXT, "createdAt" INTEGER NOT NULL, "updatedAt" INTEGER NOT NULL)"#,
+            #"CREATE TABLE "message" ("id" TEXT NOT NULL, "threadId" TEXT NOT NULL REFERENCES "thread"("id"), "role" TEXT NOT NULL, "text" TEXT NOT NULL, "createdAt" INTEGER NOT NULL, PRIMARY KEY ("threadId", "id"))"#,
+            #"CREATE TABLE "run" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "threadId" TEXT NOT NULL REFERENCES "thread"("id"), "orgId" TEXT NOT NULL, "userId" TEXT NOT NULL, "messageId" TEXT NOT NULL, "providerKind" TEXT NOT NULL, "state" TEXT NOT NULL, "attempt" INTEGER NOT NULL DEFAULT 0, "ownerPod" TEXT, "leaseExpiresAt" INTEGER, "cancelRequested" BOOLEAN NOT NULL DEFAULT 0, "error" TEXT, "createdAt" INTEGER NOT NULL, "finishedAt" INTEGER, UNIQUE ("threadId", "messageId"))"#,
+            #"CREATE INDEX "run_state" ON "run"("state", "id")"#,
+            #"CREATE TABLE "chunk" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "threadId" TEXT NOT NULL, "runId" INTEGER NOT NULL, "attempt" INTEGER NOT NULL, "seq" INTEGER NOT NULL, "pod" TEXT NOT NULL, "body" TEXT NOT NULL, "createdAt" INTEGER NOT NULL)"#,
+            #"CREATE INDEX "chunk_thread" ON "chunk"("threadId", "id")"#,
+            #"CREATE INDEX "chunk_run" ON "chunk"("runId", "attempt", "seq")"#,
+            #"CREATE TABLE "part" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "threadId" TEXT NOT NULL, "runId" INTEGER, "role" TEXT NOT NULL, "type" TEXT NOT NULL, "body" TEXT NOT NULL, "pod" TEXT, "createdAt" INTEGER NOT NULL)"#,
+            #"CREATE INDEX "part_on_threadId" ON "part"("threadId")"#,
+            #"CREATE TABLE "link" ("id" TEXT PRIMARY KEY NOT NULL, "userId" TEXT NOT NULL, "orgId" TEXT NOT NULL, "url" TEXT NOT NULL, "capabilities" TEXT NOT NULL, "ttlMs" INTEGER NOT NULL, "heartbeatAt" INTEGER NOT NULL)"#,
+            #"CREATE INDEX "link_on_userId" ON "link"("userId")"#,
+            #"CREATE TABLE "podEndpoint" ("name" TEXT PRIMARY KEY NOT NULL, "signalPort" INTEGER NOT NULL, "pid" INTEGER NOT NULL, "startedAt" INTEGER NOT NULL)"#,
+            #"CREATE TABLE "sandbox" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "threadId" TEXT NOT NULL, "runId" INTEGER NOT NULL, "kind" TEXT NOT NULL, "pod" TEXT NOT NULL, "provisionedAt" INTEGER NOT NULL)"#,
+            #"CREATE INDEX "sandbox_on_threadId" ON "sandbox"("threadId")"#,
+        ]),
+        Migration(id: "v2: org-scoped thread ids, unique chunk sequence numbers", statements: [
+            #"ALTER TABLE "thread" ADD COLUMN "publicId" TEXT"#,
+            #"UPDATE "thread" SET "publicId" = "id""#,
+            #"CREATE UNIQUE INDEX "thread_public_id" ON "thread"("orgId", "publicId")"#,
+            #"DROP INDEX "chunk_run""#,
+            #"CREATE UNIQUE INDEX "chunk_run" ON "chunk"("runId", "attempt", "seq")"#,
+        ]),
+    ]
+
+    private static let createBookkeeping =
+        #"CREATE TABLE IF NOT EXISTS "migration" ("id" TEXT PRIMARY KEY NOT NULL, "appliedAt" INTEGER NOT NULL)"#
+
+    /// Applies every migration the database lacks, each in one IMMEDIATE transaction together
+    /// with its bookkeeping row, so concurrent migrators apply each migration exactly once.
+    static func migrate(_ database: Database) async throws {
+        _ = try await database.write(createBookkeeping)
+        try await checkKnown(database)
+        for migration in migrations {
+            try await database.withTransaction { transaction in
+                let applied = try await transaction.execute(#"SELECT 1 FROM "migration" WHERE "id" = ?"#, arguments(migration.id))
+                guard applied.isEmpty else { return }
+                for statement in migration.statements { try await transaction.execute(statement) }
+                try await transaction.execute(
+                    #"INSERT INTO "migration" ("id", "appliedAt") VALUES (?, ?)"#, arguments(migration.id, wallClock()))
             }
         }
-        migrator.registerMigration("v2: org-scoped thread ids, unique chunk sequence numbers") { db in
-            try db.alter(table: "thread") { t in t.add(column: "publicId", .text) }
-            try db.execute(sql: "UPDATE thread SET publicId = id")
-            try db.create(index: "thread_public_id", on: "thread", columns: ["orgId", "publicId"], unique: true)
-            try db.drop(index: "chunk_run")
-            try db.create(index: "chunk_run", on: "chunk", columns: ["runId", "attempt", "seq"], unique: true)
+    }
+
+    /// Whether every migration this binary knows has been applied; throws when the database lists
+    /// one this binary does not know (a newer podsim created it).
+    static func isMigrated(_ database: Database) async throws -> Bool {
+        guard try await !database.read(#"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migration'"#).isEmpty else {
+            return false
         }
-        return migrator
+        let applied = try await checkKnown(database)
+        return applied.count == migrations.count
+    }
+
+    @discardableResult
+    private static func checkKnown(_ database: Database) async throws -> Set<String> {
+        let applied = Set(try await database.read(#"SELECT "id" FROM "migration""#).map { try $0.string("id") })
+        let unknown = applied.subtracting(migrations.map(\.id))
+        if !unknown.isEmpty { throw StoreError.unknownMigrations(unknown.sorted()) }
+        return applied
     }
 }

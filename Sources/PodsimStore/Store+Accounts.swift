@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The identity side of the store: orgs, users, API keys, sessions, agents, threads, links.
 extension Store {
@@ -14,57 +13,62 @@ extension Store {
         case slugTaken(String)
     }
 
-    public func createOrg(name: String, slug: String?) throws -> OrgBootstrap {
+    public func createOrg(name: String, slug: String?) async throws -> OrgBootstrap {
         let now = wallClock()
         let orgId = newID()
         let slug = slug ?? Self.slugify(name) + "-" + String(orgId.prefix(8)).lowercased()
-        return try pool.write { db in
-            if try Org.filter(Column("slug") == slug || Column("id") == slug).fetchCount(db) > 0 { throw AccountError.slugTaken(slug) }
-            let org = Org(id: orgId, slug: slug, name: name, createdAt: now)
-            try org.insert(db)
-            let user = User(id: newID(), orgId: orgId, email: "owner@\(slug).test")
-            try user.insert(db)
-            let key = APIKey(key: "psk_" + newID().replacingOccurrences(of: "-", with: "").lowercased(), userId: user.id, orgId: orgId)
-            try key.insert(db)
+        let org = Org(id: orgId, slug: slug, name: name, createdAt: now)
+        let user = User(id: newID(), orgId: orgId, email: "owner@\(slug).test")
+        let key = APIKey(key: "psk_" + newID().replacingOccurrences(of: "-", with: "").lowercased(), userId: user.id, orgId: orgId)
+        return try await database.withTransaction { transaction in
+            if try await !transaction.execute("SELECT 1 FROM org WHERE slug = ? OR id = ?", arguments(slug, slug)).isEmpty {
+                throw AccountError.slugTaken(slug)
+            }
+            try await transaction.execute(
+                "INSERT INTO org (id, slug, name, createdAt) VALUES (?, ?, ?, ?)", arguments(org.id, org.slug, org.name, org.createdAt))
+            try await transaction.execute("INSERT INTO user (id, orgId, email) VALUES (?, ?, ?)", arguments(user.id, user.orgId, user.email))
+            try await transaction.execute("INSERT INTO apiKey (key, userId, orgId) VALUES (?, ?, ?)", arguments(key.key, key.userId, key.orgId))
             return OrgBootstrap(org: org, user: user, apiKey: key)
         }
     }
 
     /// The org a URL names: by id first, then by slug (a slug can never equal an id: creation refuses it).
-    public func org(idOrSlug: String) throws -> Org? {
-        try pool.read { db in
-            try Org.fetchOne(db, key: idOrSlug) ?? Org.filter(Column("slug") == idOrSlug).fetchOne(db)
-        }
+    public func org(idOrSlug: String) async throws -> Org? {
+        try await database.read(
+            "SELECT * FROM org WHERE id = ? OR slug = ? ORDER BY id = ? DESC LIMIT 1", arguments(idOrSlug, idOrSlug, idOrSlug)
+        ).first.map(Org.init(row:))
     }
 
-    public func apiKey(_ key: String) throws -> APIKey? {
-        try pool.read { db in try APIKey.fetchOne(db, key: key) }
+    public func apiKey(_ key: String) async throws -> APIKey? {
+        try await database.read("SELECT * FROM apiKey WHERE key = ?", arguments(key)).first.map(APIKey.init(row:))
     }
 
-    public func createSession(for key: APIKey) throws -> Session {
+    public func createSession(for key: APIKey) async throws -> Session {
         let session = Session(token: "sess_" + newID().lowercased(), userId: key.userId, orgId: key.orgId, createdAt: wallClock())
-        try pool.write { db in try session.insert(db) }
+        _ = try await database.write(
+            "INSERT INTO session (token, userId, orgId, createdAt) VALUES (?, ?, ?, ?)",
+            arguments(session.token, session.userId, session.orgId, session.createdAt))
         return session
     }
 
-    public func session(token: String) throws -> Session? {
-        try pool.read { db in try Session.fetchOne(db, key: token) }
+    public func session(token: String) async throws -> Session? {
+        try await database.read("SELECT * FROM session WHERE token = ?", arguments(token)).first.map(Session.init(row:))
     }
 
     /// Deletes the session; returns whether it existed.
     @discardableResult
-    public func deleteSession(token: String) throws -> Bool {
-        try pool.write { db in try Session.deleteOne(db, key: token) }
+    public func deleteSession(token: String) async throws -> Bool {
+        try await !database.write("DELETE FROM session WHERE token = ? RETURNING token", arguments(token)).isEmpty
     }
 
-    public func createAgent(orgId: String, title: String) throws -> Agent {
+    public func createAgent(orgId: String, title: String) async throws -> Agent {
         let agent = Agent(id: newID(), orgId: orgId, title: title)
-        try pool.write { db in try agent.insert(db) }
+        _ = try await database.write("INSERT INTO agent (id, orgId, title) VALUES (?, ?, ?)", arguments(agent.id, agent.orgId, agent.title))
         return agent
     }
 
-    public func agent(id: String) throws -> Agent? {
-        try pool.read { db in try Agent.fetchOne(db, key: id) }
+    public func agent(id: String) async throws -> Agent? {
+        try await database.read("SELECT * FROM agent WHERE id = ?", arguments(id)).first.map(Agent.init(row:))
     }
 
     public enum ThreadCreation: Sendable, Equatable {
@@ -73,29 +77,38 @@ extension Store {
     }
 
     /// Creates the org's thread `id` (a fresh id when nil); `.exists` only when the org already has it.
-    public func createThread(id: String?, orgId: String, agentId: String) throws -> ThreadCreation {
+    public func createThread(id: String?, orgId: String, agentId: String) async throws -> ThreadCreation {
         let now = wallClock()
         let publicId = id ?? newID()
-        return try pool.write { db in
-            if try ChatThread.filter(Column("orgId") == orgId && Column("publicId") == publicId).fetchCount(db) > 0 { return .exists }
+        return try await database.withTransaction { transaction in
+            if try await !transaction.execute("SELECT 1 FROM thread WHERE orgId = ? AND publicId = ?", arguments(orgId, publicId)).isEmpty {
+                return .exists
+            }
             var key = publicId
-            while try ChatThread.exists(db, key: key) { key = publicId + "~" + newID().prefix(8).lowercased() }
+            while try await !transaction.execute("SELECT 1 FROM thread WHERE id = ?", arguments(key)).isEmpty {
+                key = publicId + "~" + newID().prefix(8).lowercased()
+            }
             let thread = ChatThread(
                 id: key, publicId: publicId, orgId: orgId, agentId: agentId, status: .completed,
                 runOwnerPod: nil, sandboxProviderKind: nil, createdAt: now, updatedAt: now)
-            try thread.insert(db)
+            try await transaction.execute(
+                """
+                INSERT INTO thread (id, publicId, orgId, agentId, status, runOwnerPod, sandboxProviderKind, createdAt, updatedAt)
+                VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?)
+                """,
+                arguments(thread.id, thread.publicId, thread.orgId, thread.agentId, thread.status.rawValue, now, now))
             return .created(thread)
         }
     }
 
     /// A thread by its store key.
-    public func thread(id: String) throws -> ChatThread? {
-        try pool.read { db in try ChatThread.fetchOne(db, key: id) }
+    public func thread(id: String) async throws -> ChatThread? {
+        try await database.read("SELECT * FROM thread WHERE id = ?", arguments(id)).first.map(ChatThread.init(row:))
     }
 
     /// The thread an org's URLs call `publicId`.
-    public func thread(orgId: String, publicId: String) throws -> ChatThread? {
-        try pool.read { db in try ChatThread.filter(Column("orgId") == orgId && Column("publicId") == publicId).fetchOne(db) }
+    public func thread(orgId: String, publicId: String) async throws -> ChatThread? {
+        try await database.read("SELECT * FROM thread WHERE orgId = ? AND publicId = ?", arguments(orgId, publicId)).first.map(ChatThread.init(row:))
     }
 
     /// A thread as `GET /api/:org/threads/:id` reports it: the row plus counts the real suite reads with SQL.
@@ -107,66 +120,74 @@ extension Store {
         public var sandboxCount: Int
     }
 
-    public func threadSummary(id: String) throws -> ThreadSummary? {
-        try pool.read { db in
-            guard let thread = try ChatThread.fetchOne(db, key: id) else { return nil }
-            let partCount = try MessagePart.filter(Column("threadId") == id).fetchCount(db)
-            let runCount = try Run.filter(Column("threadId") == id).fetchCount(db)
-            let currentRun = try Run.filter(Column("threadId") == id).order(Column("id").desc).fetchOne(db)
-            let sandboxCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM sandbox WHERE threadId = ?", arguments: [id]) ?? 0
-            return ThreadSummary(thread: thread, partCount: partCount, runCount: runCount, currentRun: currentRun, sandboxCount: sandboxCount)
-        }
+    /// One statement, so the row, the counts and the current run come from one snapshot.
+    public func threadSummary(id: String) async throws -> ThreadSummary? {
+        let rows = try await database.read(
+            """
+            SELECT t.*,
+              (SELECT count(*) FROM part WHERE threadId = t.id) AS partCount,
+              (SELECT count(*) FROM run WHERE threadId = t.id) AS runCount,
+              (SELECT count(*) FROM sandbox WHERE threadId = t.id) AS sandboxCount,
+              \(Run.columns(prefixedWith: "run_", from: "r"))
+            FROM thread t LEFT JOIN run r ON r.id = (SELECT max(id) FROM run WHERE threadId = t.id)
+            WHERE t.id = ?
+            """,
+            arguments(id))
+        guard let row = rows.first else { return nil }
+        let currentRun = try row.optionalInt64("run_id") == nil ? nil : try Run(row: row, prefix: "run_")
+        return ThreadSummary(
+            thread: try ChatThread(row: row), partCount: try row.int("partCount"), runCount: try row.int("runCount"),
+            currentRun: currentRun, sandboxCount: try row.int("sandboxCount"))
     }
 
-    public func parts(threadId: String) throws -> [MessagePart] {
-        try pool.read { db in try MessagePart.filter(Column("threadId") == threadId).order(Column("id")).fetchAll(db) }
+    public func parts(threadId: String) async throws -> [MessagePart] {
+        try await database.read("SELECT * FROM part WHERE threadId = ? ORDER BY id", arguments(threadId)).map(MessagePart.init(row:))
     }
 
     // MARK: Links
 
-    public func registerLink(userId: String, orgId: String, url: String, capabilities: [String], ttlMs: Int64) throws -> Link {
+    public func registerLink(userId: String, orgId: String, url: String, capabilities: [String], ttlMs: Int64) async throws -> Link {
         let link = Link(
             id: "link_" + newID().lowercased(), userId: userId, orgId: orgId, url: url,
             capabilities: capabilities.joined(separator: ","), ttlMs: ttlMs, heartbeatAt: wallClock())
-        try pool.write { db in try link.insert(db) }
+        _ = try await database.write(
+            "INSERT INTO link (id, userId, orgId, url, capabilities, ttlMs, heartbeatAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments(link.id, link.userId, link.orgId, link.url, link.capabilities, link.ttlMs, link.heartbeatAt))
         return link
     }
 
     /// Refreshes a link's heartbeat; nil when the link does not exist or belongs to someone else.
-    public func heartbeatLink(id: String, userId: String) throws -> Link? {
-        let now = wallClock()
-        return try pool.write { db in
-            guard var link = try Link.fetchOne(db, key: id), link.userId == userId else { return nil }
-            link.heartbeatAt = now
-            try link.update(db)
-            return link
-        }
+    public func heartbeatLink(id: String, userId: String) async throws -> Link? {
+        try await database.write(
+            "UPDATE link SET heartbeatAt = ? WHERE id = ? AND userId = ? RETURNING *", arguments(wallClock(), id, userId)
+        ).first.map(Link.init(row:))
     }
 
     @discardableResult
-    public func deleteLink(id: String, userId: String) throws -> Bool {
-        try pool.write { db in
-            try Link.filter(Column("id") == id && Column("userId") == userId).deleteAll(db) > 0
-        }
+    public func deleteLink(id: String, userId: String) async throws -> Bool {
+        try await !database.write("DELETE FROM link WHERE id = ? AND userId = ? RETURNING id", arguments(id, userId)).isEmpty
     }
 
     /// The user's most recent live link, if any.
-    public func liveLink(userId: String) throws -> Link? {
+    public func liveLink(userId: String) async throws -> Link? {
         let now = wallClock()
-        return try pool.read { db in
-            try Link.filter(Column("userId") == userId).order(Column("heartbeatAt").desc).fetchAll(db)
-                .first { $0.isLive(at: now) }
-        }
+        return try await database.read("SELECT * FROM link WHERE userId = ? ORDER BY heartbeatAt DESC", arguments(userId))
+            .map(Link.init(row:)).first { $0.isLive(at: now) }
     }
 
     // MARK: Pods
 
-    public func registerPodEndpoint(_ endpoint: PodEndpoint) throws {
-        try pool.write { db in try endpoint.upsert(db) }
+    public func registerPodEndpoint(_ endpoint: PodEndpoint) async throws {
+        _ = try await database.write(
+            """
+            INSERT INTO podEndpoint (name, signalPort, pid, startedAt) VALUES (?, ?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET signalPort = excluded.signalPort, pid = excluded.pid, startedAt = excluded.startedAt
+            """,
+            arguments(endpoint.name, endpoint.signalPort, Int(endpoint.pid), endpoint.startedAt))
     }
 
-    public func podEndpoints() throws -> [PodEndpoint] {
-        try pool.read { db in try PodEndpoint.fetchAll(db) }
+    public func podEndpoints() async throws -> [PodEndpoint] {
+        try await database.read("SELECT * FROM podEndpoint").map(PodEndpoint.init(row:))
     }
 
     static func slugify(_ name: String) -> String {

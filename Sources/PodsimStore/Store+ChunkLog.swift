@@ -1,5 +1,3 @@
-import GRDB
-
 /// The per-thread chunk log: the stand-in for the real system's JetStream buffer.
 extension Store {
     /// One chunk to append: its sequence number within the attempt and its JSON body.
@@ -13,63 +11,56 @@ extension Store {
         }
     }
 
-    /// Appends chunks for an attempt. With `fenced`, the write is refused (`StoreError.fenced`)
-    /// unless the pod still owns the running attempt.
+    /// Appends chunks for an attempt in one statement, so a batch lands whole or not at all. With
+    /// `fenced`, the write is refused (`StoreError.fenced`) unless the pod still owns the running
+    /// attempt; the ownership check is part of the same statement.
     public func appendChunks(
         _ chunks: [NewChunk], threadId: String, runId: Int64, attempt: Int, pod: String, fenced: Bool = true
-    ) throws {
-        let now = wallClock()
-        try pool.write { db in
-            if fenced {
-                let owned = try Bool.fetchOne(
-                    db,
-                    sql: "SELECT 1 FROM run WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running'",
-                    arguments: [runId, attempt, pod]) ?? false
-                if !owned { throw StoreError.fenced(runId: runId, attempt: attempt) }
-            }
-            let statement = try db.cachedStatement(
-                sql: "INSERT INTO chunk (threadId, runId, attempt, seq, pod, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            for chunk in chunks {
-                try statement.execute(arguments: [threadId, runId, attempt, chunk.seq, pod, chunk.body, now])
-            }
-        }
+    ) async throws {
+        guard !chunks.isEmpty else { return }
+        let rows = Array(repeating: "(?, ?)", count: chunks.count).joined(separator: ", ")
+        let fence = fenced ? "WHERE EXISTS (SELECT 1 FROM run WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running')" : ""
+        let inserted = try await database.write(
+            """
+            INSERT INTO chunk (threadId, runId, attempt, seq, pod, body, createdAt)
+            SELECT ?, ?, ?, column1, ?, column2, ? FROM (VALUES \(rows)) \(fence) RETURNING id
+            """,
+            arguments(threadId, runId, attempt, pod, wallClock())
+                + chunks.flatMap { arguments($0.seq, $0.body) }
+                + (fenced ? arguments(runId, attempt, pod) : []))
+        if inserted.isEmpty { throw StoreError.fenced(runId: runId, attempt: attempt) }
     }
 
     /// The highest chunk id of a thread (0 when it has none).
-    public func lastChunkID(threadId: String) throws -> Int64 {
-        try pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT max(id) FROM chunk WHERE threadId = ?", arguments: [threadId]) ?? 0
-        }
+    public func lastChunkID(threadId: String) async throws -> Int64 {
+        let rows = try await database.read("SELECT max(id) AS last FROM chunk WHERE threadId = ?", arguments(threadId))
+        return try rows.first?.optionalInt64("last") ?? 0
     }
 
     /// Chunks of a thread with an id above `afterID`, in log order.
-    public func chunks(threadId: String, afterID: Int64) throws -> [StoredChunk] {
-        try pool.read { db in
-            try StoredChunk.fetchAll(
-                db, sql: "SELECT * FROM chunk WHERE threadId = ? AND id > ? ORDER BY id",
-                arguments: [threadId, afterID])
-        }
+    public func chunks(threadId: String, afterID: Int64) async throws -> [StoredChunk] {
+        try await database.read("SELECT * FROM chunk WHERE threadId = ? AND id > ? ORDER BY id", arguments(threadId, afterID))
+            .map(StoredChunk.init(row:))
     }
 
-    /// What an attaching watcher replays: when the store says the thread is `in_progress`,
-    /// every logged chunk of its running run up to `upToID`; otherwise nothing.
-    public func replay(threadId: String, upToID: Int64) throws -> [StoredChunk] {
-        try pool.read { db in
-            guard let thread = try ChatThread.fetchOne(db, key: threadId), thread.status == .inProgress,
-                let runId = try Int64.fetchOne(
-                    db, sql: "SELECT id FROM run WHERE threadId = ? AND state = 'running' ORDER BY id DESC LIMIT 1",
-                    arguments: [threadId])
-            else { return [] }
-            return try StoredChunk.fetchAll(
-                db, sql: "SELECT * FROM chunk WHERE runId = ? AND id <= ? ORDER BY id",
-                arguments: [runId, upToID])
-        }
+    /// What an attaching watcher replays: the chunks up to `upToID` of the thread's running run
+    /// only, and only while the store says the thread is `in_progress`; otherwise nothing. One
+    /// statement, so the status and the chunks come from one snapshot.
+    public func replayOfRunningAttempt(threadId: String, upToID: Int64) async throws -> [StoredChunk] {
+        try await database.read(
+            """
+            SELECT * FROM chunk WHERE id <= ? AND runId = (
+              SELECT r.id FROM run r JOIN thread t ON t.id = r.threadId
+              WHERE r.threadId = ? AND r.state = 'running' AND t.status = 'in_progress'
+              ORDER BY r.id DESC LIMIT 1)
+            ORDER BY id
+            """,
+            arguments(upToID, threadId)
+        ).map(StoredChunk.init(row:))
     }
 
     /// Every logged chunk of a run, in log order.
-    public func chunks(runId: Int64) throws -> [StoredChunk] {
-        try pool.read { db in
-            try StoredChunk.filter(Column("runId") == runId).order(Column("id")).fetchAll(db)
-        }
+    public func chunks(runId: Int64) async throws -> [StoredChunk] {
+        try await database.read("SELECT * FROM chunk WHERE runId = ? ORDER BY id", arguments(runId)).map(StoredChunk.init(row:))
     }
 }

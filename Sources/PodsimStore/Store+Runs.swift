@@ -1,5 +1,3 @@
-import GRDB
-
 /// The run queue: enqueue, claim with a lease, renew, release, cancel and the fenced terminal write.
 extension Store {
     /// Outcome of an idempotent enqueue.
@@ -13,25 +11,29 @@ extension Store {
     /// enqueues the run, all in one transaction. Idempotent on (thread, message id).
     public func enqueueRun(
         threadId: String, orgId: String, userId: String, message: ChatMessage, providerKind: String
-    ) throws -> Enqueued {
+    ) async throws -> Enqueued {
         let now = wallClock()
-        return try pool.write { db in
-            if let existing = try Run.filter(Column("threadId") == threadId && Column("messageId") == message.id).fetchOne(db) {
-                return Enqueued(run: existing, created: false)
+        return try await database.withTransaction { transaction in
+            try await transaction.execute(
+                "INSERT OR IGNORE INTO message (id, threadId, role, text, createdAt) VALUES (?, ?, ?, ?, ?)",
+                arguments(message.id, message.threadId, message.role, message.text, message.createdAt))
+            let inserted = try await transaction.execute(
+                """
+                INSERT INTO run (threadId, orgId, userId, messageId, providerKind, state, attempt, cancelRequested, createdAt)
+                VALUES (?, ?, ?, ?, ?, 'queued', 0, 0, ?) ON CONFLICT (threadId, messageId) DO NOTHING RETURNING *
+                """,
+                arguments(threadId, orgId, userId, message.id, providerKind, now))
+            guard let row = inserted.first else {
+                let existing = try await transaction.execute(
+                    "SELECT * FROM run WHERE threadId = ? AND messageId = ?", arguments(threadId, message.id))
+                return Enqueued(run: try Run(row: existing[0]), created: false)
             }
-            try message.insert(db, onConflict: .ignore)
-            let run = try Run(
-                id: nil, threadId: threadId, orgId: orgId, userId: userId, messageId: message.id,
-                providerKind: providerKind, state: .queued, attempt: 0, ownerPod: nil, leaseExpiresAt: nil,
-                cancelRequested: false, error: nil, createdAt: now, finishedAt: nil
-            ).inserted(db)
-            try MessagePart(
-                id: nil, threadId: threadId, runId: run.id, role: "user", type: "text",
-                body: message.text, pod: nil, createdAt: now
-            ).insert(db)
-            try db.execute(
-                sql: "UPDATE thread SET sandboxProviderKind = ?, updatedAt = ? WHERE id = ?",
-                arguments: [providerKind, now, threadId])
+            let run = try Run(row: row)
+            try await self.insertParts(
+                [MessagePart(threadId: threadId, runId: run.id, role: "user", type: "text", body: message.text, pod: nil, createdAt: now)],
+                in: transaction)
+            try await transaction.execute(
+                "UPDATE thread SET sandboxProviderKind = ?, updatedAt = ? WHERE id = ?", arguments(providerKind, now, threadId))
             return Enqueued(run: run, created: true)
         }
     }
@@ -68,54 +70,53 @@ extension Store {
 
     /// Atomically claims one run: first a running run whose lease expired (a reclaim), else the
     /// oldest queued run of a thread with nothing running. Nil when there is nothing to claim.
-    public func claimRun(pod: String, leaseMillis: Int64, policy: ClaimPolicy = .init()) throws -> ClaimedRun? {
+    public func claimRun(pod: String, leaseMillis: Int64, policy: ClaimPolicy = .init()) async throws -> ClaimedRun? {
         let now = wallClock()
-        return try pool.write { db in
-            var candidate = try Run.fetchOne(
-                db,
-                sql: """
-                    SELECT * FROM run WHERE state = 'running' AND leaseExpiresAt < ?
-                    \(policy.reclaimOwnedRuns ? "" : "AND ownerPod IS NULL")
-                    ORDER BY id LIMIT 1
-                    """,
-                arguments: [now])
-            let isReclaim = candidate != nil
-            if candidate == nil {
-                candidate = try Run.fetchOne(
-                    db,
-                    sql: """
-                        SELECT * FROM run r WHERE r.state = 'queued' AND NOT EXISTS (
-                          SELECT 1 FROM run o WHERE o.threadId = r.threadId
-                          AND (o.state = 'running' OR (o.state = 'queued' AND o.id < r.id)))
-                        ORDER BY r.id LIMIT 1
-                        """)
-            }
-            guard var run = candidate, let runId = run.id else { return nil }
+        return try await database.withTransaction { transaction in
+            // A running run whose lease expired (a reclaim), else the oldest queued run of a thread
+            // with nothing running.
+            let candidate = try await transaction.execute(
+                """
+                SELECT id, state = 'running' AS reclaim FROM run WHERE id = coalesce(
+                  (SELECT id FROM run WHERE state = 'running' AND leaseExpiresAt < ?
+                   \(policy.reclaimOwnedRuns ? "" : "AND ownerPod IS NULL")
+                   ORDER BY id LIMIT 1),
+                  (SELECT r.id FROM run r WHERE r.state = 'queued' AND NOT EXISTS (
+                     SELECT 1 FROM run o WHERE o.threadId = r.threadId
+                     AND (o.state = 'running' OR (o.state = 'queued' AND o.id < r.id)))
+                   ORDER BY r.id LIMIT 1))
+                """,
+                arguments(now)
+            ).first
+            guard let candidate else { return nil }
+            let runId = try candidate.int64("id")
+            let isReclaim = try candidate.bool("reclaim")
             var firstSeq = 1
             if isReclaim {
                 if !policy.restartSequence {
-                    firstSeq = (try Int.fetchOne(db, sql: "SELECT max(seq) FROM chunk WHERE runId = ?", arguments: [runId]) ?? 0) + 1
+                    let last = try await transaction.execute("SELECT max(seq) AS seq FROM chunk WHERE runId = ?", arguments(runId))
+                    firstSeq = (try last.first?.optionalInt64("seq")).map { Int($0) + 1 } ?? 1
                 }
                 if policy.purgeDeadAttempt {
-                    try db.execute(sql: "DELETE FROM chunk WHERE runId = ?", arguments: [runId])
+                    try await transaction.execute("DELETE FROM chunk WHERE runId = ?", arguments(runId))
                 }
             }
-            run.state = .running
-            run.attempt += 1
-            run.ownerPod = pod
-            run.leaseExpiresAt = now + leaseMillis
-            try run.update(db)
-            try db.execute(
-                sql: "UPDATE thread SET status = 'in_progress', runOwnerPod = ?, updatedAt = ? WHERE id = ?",
-                arguments: [pod, now, run.threadId])
-            let messages = try ChatMessage.fetchAll(
-                db,
-                sql: """
-                    SELECT m.* FROM message m WHERE m.threadId = ? AND m.createdAt <=
-                      (SELECT createdAt FROM message WHERE threadId = ? AND id = ?)
-                    ORDER BY m.createdAt, m.rowid
-                    """,
-                arguments: [run.threadId, run.threadId, run.messageId])
+            let claimed = try await transaction.execute(
+                """
+                UPDATE run SET state = 'running', attempt = attempt + 1, ownerPod = ?, leaseExpiresAt = ? WHERE id = ? RETURNING *
+                """,
+                arguments(pod, now + leaseMillis, runId))
+            let run = try Run(row: claimed[0])
+            try await transaction.execute(
+                "UPDATE thread SET status = 'in_progress', runOwnerPod = ?, updatedAt = ? WHERE id = ?", arguments(pod, now, run.threadId))
+            let messages = try await transaction.execute(
+                """
+                SELECT m.* FROM message m WHERE m.threadId = ? AND m.createdAt <=
+                  (SELECT createdAt FROM message WHERE threadId = ? AND id = ?)
+                ORDER BY m.createdAt, m.rowid
+                """,
+                arguments(run.threadId, run.threadId, run.messageId)
+            ).map(ChatMessage.init(row:))
             return ClaimedRun(run: run, firstSeq: firstSeq, isReclaim: isReclaim, messages: messages)
         }
     }
@@ -127,31 +128,27 @@ extension Store {
     }
 
     /// Extends the lease of an attempt this pod still owns.
-    public func renewLease(runId: Int64, attempt: Int, pod: String, leaseMillis: Int64) throws -> LeaseStatus {
-        let now = wallClock()
-        return try pool.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE run SET leaseExpiresAt = ? WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running'
-                    """,
-                arguments: [now + leaseMillis, runId, attempt, pod])
-            let held = db.changesCount == 1
-            let cancel = try Bool.fetchOne(db, sql: "SELECT cancelRequested FROM run WHERE id = ?", arguments: [runId]) ?? false
-            return LeaseStatus(held: held, cancelRequested: cancel)
-        }
+    public func renewLease(runId: Int64, attempt: Int, pod: String, leaseMillis: Int64) async throws -> LeaseStatus {
+        let renewed = try await database.write(
+            """
+            UPDATE run SET leaseExpiresAt = ? WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running'
+            RETURNING cancelRequested
+            """,
+            arguments(wallClock() + leaseMillis, runId, attempt, pod))
+        if let row = renewed.first { return LeaseStatus(held: true, cancelRequested: try row.bool("cancelRequested")) }
+        let cancel = try await database.read("SELECT cancelRequested FROM run WHERE id = ?", arguments(runId)).first
+        return LeaseStatus(held: false, cancelRequested: try cancel?.bool("cancelRequested") ?? false)
     }
 
     /// Gives up an attempt at once (graceful drain): the lease is expired and the owner cleared,
     /// so any survivor reclaims it on its next poll.
-    public func releaseRun(runId: Int64, attempt: Int, pod: String) throws {
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE run SET leaseExpiresAt = 0, ownerPod = NULL
-                    WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running'
-                    """,
-                arguments: [runId, attempt, pod])
-        }
+    public func releaseRun(runId: Int64, attempt: Int, pod: String) async throws {
+        _ = try await database.write(
+            """
+            UPDATE run SET leaseExpiresAt = 0, ownerPod = NULL
+            WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running'
+            """,
+            arguments(runId, attempt, pod))
     }
 
     /// Result of a cancel request for a thread.
@@ -164,30 +161,33 @@ extension Store {
         case requested(runId: Int64, ownerPod: String?)
     }
 
-    public func requestCancel(threadId: String) throws -> CancelOutcome {
+    public func requestCancel(threadId: String) async throws -> CancelOutcome {
         let now = wallClock()
-        return try pool.write { db in
-            if var running = try Run.filter(Column("threadId") == threadId && Column("state") == RunState.running.rawValue).fetchOne(db) {
-                running.cancelRequested = true
-                try running.update(db)
-                return .requested(runId: running.id!, ownerPod: running.ownerPod)
+        return try await database.withTransaction { transaction in
+            if let running = try await transaction.execute(
+                """
+                UPDATE run SET cancelRequested = 1
+                WHERE id = (SELECT id FROM run WHERE threadId = ? AND state = 'running' LIMIT 1) RETURNING id, ownerPod
+                """,
+                arguments(threadId)
+            ).first {
+                return .requested(runId: try running.int64("id"), ownerPod: try running.optionalString("ownerPod"))
             }
-            if var queued = try Run.filter(Column("threadId") == threadId && Column("state") == RunState.queued.rawValue)
-                .order(Column("id")).fetchOne(db)
-            {
-                queued.state = .failed
-                queued.cancelRequested = true
-                queued.error = "cancelled"
-                queued.finishedAt = now
-                try queued.update(db)
-                return .cancelledQueued(runId: queued.id!)
+            if let queued = try await transaction.execute(
+                """
+                UPDATE run SET state = 'failed', cancelRequested = 1, error = 'cancelled', finishedAt = ?
+                WHERE id = (SELECT id FROM run WHERE threadId = ? AND state = 'queued' ORDER BY id LIMIT 1) RETURNING id
+                """,
+                arguments(now, threadId)
+            ).first {
+                return .cancelledQueued(runId: try queued.int64("id"))
             }
             return .nothingToCancel
         }
     }
 
-    public func run(id: Int64) throws -> Run? {
-        try pool.read { db in try Run.fetchOne(db, key: id) }
+    public func run(id: Int64) async throws -> Run? {
+        try await database.read("SELECT * FROM run WHERE id = ?", arguments(id)).first.map { try Run(row: $0) }
     }
 
     /// The terminal write of an attempt, computed from its own chunk log inside the transaction.
@@ -208,90 +208,99 @@ extension Store {
     @discardableResult
     public func finishRun(
         runId: Int64, attempt: Int, pod: String, fenced: Bool = true,
-        project: @Sendable ([StoredChunk]) -> Projection
-    ) throws -> Projection {
+        project: @escaping @Sendable ([StoredChunk]) -> Projection
+    ) async throws -> Projection {
         let now = wallClock()
-        return try pool.write { db in
-            guard var run = try Run.fetchOne(db, key: runId) else { throw StoreError.fenced(runId: runId, attempt: attempt) }
-            if fenced, run.attempt != attempt || run.ownerPod != pod || run.state != .running {
-                throw StoreError.fenced(runId: runId, attempt: attempt)
-            }
-            let chunks = try StoredChunk.filter(Column("runId") == runId && Column("attempt") == attempt)
-                .order(Column("seq"), Column("id")).fetchAll(db)
+        return try await database.withTransaction { transaction in
+            // The run's ownership and the attempt's chunks in one statement.
+            let rows = try await transaction.execute(
+                """
+                SELECT r.threadId AS run_threadId, r.attempt AS run_attempt, r.ownerPod AS run_ownerPod, r.state AS run_state, c.*
+                FROM run r LEFT JOIN chunk c ON c.runId = r.id AND c.attempt = ?
+                WHERE r.id = ? ORDER BY c.seq, c.id
+                """,
+                arguments(attempt, runId))
+            guard let first = rows.first else { throw StoreError.fenced(runId: runId, attempt: attempt) }
+            let owned = try first.int("run_attempt") == attempt && first.optionalString("run_ownerPod") == pod
+                && first.string("run_state") == RunState.running.rawValue
+            if fenced && !owned { throw StoreError.fenced(runId: runId, attempt: attempt) }
+            let threadId = try first.string("run_threadId")
+            let chunks = try rows.filter { try $0.optionalInt64("id") != nil }.map(StoredChunk.init(row:))
             let projection = project(chunks)
-            for var part in projection.parts {
+            try await self.insertParts(projection.parts.map { part in
+                var part = part
                 part.createdAt = now
-                try part.insert(db)
-            }
-            run.state = projection.state
-            run.error = projection.error
-            run.finishedAt = now
-            run.leaseExpiresAt = nil
-            try run.update(db)
+                return part
+            }, in: transaction)
+            try await transaction.execute(
+                "UPDATE run SET state = ?, error = ?, finishedAt = ?, leaseExpiresAt = NULL WHERE id = ?",
+                arguments(projection.state.rawValue, projection.error, now, runId))
             let threadStatus: ThreadStatus = projection.state == .completed ? .completed : .failed
-            try db.execute(
-                sql: "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ?",
-                arguments: [threadStatus, now, run.threadId])
+            try await transaction.execute(
+                "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ?", arguments(threadStatus.rawValue, now, threadId))
             return projection
         }
     }
 
     /// Inserts parts with no fencing and no terminal transition (only the `double-projection` bug does this).
-    public func insertParts(_ parts: [MessagePart]) throws {
+    public func insertParts(_ parts: [MessagePart]) async throws {
         let now = wallClock()
-        try pool.write { db in
-            for var part in parts {
+        try await database.withTransaction { transaction in
+            try await self.insertParts(parts.map { part in
+                var part = part
                 part.createdAt = now
-                try part.insert(db)
-            }
+                return part
+            }, in: transaction)
         }
     }
 
+    /// All `parts` in one statement.
+    private func insertParts(_ parts: [MessagePart], in transaction: Transaction) async throws {
+        guard !parts.isEmpty else { return }
+        try await transaction.execute(
+            "INSERT INTO part (threadId, runId, role, type, body, pod, createdAt) VALUES "
+                + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: parts.count).joined(separator: ", "),
+            parts.flatMap { arguments($0.threadId, $0.runId, $0.role, $0.type, $0.body, $0.pod, $0.createdAt) })
+    }
+
     /// Records that a sandbox was provisioned for a run (what scenarios count).
-    public func recordSandbox(threadId: String, runId: Int64, kind: String, pod: String) throws {
-        try pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO sandbox (threadId, runId, kind, pod, provisionedAt) VALUES (?, ?, ?, ?, ?)",
-                arguments: [threadId, runId, kind, pod, wallClock()])
-        }
+    public func recordSandbox(threadId: String, runId: Int64, kind: String, pod: String) async throws {
+        _ = try await database.write(
+            "INSERT INTO sandbox (threadId, runId, kind, pod, provisionedAt) VALUES (?, ?, ?, ?, ?)",
+            arguments(threadId, runId, kind, pod, wallClock()))
     }
 }
 
 extension Store {
     /// A cheap read-only check before `claimRun` takes the write lock: is anything claimable?
-    public func hasClaimableRun(policy: ClaimPolicy = .init()) throws -> Bool {
-        let now = wallClock()
-        return try pool.read { db in
-            try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM run WHERE state = 'running' AND leaseExpiresAt < ?
-                      \(policy.reclaimOwnedRuns ? "" : "AND ownerPod IS NULL"))
-                    OR EXISTS (SELECT 1 FROM run r WHERE r.state = 'queued' AND NOT EXISTS (
-                      SELECT 1 FROM run o WHERE o.threadId = r.threadId AND o.state = 'running'))
-                    """,
-                arguments: [now]) ?? false
-        }
+    public func hasClaimableRun(policy: ClaimPolicy = .init()) async throws -> Bool {
+        let rows = try await database.read(
+            """
+            SELECT EXISTS (SELECT 1 FROM run WHERE state = 'running' AND leaseExpiresAt < ?
+              \(policy.reclaimOwnedRuns ? "" : "AND ownerPod IS NULL"))
+            OR EXISTS (SELECT 1 FROM run r WHERE r.state = 'queued' AND NOT EXISTS (
+              SELECT 1 FROM run o WHERE o.threadId = r.threadId AND o.state = 'running')) AS claimable
+            """,
+            arguments(wallClock()))
+        return try rows.first?.bool("claimable") ?? false
     }
 
     /// The running run of a thread as its owner sees it, without claiming it (only the
     /// `attach-reexecutes` bug executes a run this way).
-    public func runningRun(threadId: String) throws -> ClaimedRun? {
-        try pool.read { db in
-            guard let run = try Run.filter(Column("threadId") == threadId && Column("state") == RunState.running.rawValue)
-                .order(Column("id").desc).fetchOne(db)
-            else { return nil }
-            let messages = try ChatMessage.filter(Column("threadId") == threadId).order(Column("createdAt")).fetchAll(db)
-            return ClaimedRun(run: run, firstSeq: 1, isReclaim: false, messages: messages)
-        }
+    public func runningRun(threadId: String) async throws -> ClaimedRun? {
+        guard let row = try await database.read(
+            "SELECT * FROM run WHERE threadId = ? AND state = 'running' ORDER BY id DESC LIMIT 1", arguments(threadId)
+        ).first else { return nil }
+        let messages = try await database.read(
+            "SELECT * FROM message WHERE threadId = ? ORDER BY createdAt", arguments(threadId)
+        ).map(ChatMessage.init(row:))
+        return ClaimedRun(run: try Run(row: row), firstSeq: 1, isReclaim: false, messages: messages)
     }
 }
 
 extension Store {
     /// Flags a run as cancelled without any cross-pod request (the `cancel-local-only` path).
-    public func flagCancel(runId: Int64) throws {
-        try pool.write { db in
-            try db.execute(sql: "UPDATE run SET cancelRequested = 1 WHERE id = ?", arguments: [runId])
-        }
+    public func flagCancel(runId: Int64) async throws {
+        _ = try await database.write("UPDATE run SET cancelRequested = 1 WHERE id = ?", arguments(runId))
     }
 }

@@ -1,69 +1,43 @@
 import Foundation
-import GRDB
 
 /// The cluster's shared state: one SQLite file in WAL mode that every pod process opens.
 ///
-/// It stands in for the real system's Postgres, durable queue and JetStream buffer. Every
-/// connection retries while another holds the lock (`retryWhileBusy`), and every write runs in an IMMEDIATE transaction (GRDB's default for writes), so
-/// concurrent writers from many processes queue up instead of surfacing `SQLITE_BUSY`.
+/// It stands in for the real system's Postgres, durable queue and JetStream buffer. SQLite is
+/// built in (SQLiteNIO vendors it) and every statement runs on the store's own threads, so no
+/// method blocks the caller's thread. Every write transaction is IMMEDIATE and every connection
+/// waits out another process's lock (`busy_timeout`), so concurrent writers from many processes
+/// queue up instead of surfacing `SQLITE_BUSY`.
 public final class Store: Sendable {
     public let path: String
-    let pool: DatabasePool
+    let database: Database
 
-    private init(path: String) throws {
+    private init(path: String, database: Database) {
         self.path = path
-        var configuration = Configuration()
-        configuration.busyMode = .callback(Self.retryWhileBusy)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        pool = try DatabasePool(path: path, configuration: configuration)
-    }
-
-    /// How a connection waits for another process's write lock: retries within tens of
-    /// microseconds at first (locks are held for well under a millisecond), backing off to 1 ms,
-    /// for about 30 s in all. SQLite's own timeout handler sleeps whole milliseconds from the
-    /// first retry, which leaves the CPU idle while pods queue for the lock.
-    static let retryWhileBusy: Database.BusyCallback = { tries in
-        let pause: UInt32 = tries < 20 ? 250 : 1_000
-        guard tries < 30_000 else { return false }
-        usleep(pause)
-        return true
+        self.database = database
     }
 
     /// Creates the database file (if needed) and applies every migration. The coordinator calls
     /// this once before any pod starts.
-    public static func create(at path: String) throws -> Store {
-        let store = try Store(path: path)
-        try Schema.migrator.migrate(store.pool)
+    public static func create(at path: String) async throws -> Store {
+        let store = Store(path: path, database: try await Database.open(path: path))
+        try await Schema.migrate(store.database)
         return store
     }
 
     /// Opens an existing, fully migrated store. Pods call this; they never migrate.
-    public static func open(at path: String) throws -> Store {
+    public static func open(at path: String) async throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path) }
-        let store = try Store(path: path)
-        let migrated = try store.pool.read { db in try Schema.migrator.hasCompletedMigrations(db) }
-        if !migrated { throw StoreError.notMigrated(path) }
+        let store = Store(path: path, database: try await Database.open(path: path))
+        if try await !Schema.isMigrated(store.database) { throw StoreError.notMigrated(path) }
         return store
     }
 
-    /// Runs a read-only SQL query and returns rows as column → text values (scenario `store` checks).
-    public func query(_ sql: String, arguments: [String] = []) throws -> [[String: String?]] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
-                var values: [String: String?] = [:]
-                for (column, value) in row {
-                    switch value.storage {
-                    case .null: values[column] = .some(nil)
-                    case .int64(let number): values[column] = String(number)
-                    case .double(let number): values[column] = String(number)
-                    case .string(let text): values[column] = text
-                    case .blob(let data): values[column] = data.base64EncodedString()
-                    }
-                }
-                return values
-            }
+    /// Runs one read-only SQL statement and returns rows as column → text values (scenario `store` checks).
+    public func query(_ sql: String, arguments: [String] = []) async throws -> [[String: String?]] {
+        try await database.read(sql, arguments.map { .text($0) }).map { row in
+            var values: [String: String?] = [:]
+            for column in row.columns.columns { values[column.name] = .some(try row.text(column.name)) }
+            return values
         }
     }
 }
@@ -72,6 +46,10 @@ public final class Store: Sendable {
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case missing(String)
     case notMigrated(String)
+    /// The database lists migrations this binary does not know (a newer podsim created it).
+    case unknownMigrations([String])
+    /// A column is missing or holds a value of the wrong type.
+    case decoding(column: String)
     /// A write for a run attempt this pod no longer owns (lease lost, run reclaimed or finished).
     case fenced(runId: Int64, attempt: Int)
 
@@ -79,6 +57,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .missing(let path): "store \(path) does not exist (the coordinator creates it)"
         case .notMigrated(let path): "store \(path) is not migrated"
+        case .unknownMigrations(let ids): "store lists migrations this podsim does not know: \(ids.joined(separator: ", "))"
+        case .decoding(let column): "store column \(column) is missing or has an unexpected type"
         case .fenced(let runId, let attempt): "run \(runId) attempt \(attempt) is no longer ours"
         }
     }

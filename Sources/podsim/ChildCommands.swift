@@ -29,13 +29,7 @@ struct MockAICommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try config.map(MockAIConfiguration.init(encodedArgument:)) ?? MockAIConfiguration(port: port, parentPID: parentPID)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            if let parent = configuration.parentPID {
-                group.addTask { await exitWhenOrphaned(parent: parent, name: "mock-ai") }
-            }
-            try await runMockAI(configuration)
-            group.cancelAll()
-        }
+        try await runMockAI(configuration)
     }
 }
 

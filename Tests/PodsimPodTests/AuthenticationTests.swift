@@ -117,7 +117,7 @@ import Testing
             let account = try await pod.createAccount()
             let cookie = try await pod.signIn(account)
             let token = try #require(cookie[.cookie]?.split(separator: "=").last.map(String.init))
-            #expect(try pod.store.deleteSession(token: token))
+            #expect(try await pod.store.deleteSession(token: token))
             let answer = try await pod.send(.get, PodPath.getSession, headers: cookie)
             #expect(answer.status == (podLocalSessions ? .ok : .unauthorized), "\(answer.text)")
         }

@@ -3,58 +3,131 @@ import PodsimStore
 import Testing
 
 @Suite struct StoreConcurrencyTests {
+    /// Four stores stand in for four pod processes: each has its own connections, so they contend
+    /// for SQLite's file lock exactly as processes do. Within each store, eight tasks share the
+    /// writer connection. No write may surface SQLITE_BUSY or interleave with another's transaction.
     @Test func manyConnectionsWritingAtOnceNeverSurfaceBusy() async throws {
-        let fixture = try StoreFixture()
-        let stores = try (0..<4).map { _ in try Store.open(at: fixture.path) }
+        let fixture = try await StoreFixture()
+        var stores: [Store] = []
+        for _ in 0..<4 { stores.append(try await Store.open(at: fixture.path)) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, store) in stores.enumerated() {
-                group.addTask {
-                    for message in 0..<100 {
-                        _ = try store.enqueueRun(
-                            threadId: fixture.threadId, orgId: fixture.org.org.id, userId: fixture.org.user.id,
-                            message: ChatMessage(id: "\(index)-\(message)", threadId: fixture.threadId, role: "user", text: "x", createdAt: 0),
-                            providerKind: "docker")
+                for task in 0..<8 {
+                    group.addTask {
+                        for message in 0..<25 {
+                            _ = try await store.enqueueRun(
+                                threadId: fixture.threadId, orgId: fixture.org.org.id, userId: fixture.org.user.id,
+                                message: ChatMessage(
+                                    id: "\(index)-\(task)-\(message)", threadId: fixture.threadId, role: "user", text: "x", createdAt: 0),
+                                providerKind: "docker")
+                        }
                     }
                 }
             }
             try await group.waitForAll()
         }
-        #expect(try fixture.store.threadSummary(id: fixture.threadId)?.runCount == 400)
+        let summary = try #require(try await fixture.store.threadSummary(id: fixture.threadId))
+        #expect(summary.runCount == 800)
+        #expect(summary.partCount == 800, "each enqueue writes its run and its part in one transaction")
     }
 
-    @Test func openingAStoreThatWasNeverCreatedFails() {
-        #expect(throws: StoreError.self) { try Store.open(at: "/nonexistent/podsim/store.sqlite") }
+    /// Pods racing to claim, append and finish: every run is claimed by exactly one store, and
+    /// every attempt's chunks land whole.
+    @Test func concurrentClaimsTakeEachRunOnce() async throws {
+        let fixture = try await StoreFixture()
+        var threads: [String] = []
+        let agent = try await fixture.store.createAgent(orgId: fixture.org.org.id, title: "racer")
+        for _ in 0..<40 {
+            guard case .created(let thread) = try await fixture.store.createThread(id: nil, orgId: fixture.org.org.id, agentId: agent.id) else {
+                throw StoreFixture.FixtureError.threadNotCreated
+            }
+            try await fixture.enqueue(thread: thread.id)
+            threads.append(thread.id)
+        }
+        var stores: [Store] = []
+        for _ in 0..<4 { stores.append(try await Store.open(at: fixture.path)) }
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for (index, store) in stores.enumerated() {
+                for worker in 0..<3 {
+                    group.addTask {
+                        var mine: [Int64] = []
+                        let pod = "pod-\(index)-\(worker)"
+                        while let claim = try await store.claimRun(pod: pod, leaseMillis: 60_000) {
+                            try await store.appendChunks(
+                                (1...5).map { .init(seq: $0, body: "{}") }, threadId: claim.run.threadId, runId: claim.runId,
+                                attempt: claim.attempt, pod: pod)
+                            try await store.finishRun(runId: claim.runId, attempt: claim.attempt, pod: pod) { chunks in
+                                .init(state: chunks.count == 5 ? .completed : .failed, error: nil, parts: [])
+                            }
+                            mine.append(claim.runId)
+                        }
+                        return mine
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(claimed.count == 40)
+        #expect(Set(claimed).count == 40, "no run was claimed twice")
+        let completed = try await fixture.store.query("SELECT count(*) AS n FROM run WHERE state = 'completed' AND attempt = 1")
+        #expect(completed.first?["n"] == "40")
     }
 
-    @Test func sessionsAndLinksLiveInTheStore() throws {
-        let fixture = try StoreFixture()
-        let other = try Store.open(at: fixture.path)
-        let session = try fixture.store.createSession(for: fixture.org.apiKey)
-        #expect(try other.session(token: session.token) == session)
-        #expect(try other.deleteSession(token: session.token))
-        #expect(try fixture.store.session(token: session.token) == nil)
-        let link = try fixture.store.registerLink(
+    @Test func openingAStoreThatWasNeverCreatedFails() async {
+        await #expect(throws: StoreError.self) { try await Store.open(at: "/nonexistent/podsim/store.sqlite") }
+    }
+
+    @Test func sessionsAndLinksLiveInTheStore() async throws {
+        let fixture = try await StoreFixture()
+        let other = try await Store.open(at: fixture.path)
+        let session = try await fixture.store.createSession(for: fixture.org.apiKey)
+        #expect(try await other.session(token: session.token) == session)
+        #expect(try await other.deleteSession(token: session.token))
+        #expect(try await fixture.store.session(token: session.token) == nil)
+        let link = try await fixture.store.registerLink(
             userId: fixture.org.user.id, orgId: fixture.org.org.id, url: "http://127.0.0.1:1", capabilities: ["decopilot-sandbox"], ttlMs: 60_000)
-        #expect(try other.liveLink(userId: fixture.org.user.id)?.id == link.id)
-        #expect(try other.deleteLink(id: link.id, userId: fixture.org.user.id))
-        #expect(try fixture.store.liveLink(userId: fixture.org.user.id) == nil)
+        #expect(try await other.liveLink(userId: fixture.org.user.id)?.id == link.id)
+        #expect(try await other.heartbeatLink(id: link.id, userId: "someone-else") == nil)
+        #expect(try await other.heartbeatLink(id: link.id, userId: fixture.org.user.id)?.id == link.id)
+        #expect(try await other.deleteLink(id: link.id, userId: fixture.org.user.id))
+        #expect(try await fixture.store.liveLink(userId: fixture.org.user.id) == nil)
+    }
+}
+
+@Suite struct MigrationTests {
+    @Test func theSchemaIsTodaysSchema() async throws {
+        let fixture = try await StoreFixture()
+        let indexes = try await fixture.store.query(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN ('chunk_run', 'thread_public_id') ORDER BY name")
+        #expect(indexes.map { $0["sql"] ?? nil } == [
+            #"CREATE UNIQUE INDEX "chunk_run" ON "chunk"("runId", "attempt", "seq")"#,
+            #"CREATE UNIQUE INDEX "thread_public_id" ON "thread"("orgId", "publicId")"#,
+        ])
+        let journal = try await fixture.store.query("PRAGMA journal_mode")
+        #expect(journal.first?["journal_mode"] == "wal")
+        let applied = try await fixture.store.query("SELECT id FROM migration ORDER BY rowid").map { $0["id"] ?? nil }
+        #expect(applied == ["v1", "v2: org-scoped thread ids, unique chunk sequence numbers"])
     }
 
-    @Test func changeSignalsCrossSockets() async throws {
-        let receiver = try ChangeSignalSocket()
-        let sender = try ChangeSignalSocket()
-        defer {
-            receiver.close()
-            sender.close()
-        }
-        let signals = receiver.signals()
-        let expected: [ChangeSignal] = [.chunks(threadId: "t-1"), .runsAvailable, .cancel(runId: 42)]
-        for signal in expected { sender.send(signal, to: [receiver.port]) }
-        var received: [ChangeSignal] = []
-        for await signal in signals {
-            received.append(signal)
-            if received.count == expected.count { break }
-        }
-        #expect(received == expected)
+    @Test func creatingAgainAppliesNothingTwice() async throws {
+        let fixture = try await StoreFixture()
+        let again = try await Store.create(at: fixture.path)
+        #expect(try await again.query("SELECT count(*) AS n FROM migration").first?["n"] == "2")
+        #expect(try await again.thread(id: fixture.threadId) != nil)
+    }
+
+    @Test func aStoreFromANewerPodsimIsRefused() async throws {
+        let fixture = try await StoreFixture()
+        try await StoreFixture.execute(#"INSERT INTO migration (id, appliedAt) VALUES ('v99', 0)"#, at: fixture.path)
+        await #expect(throws: StoreError.unknownMigrations(["v99"])) { try await Store.open(at: fixture.path) }
+        await #expect(throws: StoreError.unknownMigrations(["v99"])) { try await Store.create(at: fixture.path) }
+    }
+
+    @Test func aDatabaseWithoutMigrationsIsNotOpened() async throws {
+        let directory = FileManager.default.temporaryDirectory.path + "/podsim-store-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/empty.sqlite"
+        try await StoreFixture.execute("CREATE TABLE unrelated (x)", at: path)
+        await #expect(throws: StoreError.notMigrated(path)) { try await Store.open(at: path) }
     }
 }

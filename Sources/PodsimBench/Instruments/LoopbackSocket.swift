@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Foundation
-import PodsimStore
+import PodsimServer
 
 /// A blocking TCP connection to a pod on 127.0.0.1, for the bench's own lean HTTP/1.1: the
 /// watchers' streams and the floor's round trips, with no client stack between the bench and

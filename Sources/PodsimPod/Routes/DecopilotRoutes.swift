@@ -77,9 +77,9 @@ struct DecopilotRoutes {
         let replay: [StoredChunk]
         if pod.configuration.has(.attachDeliverNew) {
             let executingHere = await worker.executingRun(threadId: thread.id) != nil
-            replay = executingHere ? try await pod.store.replay(threadId: thread.id, upToID: subscription.cursor) : []
+            replay = executingHere ? try await pod.store.replayOfRunningAttempt(threadId: thread.id, upToID: subscription.cursor) : []
         } else {
-            replay = try await pod.store.replay(threadId: thread.id, upToID: subscription.cursor)
+            replay = try await pod.store.replayOfRunningAttempt(threadId: thread.id, upToID: subscription.cursor)
         }
         let feeds = feeds
         let threadId = thread.id

@@ -244,7 +244,7 @@ actor ScenarioRun {
             let count = try await workload.providerCalls(try await self.thread(thread))
             return try Checks.value(check, "provider calls", .number(Double(count)), variables: variables)
         case .store(let sql):
-            let rows = try storeQuery(try variables.resolve(sql))
+            let rows = try await storeQuery(try variables.resolve(sql))
             let value: JSONValue
             if let row = rows.first, row.count == 1, let cell = row.values.first {
                 value = cell.map { Double($0).map(JSONValue.number) ?? .string($0) } ?? .null
@@ -264,9 +264,9 @@ actor ScenarioRun {
         }
     }
 
-    private func storeQuery(_ sql: String) throws -> [[String: String?]] {
-        if store == nil { store = try Store.open(at: cluster.storePath) }
-        return try store!.query(sql)
+    private func storeQuery(_ sql: String) async throws -> [[String: String?]] {
+        if store == nil { store = try await Store.open(at: cluster.storePath) }
+        return try await store!.query(sql)
     }
 
     // MARK: Names

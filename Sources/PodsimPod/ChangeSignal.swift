@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import PodsimServer
 import Synchronization
 
 /// A cross-process wake-up sent after a commit that other pods care about.
@@ -12,7 +13,7 @@ import Synchronization
 /// port in the store, and the writer of a change sends one datagram to every pod. Datagrams only
 /// wake readers up; the data itself is always read from the store, so a lost datagram costs a
 /// poll interval, never correctness.
-public enum ChangeSignal: Sendable, Hashable {
+enum ChangeSignal: Sendable, Hashable {
     /// New chunks were appended to a thread's chunk log.
     case chunks(threadId: String)
     /// A run was enqueued or released: idle workers should try to claim.
@@ -42,13 +43,13 @@ public enum ChangeSignal: Sendable, Hashable {
 }
 
 /// A loopback UDP socket that sends and receives `ChangeSignal`s.
-public final class ChangeSignalSocket: Sendable {
+final class ChangeSignalSocket: Sendable {
     private let descriptor: Int32
     /// The port peers send to.
-    public let port: Int
+    let port: Int
     private let closed = Atomic<Bool>(false)
 
-    public init() throws {
+    init() throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw SignalSocketError.system("socket", errno) }
         var address = sockaddr_in.loopback(port: 0)
@@ -73,7 +74,7 @@ public final class ChangeSignalSocket: Sendable {
     }
 
     /// Sends one signal to each port; a peer that is gone is silently skipped.
-    public func send(_ signal: ChangeSignal, to ports: [Int]) {
+    func send(_ signal: ChangeSignal, to ports: [Int]) {
         let payload = Array(signal.encoded.utf8)
         for port in ports {
             var address = sockaddr_in.loopback(port: port)
@@ -88,7 +89,7 @@ public final class ChangeSignalSocket: Sendable {
     }
 
     /// Signals as they arrive, read by a dedicated thread until `close()`.
-    public func signals() -> AsyncStream<ChangeSignal> {
+    func signals() -> AsyncStream<ChangeSignal> {
         let (stream, continuation) = AsyncStream.makeStream(of: ChangeSignal.self, bufferingPolicy: .bufferingNewest(4096))
         let thread = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 2048)
@@ -105,25 +106,14 @@ public final class ChangeSignalSocket: Sendable {
         return stream
     }
 
-    public func close() {
+    func close() {
         if !closed.exchange(true, ordering: .relaxed) {
             shutdown(descriptor, Int32(SHUT_RDWR))
         }
     }
 }
 
-extension sockaddr_in {
-    /// 127.0.0.1:`port`: the only address any podsim process binds or connects to.
-    public static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)
-        return address
-    }
-}
-
-public enum SignalSocketError: Error, CustomStringConvertible {
+enum SignalSocketError: Error, CustomStringConvertible {
     case system(String, Int32)
 
     public var description: String {

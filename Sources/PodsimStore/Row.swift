@@ -1,0 +1,81 @@
+import Foundation
+import SQLiteNIO
+
+/// One result row with typed column access; records decode themselves from it.
+struct Row: Sendable {
+    let columns: SQLiteRow
+
+    init(_ columns: SQLiteRow) {
+        self.columns = columns
+    }
+
+    private func value(_ name: String) throws -> SQLiteData {
+        guard let value = columns.column(name) else { throw StoreError.decoding(column: name) }
+        return value
+    }
+
+    func string(_ name: String) throws -> String {
+        guard case .text(let text) = try value(name) else { throw StoreError.decoding(column: name) }
+        return text
+    }
+
+    func optionalString(_ name: String) throws -> String? {
+        let value = try value(name)
+        return value.isNull ? nil : try string(name)
+    }
+
+    func int64(_ name: String) throws -> Int64 {
+        guard case .integer(let number) = try value(name) else { throw StoreError.decoding(column: name) }
+        return Int64(number)
+    }
+
+    func optionalInt64(_ name: String) throws -> Int64? {
+        let value = try value(name)
+        return value.isNull ? nil : try int64(name)
+    }
+
+    func int(_ name: String) throws -> Int { Int(try int64(name)) }
+
+    func bool(_ name: String) throws -> Bool { try int64(name) != 0 }
+
+    /// The column as text, whatever its storage class (nil for NULL); blobs as base64.
+    func text(_ name: String) throws -> String? {
+        switch try value(name) {
+        case .null: nil
+        case .integer(let number): String(number)
+        case .float(let number): String(number)
+        case .text(let text): text
+        case .blob(let bytes): Data(bytes.readableBytesView).base64EncodedString()
+        }
+    }
+}
+
+/// Values bound to `?` placeholders.
+protocol Bindable {
+    var sqlite: SQLiteData { get }
+}
+
+extension String: Bindable {
+    var sqlite: SQLiteData { .text(self) }
+}
+
+extension Int: Bindable {
+    var sqlite: SQLiteData { .integer(SQLiteInt64(self)) }
+}
+
+extension Int64: Bindable {
+    var sqlite: SQLiteData { .integer(SQLiteInt64(self)) }
+}
+
+extension Bool: Bindable {
+    var sqlite: SQLiteData { .integer(self ? 1 : 0) }
+}
+
+extension Optional: Bindable where Wrapped: Bindable {
+    var sqlite: SQLiteData { self?.sqlite ?? .null }
+}
+
+/// The bindings of one statement, in placeholder order.
+func arguments(_ values: (any Bindable)...) -> [SQLiteData] {
+    values.map(\.sqlite)
+}
