@@ -106,13 +106,13 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "PodsimMockAITests", dependencies: [
-            "PodsimMockAI", "PodsimModel", "PodsimClient", "PodsimServer",
+            "PodsimMockAI", "PodsimModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimModel", "PodsimClient", "PodsimCluster"]),
-        .testTarget(name: "PodsimEndToEndTests", dependencies: [
-            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
+        .testTarget(name: "PodsimEndToEndTests", dependencies: ["PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore"]),
     ]
 )

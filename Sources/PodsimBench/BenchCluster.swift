@@ -1,6 +1,5 @@
 import Foundation
 import PodsimCluster
-import PodsimStore
 
 /// Boots a real cluster for one measurement and always takes it down again: every process
 /// reaped (`Cluster.shutdown`) and the state directory deleted, whether the measurement threw
