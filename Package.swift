@@ -98,7 +98,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "PodsimModelTests", dependencies: ["PodsimModel"]),
-        .testTarget(name: "PodsimStoreTests", dependencies: ["PodsimStore", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
+        .testTarget(name: "PodsimStoreTests", dependencies: ["PodsimStore", "PodsimModel", .product(name: "SQLiteNIO", package: "sqlite-nio")]),
         .testTarget(name: "PodsimPodTests", dependencies: [
             "PodsimPod", "PodsimModel", "PodsimStore",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import PodsimCluster
+import PodsimModel
 import PodsimStore
 
 /// Section 2: how long a chunk takes from the owner's append to a watcher's socket, on the
@@ -62,7 +63,7 @@ enum DeliveryBench {
         let podURLs = await cluster.podURLs
         let account = try await BenchAccount.create(on: podURLs[0], http: http)
         let thread = try await account.createThread(on: podURLs[0])
-        let store = try await Store.open(at: cluster.storePath)
+        let store = try await Store.open(at: cluster.storePath, clock: wallClockMillis)
 
         let floor = try await measureFloor(samples: plan.floorSamples, storePath: cluster.stateDirectory + "/floor.sqlite", pods: podURLs)
         progress("delivery floor: commit + round trip p50 \(format(floor.total.p50)) ms, p99 \(format(floor.total.p99)) ms")
@@ -115,8 +116,8 @@ enum DeliveryBench {
     private static func measureFloor(
         samples: Int, storePath: String, pods: [String]
     ) async throws -> (commit: Distribution, roundTrip: Distribution, total: Distribution) {
-        let store = try await Store.create(at: storePath)
-        let body = #"{"type":"text-delta","id":"text-1-1","delta":"chunk-1 "}"#
+        let store = try await Store.create(at: storePath, clock: wallClockMillis)
+        let body = try UIChunk.textDelta(id: "text-1-1", delta: "chunk-1 ").storedBody()
         let sockets = try pods.map { try LoopbackSocket(url: $0) }
         defer { for socket in sockets { socket.close() } }
         var commits: [Double] = []

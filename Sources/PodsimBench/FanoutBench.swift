@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import PodsimCluster
+import PodsimModel
 import PodsimStore
 
 /// Section 4: one run watched by many concurrent streams spread over 3 pods. Every watcher must
@@ -56,7 +57,7 @@ enum FanoutBench {
         try await account.post(hints: "slow:\(plan.fanoutChunks)x\(plan.fanoutChunkDelayMillis)", thread: thread, on: urls[0])
         let watched = zip(watcherPods, await fleet.frames()).map { DeliveryCheck.Watched(pod: names[$0], frames: $1) }
         let peaks = try pids.map { try memory(of: $0) }
-        let log = try await Store.open(at: cluster.storePath).chunks(threadId: thread, afterID: 0)
+        let log = try await Store.open(at: cluster.storePath, clock: wallClockMillis).chunks(threadId: thread, afterID: 0)
         let check = DeliveryCheck(watched: watched, log: log)
         let podMemory = pids.indices.map { index in
             FanoutFigures.PodMemory(

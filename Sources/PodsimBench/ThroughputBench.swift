@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import PodsimCluster
+import PodsimModel
 import PodsimStore
 import Synchronization
 
@@ -72,7 +73,7 @@ enum ThroughputBench {
     private static func measure(pods: Int, cluster: Cluster, http: HTTPClient, plan: BenchPlan) async throws -> ThroughputFigures.Row {
         let urls = await cluster.podURLs
         let account = try await BenchAccount.create(on: urls[0], http: http)
-        let target = Target(urls: urls, account: account, store: try await Store.open(at: cluster.storePath))
+        let target = Target(urls: urls, account: account, store: try await Store.open(at: cluster.storePath, clock: wallClockMillis))
         let threads = try await createThreads(plan.throughputRuns + plan.dispatchRuns, target)
         let loaded = try await drive(Array(threads[..<plan.throughputRuns]), window: plan.throughputWindow, target)
         let idle = try await drive(Array(threads[plan.throughputRuns...]), window: 1, target)

@@ -63,7 +63,7 @@ public actor Cluster {
     }
 
     private func start() async throws {
-        _ = try await Store.create(at: storePath)
+        _ = try await Store.create(at: storePath, clock: wallClockMillis)
         let parent = getpid()
         let mockPort = try freeLoopbackPort()
         let mockConfiguration = MockAIConfiguration(port: mockPort, parentPID: parent)

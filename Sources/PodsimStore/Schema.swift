@@ -44,7 +44,7 @@ enum Schema {
 
     /// Applies every migration the database lacks, each in one IMMEDIATE transaction together
     /// with its bookkeeping row, so concurrent migrators apply each migration exactly once.
-    static func migrate(_ database: Database) async throws {
+    static func migrate(_ database: Database, now: @escaping Store.Clock) async throws {
         _ = try await database.write(createBookkeeping)
         try await checkKnown(database)
         for migration in migrations {
@@ -53,7 +53,7 @@ enum Schema {
                 guard applied.isEmpty else { return }
                 for statement in migration.statements { try await transaction.execute(statement) }
                 try await transaction.execute(
-                    #"INSERT INTO "migration" ("id", "appliedAt") VALUES (?, ?)"#, arguments(migration.id, wallClock()))
+                    #"INSERT INTO "migration" ("id", "appliedAt") VALUES (?, ?)"#, arguments(migration.id, now()))
             }
         }
     }

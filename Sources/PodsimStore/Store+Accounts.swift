@@ -14,7 +14,7 @@ extension Store {
     }
 
     public func createOrg(name: String, slug: String?) async throws -> OrgBootstrap {
-        let now = wallClock()
+        let now = now()
         let orgId = newID()
         let slug = slug ?? Self.slugify(name) + "-" + String(orgId.prefix(8)).lowercased()
         let org = Org(id: orgId, slug: slug, name: name, createdAt: now)
@@ -44,7 +44,7 @@ extension Store {
     }
 
     public func createSession(for key: APIKey) async throws -> Session {
-        let session = Session(token: "sess_" + newID().lowercased(), userId: key.userId, orgId: key.orgId, createdAt: wallClock())
+        let session = Session(token: "sess_" + newID().lowercased(), userId: key.userId, orgId: key.orgId, createdAt: now())
         _ = try await database.write(
             "INSERT INTO session (token, userId, orgId, createdAt) VALUES (?, ?, ?, ?)",
             arguments(session.token, session.userId, session.orgId, session.createdAt))
@@ -78,7 +78,7 @@ extension Store {
 
     /// Creates the org's thread `id` (a fresh id when nil); `.exists` only when the org already has it.
     public func createThread(id: String?, orgId: String, agentId: String) async throws -> ThreadCreation {
-        let now = wallClock()
+        let now = now()
         let publicId = id ?? newID()
         return try await database.withTransaction { transaction in
             if try await !transaction.execute("SELECT 1 FROM thread WHERE orgId = ? AND publicId = ?", arguments(orgId, publicId)).isEmpty {
@@ -149,7 +149,7 @@ extension Store {
     public func registerLink(userId: String, orgId: String, url: String, capabilities: [String], ttlMs: Int64) async throws -> Link {
         let link = Link(
             id: "link_" + newID().lowercased(), userId: userId, orgId: orgId, url: url,
-            capabilities: capabilities.joined(separator: ","), ttlMs: ttlMs, heartbeatAt: wallClock())
+            capabilities: capabilities.joined(separator: ","), ttlMs: ttlMs, heartbeatAt: now())
         _ = try await database.write(
             "INSERT INTO link (id, userId, orgId, url, capabilities, ttlMs, heartbeatAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments(link.id, link.userId, link.orgId, link.url, link.capabilities, link.ttlMs, link.heartbeatAt))
@@ -159,7 +159,7 @@ extension Store {
     /// Refreshes a link's heartbeat; nil when the link does not exist or belongs to someone else.
     public func heartbeatLink(id: String, userId: String) async throws -> Link? {
         try await database.write(
-            "UPDATE link SET heartbeatAt = ? WHERE id = ? AND userId = ? RETURNING *", arguments(wallClock(), id, userId)
+            "UPDATE link SET heartbeatAt = ? WHERE id = ? AND userId = ? RETURNING *", arguments(now(), id, userId)
         ).first.map(Link.init(row:))
     }
 
@@ -170,7 +170,7 @@ extension Store {
 
     /// The user's most recent live link, if any.
     public func liveLink(userId: String) async throws -> Link? {
-        let now = wallClock()
+        let now = now()
         return try await database.read("SELECT * FROM link WHERE userId = ? ORDER BY heartbeatAt DESC", arguments(userId))
             .map(Link.init(row:)).first { $0.isLive(at: now) }
     }
@@ -199,4 +199,3 @@ extension Store {
 
 func newID() -> String { UUID().uuidString }
 
-func wallClock() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }

@@ -25,7 +25,7 @@ extension Store {
             INSERT INTO chunk (threadId, runId, attempt, seq, pod, body, createdAt)
             SELECT ?, ?, ?, column1, ?, column2, ? FROM (VALUES \(rows)) \(fence) RETURNING id
             """,
-            arguments(threadId, runId, attempt, pod, wallClock())
+            arguments(threadId, runId, attempt, pod, now())
                 + chunks.flatMap { arguments($0.seq, $0.body) }
                 + (fenced ? arguments(runId, attempt, pod) : []))
         if inserted.isEmpty { throw StoreError.fenced(runId: runId, attempt: attempt) }

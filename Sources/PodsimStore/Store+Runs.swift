@@ -12,7 +12,7 @@ extension Store {
     public func enqueueRun(
         threadId: String, orgId: String, userId: String, message: ChatMessage, providerKind: String
     ) async throws -> Enqueued {
-        let now = wallClock()
+        let now = now()
         return try await database.withTransaction { transaction in
             try await transaction.execute(
                 "INSERT OR IGNORE INTO message (id, threadId, role, text, createdAt) VALUES (?, ?, ?, ?, ?)",
@@ -71,7 +71,7 @@ extension Store {
     /// Atomically claims one run: first a running run whose lease expired (a reclaim), else the
     /// oldest queued run of a thread with nothing running. Nil when there is nothing to claim.
     public func claimRun(pod: String, leaseMillis: Int64, policy: ClaimPolicy = .init()) async throws -> ClaimedRun? {
-        let now = wallClock()
+        let now = now()
         return try await database.withTransaction { transaction in
             // A running run whose lease expired (a reclaim), else the oldest queued run of a thread
             // with nothing running.
@@ -134,7 +134,7 @@ extension Store {
             UPDATE run SET leaseExpiresAt = ? WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running'
             RETURNING cancelRequested
             """,
-            arguments(wallClock() + leaseMillis, runId, attempt, pod))
+            arguments(now() + leaseMillis, runId, attempt, pod))
         if let row = renewed.first { return LeaseStatus(held: true, cancelRequested: try row.bool("cancelRequested")) }
         let cancel = try await database.read("SELECT cancelRequested FROM run WHERE id = ?", arguments(runId)).first
         return LeaseStatus(held: false, cancelRequested: try cancel?.bool("cancelRequested") ?? false)
@@ -162,7 +162,7 @@ extension Store {
     }
 
     public func requestCancel(threadId: String) async throws -> CancelOutcome {
-        let now = wallClock()
+        let now = now()
         return try await database.withTransaction { transaction in
             if let running = try await transaction.execute(
                 """
@@ -210,7 +210,7 @@ extension Store {
         runId: Int64, attempt: Int, pod: String, fenced: Bool = true,
         project: @escaping @Sendable ([StoredChunk]) -> Projection
     ) async throws -> Projection {
-        let now = wallClock()
+        let now = now()
         return try await database.withTransaction { transaction in
             // The run's ownership and the attempt's chunks in one statement.
             let rows = try await transaction.execute(
@@ -244,7 +244,7 @@ extension Store {
 
     /// Inserts parts with no fencing and no terminal transition (only the `double-projection` bug does this).
     public func insertParts(_ parts: [MessagePart]) async throws {
-        let now = wallClock()
+        let now = now()
         try await database.withTransaction { transaction in
             try await self.insertParts(parts.map { part in
                 var part = part
@@ -267,7 +267,7 @@ extension Store {
     public func recordSandbox(threadId: String, runId: Int64, kind: String, pod: String) async throws {
         _ = try await database.write(
             "INSERT INTO sandbox (threadId, runId, kind, pod, provisionedAt) VALUES (?, ?, ?, ?, ?)",
-            arguments(threadId, runId, kind, pod, wallClock()))
+            arguments(threadId, runId, kind, pod, now()))
     }
 }
 
@@ -281,7 +281,7 @@ extension Store {
             OR EXISTS (SELECT 1 FROM run r WHERE r.state = 'queued' AND NOT EXISTS (
               SELECT 1 FROM run o WHERE o.threadId = r.threadId AND o.state = 'running')) AS claimable
             """,
-            arguments(wallClock()))
+            arguments(now()))
         return try rows.first?.bool("claimable") ?? false
     }
 

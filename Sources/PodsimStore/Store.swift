@@ -8,26 +8,32 @@ import Foundation
 /// waits out another process's lock (`busy_timeout`), so concurrent writers from many processes
 /// queue up instead of surfacing `SQLITE_BUSY`.
 public final class Store: Sendable {
+    /// Reads the wall clock in milliseconds since the Unix epoch. The store stamps rows and
+    /// leases with it; processes pass the one clock they all share (`wallClockMillis`).
+    public typealias Clock = @Sendable () -> Int64
+
     public let path: String
     let database: Database
+    let now: Clock
 
-    private init(path: String, database: Database) {
+    private init(path: String, database: Database, clock: @escaping Clock) {
         self.path = path
         self.database = database
+        self.now = clock
     }
 
     /// Creates the database file (if needed) and applies every migration. The coordinator calls
     /// this once before any pod starts.
-    public static func create(at path: String) async throws -> Store {
-        let store = Store(path: path, database: try await Database.open(path: path))
-        try await Schema.migrate(store.database)
+    public static func create(at path: String, clock: @escaping Clock) async throws -> Store {
+        let store = Store(path: path, database: try await Database.open(path: path), clock: clock)
+        try await Schema.migrate(store.database, now: clock)
         return store
     }
 
     /// Opens an existing, fully migrated store. Pods call this; they never migrate.
-    public static func open(at path: String) async throws -> Store {
+    public static func open(at path: String, clock: @escaping Clock) async throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path) }
-        let store = Store(path: path, database: try await Database.open(path: path))
+        let store = Store(path: path, database: try await Database.open(path: path), clock: clock)
         if try await !Schema.isMigrated(store.database) { throw StoreError.notMigrated(path) }
         return store
     }

@@ -155,7 +155,7 @@ extension TestCluster {
 
     /// Runs a read-only SQL query against the cluster's store file.
     func query(_ sql: String, _ arguments: [String] = []) async throws -> [[String: String?]] {
-        try await Store.open(at: cluster.storePath).query(sql, arguments: arguments)
+        try await Store.open(at: cluster.storePath, clock: wallClockMillis).query(sql, arguments: arguments)
     }
 
     func release(gate: String) async throws {

@@ -14,7 +14,7 @@ private struct RunningThread {
     init() async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/podsim-pod-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        store = try await Store.create(at: directory + "/store.sqlite")
+        store = try await Store.create(at: directory + "/store.sqlite", clock: wallClockMillis)
         let org = try await store.createOrg(name: "Acme", slug: nil)
         let agent = try await store.createAgent(orgId: org.org.id, title: "helper")
         guard case .created(let thread) = try await store.createThread(id: nil, orgId: org.org.id, agentId: agent.id) else {

@@ -21,7 +21,7 @@ struct PodRouterFixture: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/store.sqlite"
-        let store = try await Store.create(at: path)
+        let store = try await Store.create(at: path, clock: wallClockMillis)
         let socket = try ChangeSignalSocket()
         defer { socket.close() }
         let configuration = PodConfiguration(name: "pod-test", port: 0, storePath: path, providerURL: "http://127.0.0.1:9", bugs: bugs)

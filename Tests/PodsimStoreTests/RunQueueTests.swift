@@ -1,4 +1,5 @@
 import Foundation
+import PodsimModel
 import PodsimStore
 import SQLiteNIO
 import Testing
@@ -14,7 +15,7 @@ struct StoreFixture {
         let directory = FileManager.default.temporaryDirectory.path + "/podsim-store-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/store.sqlite"
-        store = try await Store.create(at: path)
+        store = try await Store.create(at: path, clock: wallClockMillis)
         org = try await store.createOrg(name: "Acme", slug: nil)
         let agent = try await store.createAgent(orgId: org.org.id, title: "helper")
         guard case .created(let thread) = try await store.createThread(id: nil, orgId: org.org.id, agentId: agent.id) else {

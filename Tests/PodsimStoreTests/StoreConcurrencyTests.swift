@@ -1,4 +1,5 @@
 import Foundation
+import PodsimModel
 import PodsimStore
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
     @Test func manyConnectionsWritingAtOnceNeverSurfaceBusy() async throws {
         let fixture = try await StoreFixture()
         var stores: [Store] = []
-        for _ in 0..<4 { stores.append(try await Store.open(at: fixture.path)) }
+        for _ in 0..<4 { stores.append(try await Store.open(at: fixture.path, clock: wallClockMillis)) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, store) in stores.enumerated() {
                 for task in 0..<8 {
@@ -45,7 +46,7 @@ import Testing
             threads.append(thread.id)
         }
         var stores: [Store] = []
-        for _ in 0..<4 { stores.append(try await Store.open(at: fixture.path)) }
+        for _ in 0..<4 { stores.append(try await Store.open(at: fixture.path, clock: wallClockMillis)) }
         let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for (index, store) in stores.enumerated() {
                 for worker in 0..<3 {
@@ -74,12 +75,12 @@ import Testing
     }
 
     @Test func openingAStoreThatWasNeverCreatedFails() async {
-        await #expect(throws: StoreError.self) { try await Store.open(at: "/nonexistent/podsim/store.sqlite") }
+        await #expect(throws: StoreError.self) { try await Store.open(at: "/nonexistent/podsim/store.sqlite", clock: wallClockMillis) }
     }
 
     @Test func sessionsAndLinksLiveInTheStore() async throws {
         let fixture = try await StoreFixture()
-        let other = try await Store.open(at: fixture.path)
+        let other = try await Store.open(at: fixture.path, clock: wallClockMillis)
         let session = try await fixture.store.createSession(for: fixture.org.apiKey)
         #expect(try await other.session(token: session.token) == session)
         #expect(try await other.deleteSession(token: session.token))
@@ -111,7 +112,7 @@ import Testing
 
     @Test func creatingAgainAppliesNothingTwice() async throws {
         let fixture = try await StoreFixture()
-        let again = try await Store.create(at: fixture.path)
+        let again = try await Store.create(at: fixture.path, clock: wallClockMillis)
         #expect(try await again.query("SELECT count(*) AS n FROM migration").first?["n"] == "2")
         #expect(try await again.thread(id: fixture.threadId) != nil)
     }
@@ -119,8 +120,8 @@ import Testing
     @Test func aStoreFromANewerPodsimIsRefused() async throws {
         let fixture = try await StoreFixture()
         try await StoreFixture.execute(#"INSERT INTO migration (id, appliedAt) VALUES ('v99', 0)"#, at: fixture.path)
-        await #expect(throws: StoreError.unknownMigrations(["v99"])) { try await Store.open(at: fixture.path) }
-        await #expect(throws: StoreError.unknownMigrations(["v99"])) { try await Store.create(at: fixture.path) }
+        await #expect(throws: StoreError.unknownMigrations(["v99"])) { try await Store.open(at: fixture.path, clock: wallClockMillis) }
+        await #expect(throws: StoreError.unknownMigrations(["v99"])) { try await Store.create(at: fixture.path, clock: wallClockMillis) }
     }
 
     @Test func aDatabaseWithoutMigrationsIsNotOpened() async throws {
@@ -128,6 +129,6 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/empty.sqlite"
         try await StoreFixture.execute("CREATE TABLE unrelated (x)", at: path)
-        await #expect(throws: StoreError.notMigrated(path)) { try await Store.open(at: path) }
+        await #expect(throws: StoreError.notMigrated(path)) { try await Store.open(at: path, clock: wallClockMillis) }
     }
 }

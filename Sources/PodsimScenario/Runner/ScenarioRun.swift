@@ -265,7 +265,7 @@ actor ScenarioRun {
     }
 
     private func storeQuery(_ sql: String) async throws -> [[String: String?]] {
-        if store == nil { store = try await Store.open(at: cluster.storePath) }
+        if store == nil { store = try await Store.open(at: cluster.storePath, clock: wallClockMillis) }
         return try await store!.query(sql)
     }
 
