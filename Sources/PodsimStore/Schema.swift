@@ -58,6 +58,11 @@ enum Schema {
         }
     }
 
+    /// Whether the file was created by a podsim whose store ran on GRDB (its own migrations table).
+    static func hasOlderLayout(_ database: Database) async throws -> Bool {
+        try await !database.read(#"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'grdb_migrations'"#).isEmpty
+    }
+
     /// Whether every migration this binary knows has been applied; throws when the database lists
     /// one this binary does not know (a newer podsim created it).
     static func isMigrated(_ database: Database) async throws -> Bool {

@@ -26,6 +26,7 @@ public final class Store: Sendable {
     /// this once before any pod starts.
     public static func create(at path: String, clock: @escaping Clock) async throws -> Store {
         let store = Store(path: path, database: try await Database.open(path: path), clock: clock)
+        if try await Schema.hasOlderLayout(store.database) { throw StoreError.olderLayout(path) }
         try await Schema.migrate(store.database, now: clock)
         return store
     }
@@ -34,6 +35,7 @@ public final class Store: Sendable {
     public static func open(at path: String, clock: @escaping Clock) async throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path) }
         let store = Store(path: path, database: try await Database.open(path: path), clock: clock)
+        if try await Schema.hasOlderLayout(store.database) { throw StoreError.olderLayout(path) }
         if try await !Schema.isMigrated(store.database) { throw StoreError.notMigrated(path) }
         return store
     }
@@ -58,6 +60,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case decoding(column: String)
     /// A write for a run attempt this pod no longer owns (lease lost, run reclaimed or finished).
     case fenced(runId: Int64, attempt: Int)
+    /// The file was created by a podsim whose store ran on GRDB, whose migrations this one cannot continue.
+    case olderLayout(String)
 
     public var description: String {
         switch self {
@@ -66,6 +70,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .unknownMigrations(let ids): "store lists migrations this podsim does not know: \(ids.joined(separator: ", "))"
         case .decoding(let column): "store column \(column) is missing or has an unexpected type"
         case .fenced(let runId, let attempt): "run \(runId) attempt \(attempt) is no longer ours"
+        case .olderLayout(let path): "store \(path) was created by an older podsim (GRDB migrations); start with a fresh state directory"
         }
     }
 }

@@ -131,4 +131,13 @@ import Testing
         try await StoreFixture.execute("CREATE TABLE unrelated (x)", at: path)
         await #expect(throws: StoreError.notMigrated(path)) { try await Store.open(at: path, clock: wallClockMillis) }
     }
+
+    @Test func aStoreCreatedByTheGRDBEraIsRefusedWithAClearError() async throws {
+        let directory = FileManager.default.temporaryDirectory.path + "/podsim-store-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/old.sqlite"
+        try await StoreFixture.execute("CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)", at: path)
+        await #expect(throws: StoreError.olderLayout(path)) { try await Store.create(at: path, clock: wallClockMillis) }
+        await #expect(throws: StoreError.olderLayout(path)) { try await Store.open(at: path, clock: wallClockMillis) }
+    }
 }
