@@ -29,7 +29,7 @@ struct MockAIServer: Sendable {
         }
         router.get("control/calls/count") { request, _ in
             let calls = await calls.calls(thread: request.uri.queryParameters.get("thread"))
-            return try Self.json(["count": calls.count])
+            return try Self.json(MockAIControl.CallCount(count: calls.count))
         }
         router.get("control/gates") { _, _ in
             try Self.json(GateList(gates: await gates.statuses()))
@@ -37,7 +37,7 @@ struct MockAIServer: Sendable {
         router.post("control/gates/:name/release") { _, context in
             let name = try context.parameters.require("name")
             await gates.release(name)
-            return try Self.json(["released": name])
+            return try Self.json(MockAIControl.GateReleased(released: name))
         }
         router.post("control/reset") { _, _ in
             await calls.reset()
