@@ -77,9 +77,10 @@ public actor Cluster {
             let port = try freeLoopbackPort()
             let environment = spec.environment.merging(spec.podEnvironment[name] ?? [:]) { $1 }.merging(["POD_NAME": name]) { $1 }
             let configuration = PodConfiguration(
-                name: name, port: port, storePath: storePath, providerURL: mock.url, bugs: spec.bugs, timings: spec.timings,
-                sandboxRunner: try Self.sandboxRunner(in: environment, pod: name),
-                dockerAvailable: environment["PODSIM_DOCKER_AVAILABLE"] == "1", parentPID: parent)
+                name: name, profile: spec.profile, port: port, storePath: storePath, providerURL: mock.url, bugs: spec.bugs,
+                timings: spec.timings, sandboxRunner: try Self.sandboxRunner(in: environment, pod: name),
+                dockerAvailable: environment["PODSIM_DOCKER_AVAILABLE"] == "1", parentPID: parent, hosted: spec.hosted,
+                dispatchRole: try Self.dispatchRole(in: environment, pod: name))
             pods.append(
                 LaunchSpec(
                     name: name, role: .pod, port: port, executable: spec.executable,
@@ -96,6 +97,16 @@ public actor Cluster {
             }
             try await group.waitForAll()
         }
+    }
+
+    /// `STUDIO_DISPATCH_ROLE` as the real pods read it: unset or empty means `all`.
+    private static func dispatchRole(in environment: [String: String], pod: String) throws -> DispatchRole {
+        guard let raw = environment["STUDIO_DISPATCH_ROLE"], !raw.isEmpty else { return .all }
+        guard let role = DispatchRole(rawValue: raw) else {
+            throw ClusterError.invalidRequest(
+                "\(pod): STUDIO_DISPATCH_ROLE=\(raw) is not a dispatch role (expected \(DispatchRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return role
     }
 
     /// `STUDIO_SANDBOX_RUNNER` as the real pods read it: unset or empty means none.
@@ -399,7 +410,7 @@ public actor Cluster {
             linkDaemons: list.filter { $0.role == .linkDaemon }.map {
                 .init(name: $0.name, url: $0.url, pid: $0.pid, account: linkAccounts[$0.name])
             },
-            bugs: spec.bugs.sorted().map(\.rawValue))
+            bugs: spec.bugs.sorted().map(\.rawValue), profile: spec.profile.rawValue)
     }
 
     /// Writes `cluster.json` into the state directory.

@@ -14,6 +14,10 @@ public struct ClusterSpec: Sendable {
     /// Historical bugs to bring back; empty in normal use.
     public var bugs: Set<BugSwitch>
     public var timings: PodTimings
+    /// The server era the pods simulate.
+    public var profile: ServerProfile
+    /// The hosted profile's knobs (ignored by `seed`).
+    public var hosted: HostedSettings
     /// The podsim binary every child role re-executes.
     public var executable: String
     /// How long each process may take to become live.
@@ -22,8 +26,11 @@ public struct ClusterSpec: Sendable {
     public init(
         pods: Int = 3, stateDirectory: String? = nil, environment: [String: String] = [:],
         podEnvironment: [String: [String: String]] = [:], bugs: Set<BugSwitch> = [], timings: PodTimings = .init(),
+        profile: ServerProfile = .default, hosted: HostedSettings = .init(),
         executable: String = ClusterSpec.currentExecutable, readinessTimeout: Duration = .seconds(20)
     ) {
+        self.profile = profile
+        self.hosted = hosted
         self.pods = pods
         self.stateDirectory = stateDirectory
         self.environment = environment

@@ -44,6 +44,9 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         }
     }
 
+    /// The server profile whose code the switch changes; a scenario may only turn on its own profile's switches.
+    public var profile: ServerProfile { .seed }
+
     public static func < (lhs: BugSwitch, rhs: BugSwitch) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }

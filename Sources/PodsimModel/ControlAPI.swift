@@ -158,10 +158,14 @@ public struct ClusterDescription: Codable, Sendable, Equatable {
     public var pods: [Pod]
     public var linkDaemons: [LinkDaemon]
     public var bugs: [String]
+    /// The server profile the pods simulate (absent in files written before profiles existed: `seed`).
+    public var profile: String?
 
     public init(
-        stateDir: String, store: String, mockAI: Endpoint, control: Endpoint?, pods: [Pod], linkDaemons: [LinkDaemon], bugs: [String]
+        stateDir: String, store: String, mockAI: Endpoint, control: Endpoint?, pods: [Pod], linkDaemons: [LinkDaemon], bugs: [String],
+        profile: String? = nil
     ) {
+        self.profile = profile
         self.stateDir = stateDir
         self.store = store
         self.mockAI = mockAI

@@ -151,10 +151,27 @@ public enum PodAPI {
         public var runCount: Int
         public var sandboxCount: Int
         public var currentRun: Run?
+        /// Hosted profile only: the current turn's fence (`threads.run_fence_token`).
+        public var fence: String?
+        /// Hosted profile only: why the last run failed (`failure_kind`, `failure_reason`).
+        public var failureKind: String?
+        public var failureReason: String?
+        /// Hosted profile only: the pod executing the current turn's child (null when none) and its gate.
+        public var executorPod: String?
+        public var gatePod: String?
+        /// Hosted profile only: assistant parts other than `finish` anchors (`countRenderableAssistantParts`).
+        public var renderablePartCount: Int?
         public init(
             id: String, agentId: String, status: String, runOwnerPod: String?, sandboxProviderKind: String?, partCount: Int,
-            runCount: Int, sandboxCount: Int, currentRun: Run?
+            runCount: Int, sandboxCount: Int, currentRun: Run?, fence: String? = nil, failureKind: String? = nil,
+            failureReason: String? = nil, executorPod: String? = nil, gatePod: String? = nil, renderablePartCount: Int? = nil
         ) {
+            self.fence = fence
+            self.failureKind = failureKind
+            self.failureReason = failureReason
+            self.executorPod = executorPod
+            self.gatePod = gatePod
+            self.renderablePartCount = renderablePartCount
             self.id = id
             self.agentId = agentId
             self.status = status

@@ -23,6 +23,8 @@ public struct PodTimings: Sendable, Equatable, Codable {
 /// passes it as one encoded value.
 public struct PodConfiguration: Sendable, Codable, Equatable {
     public var name: String
+    /// The server era every pod of the cluster simulates.
+    public var profile: ServerProfile
     public var host: String
     public var port: Int
     public var storePath: String
@@ -37,13 +39,19 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
     public var maxConcurrentRuns: Int
     /// The coordinator's pid: the pod exits when its parent changes (the coordinator died).
     public var parentPID: Int32?
+    /// The hosted profile's knobs (unused by `seed`).
+    public var hosted: HostedSettings
+    /// `STUDIO_DISPATCH_ROLE` (hosted): which work queues this pod listens on.
+    public var dispatchRole: DispatchRole
 
     public init(
-        name: String, host: String = "127.0.0.1", port: Int, storePath: String, providerURL: String,
+        name: String, profile: ServerProfile = .default, host: String = "127.0.0.1", port: Int, storePath: String, providerURL: String,
         bugs: Set<BugSwitch> = [], timings: PodTimings = .init(), sandboxRunner: SandboxKind? = nil,
-        dockerAvailable: Bool = false, maxConcurrentRuns: Int = 32, parentPID: Int32? = nil
+        dockerAvailable: Bool = false, maxConcurrentRuns: Int = 32, parentPID: Int32? = nil,
+        hosted: HostedSettings = .init(), dispatchRole: DispatchRole = .all
     ) {
         self.name = name
+        self.profile = profile
         self.host = host
         self.port = port
         self.storePath = storePath
@@ -54,6 +62,8 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
         self.dockerAvailable = dockerAvailable
         self.maxConcurrentRuns = maxConcurrentRuns
         self.parentPID = parentPID
+        self.hosted = hosted
+        self.dispatchRole = dispatchRole
     }
 
     public func has(_ bug: BugSwitch) -> Bool { bugs.contains(bug) }

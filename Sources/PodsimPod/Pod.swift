@@ -24,9 +24,8 @@ public enum Pod {
             configuration: configuration, store: store, bus: bus,
             provider: ProviderClient(baseURL: configuration.providerURL, http: http, podName: configuration.name),
             sandboxes: Sandboxes(store: store, http: http, podName: configuration.name, dockerAvailable: configuration.dockerAvailable))
-        let worker = RunWorker(context: context)
-        let feeds = ChunkFeeds(store: store)
-        let router = PodRouter.build(pod: context, worker: worker, feeds: feeds)
+        let engine = context.makeEngine()
+        let router = PodRouter.build(pod: context, engine: engine)
 
         var logger = Logger(label: configuration.name)
         logger.logLevel = .warning
@@ -36,21 +35,18 @@ public enum Pod {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.name),
             onServerRunning: { channel in
                 let bugs = configuration.bugs.sorted().map(\.rawValue)
-                logLine("\(configuration.name) listening on http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
+                logLine("\(configuration.name) (\(configuration.profile.rawValue) profile) listening on http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
                     + (bugs.isEmpty ? "" : " BUG SWITCHES ON: \(bugs.joined(separator: ", "))"))
             },
             logger: logger)
         let timings = configuration.timings
         // Services start in this order and shut down in reverse: the parent watch first, then the
-        // worker drains while leases are still renewed, the keepalive ticker ends every stream,
-        // the HTTP server stops, and the signal listener closes the socket last.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: SignalListener(bus: bus, feeds: feeds, worker: worker)),
-            .init(service: app),
-            .init(service: KeepaliveTicker(feeds: feeds, keepaliveMillis: timings.keepaliveMillis)),
-            .init(service: LeaseKeeper(worker: worker, context: context)),
-            .init(service: RunWorkerService(worker: worker, drainMillis: timings.drainMillis)),
-        ]
+        // engine's services (in seed: the worker drains while leases are still renewed, and the
+        // keepalive ticker ends every stream), the HTTP server stops, and the signal listener
+        // closes the socket last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] =
+            [.init(service: SignalListener(bus: bus, engine: engine)), .init(service: app)]
+            + engine.services().map { .init(service: $0) }
         if let parent = configuration.parentPID {
             services.append(ParentWatch(parent: parent, name: configuration.name).configuration)
         }

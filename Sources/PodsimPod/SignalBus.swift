@@ -28,13 +28,12 @@ final class SignalBus: Sendable {
     }
 }
 
-/// Routes arriving change signals to the feeds and the worker, and keeps the peer list fresh,
-/// until the pod shuts down; then closes the socket. It starts first and stops last, so the
-/// worker's drain can still announce released runs.
+/// Hands arriving change signals to the pod's engine, and keeps the peer list fresh, until the
+/// pod shuts down; then closes the socket. It starts first and stops last, so the engine's drain
+/// can still announce released work.
 struct SignalListener: Service {
     let bus: SignalBus
-    let feeds: ChunkFeeds
-    let worker: RunWorker
+    let engine: any ChatEngine
     var peerRefreshInterval = Duration.milliseconds(250)
 
     func run() async throws {
@@ -49,13 +48,7 @@ struct SignalListener: Service {
     private func routeSignals() async {
         let signals = bus.socket.signals()
         await withGracefulShutdownHandler {
-            for await signal in signals {
-                switch signal {
-                case .chunks(let threadId): await feeds.signal(threadId: threadId)
-                case .runsAvailable: await worker.doorbell.ring()
-                case .cancel(let runId): await worker.cancelSignalled(runId: runId)
-                }
-            }
+            for await signal in signals { await engine.received(signal) }
         } onGracefulShutdown: {
             bus.socket.close()
         }

@@ -29,7 +29,13 @@ extension ChatThread {
         self.init(
             id: try row.string("id"), publicId: try row.string("publicId"), orgId: try row.string("orgId"), agentId: try row.string("agentId"),
             status: status, runOwnerPod: try row.optionalString("runOwnerPod"), sandboxProviderKind: try row.optionalString("sandboxProviderKind"),
-            createdAt: try row.int64("createdAt"), updatedAt: try row.int64("updatedAt"))
+            createdAt: try row.int64("createdAt"), updatedAt: try row.int64("updatedAt"),
+            hosted: HostedThreadState(
+                createdBy: try row.optionalString("createdBy"), fence: try row.optionalString("fence"),
+                failureKind: try row.optionalString("failureKind"), failureReason: try row.optionalString("failureReason"),
+                cancelRequestedAt: try row.optionalInt64("cancelRequestedAt"), harnessId: try row.optionalString("harnessId"),
+                branch: try row.optionalString("branch"), messageStorageVersion: try row.optionalInt64("messageStorageVersion").map { Int($0) },
+                runStartedAt: try row.optionalInt64("runStartedAt"), lastProgressAt: try row.optionalInt64("lastProgressAt")))
     }
 }
 
@@ -87,6 +93,29 @@ extension MessagePart {
     init(row: Row) throws {
         self.init(
             id: try row.int64("id"), threadId: try row.string("threadId"), runId: try row.optionalInt64("runId"), role: try row.string("role"),
-            type: try row.string("type"), body: try row.string("body"), pod: try row.optionalString("pod"), createdAt: try row.int64("createdAt"))
+            type: try row.string("type"), body: try row.string("body"), pod: try row.optionalString("pod"), createdAt: try row.int64("createdAt"),
+            key: try row.optionalString("key"), messageId: try row.optionalString("messageId"))
+    }
+}
+
+extension Workflow {
+    init(row: Row) throws {
+        guard let kind = WorkflowKind(rawValue: try row.string("kind")) else { throw StoreError.decoding(column: "kind") }
+        guard let status = WorkflowStatus(rawValue: try row.string("status")) else { throw StoreError.decoding(column: "status") }
+        self.init(
+            id: try row.string("id"), kind: kind, threadId: try row.string("threadId"), orgId: try row.string("orgId"),
+            userId: try row.string("userId"), messageId: try row.string("messageId"), status: status,
+            executor: try row.optionalString("executor"), priority: try row.int("priority"), fence: try row.optionalString("fence"),
+            recoveries: try row.int("recoveries"), error: try row.optionalString("error"), createdAt: try row.int64("createdAt"),
+            updatedAt: try row.int64("updatedAt"))
+    }
+}
+
+extension SubjectMessage {
+    init(row: Row) throws {
+        self.init(
+            id: try row.int64("id"), threadId: try row.string("threadId"), msgId: try row.optionalString("msgId"),
+            fence: try row.optionalString("fence"), seq: try row.optionalInt64("seq").map { Int($0) }, pod: try row.string("pod"),
+            body: try row.string("body"), createdAt: try row.int64("createdAt"))
     }
 }

@@ -40,6 +40,8 @@ public enum ThreadStatus: String, Sendable {
     case completed
     case inProgress = "in_progress"
     case failed
+    /// Hosted profile: a tool approval is pending (the projector writes it; the mock never asks).
+    case requiresAction = "requires_action"
 }
 
 /// A chat thread: its status, the pod executing its current run, and its pinned sandbox kind.
@@ -57,6 +59,41 @@ public struct ChatThread: Sendable, Equatable {
     public var sandboxProviderKind: String?
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// The hosted profile's run columns (nil in `seed`).
+    public var hosted = HostedThreadState()
+}
+
+/// The `threads` columns only the hosted profile writes: the runtime pins, the current turn's
+/// fence, the durable cancel flag, the failure record and the liveness inputs.
+public struct HostedThreadState: Sendable, Equatable {
+    /// The user who created the thread; only they may POST to it or cancel it.
+    public var createdBy: String?
+    public var fence: String?
+    public var failureKind: String?
+    public var failureReason: String?
+    public var cancelRequestedAt: Int64?
+    public var harnessId: String?
+    public var branch: String?
+    public var messageStorageVersion: Int?
+    public var runStartedAt: Int64?
+    public var lastProgressAt: Int64?
+
+    public init(
+        createdBy: String? = nil, fence: String? = nil, failureKind: String? = nil, failureReason: String? = nil,
+        cancelRequestedAt: Int64? = nil, harnessId: String? = nil, branch: String? = nil, messageStorageVersion: Int? = nil,
+        runStartedAt: Int64? = nil, lastProgressAt: Int64? = nil
+    ) {
+        self.createdBy = createdBy
+        self.fence = fence
+        self.failureKind = failureKind
+        self.failureReason = failureReason
+        self.cancelRequestedAt = cancelRequestedAt
+        self.harnessId = harnessId
+        self.branch = branch
+        self.messageStorageVersion = messageStorageVersion
+        self.runStartedAt = runStartedAt
+        self.lastProgressAt = lastProgressAt
+    }
 }
 
 /// A user message received by POST /messages.
@@ -121,9 +158,18 @@ public struct MessagePart: Sendable, Equatable {
     public var body: String
     public var pod: String?
     public var createdAt: Int64
+    /// Hosted profile: the deterministic id `threadId:messageId:seq` a re-projection converges on.
+    public var key: String?
+    /// Hosted profile: the UI message the part belongs to.
+    public var messageId: String?
 
-    public init(id: Int64? = nil, threadId: String, runId: Int64?, role: String, type: String, body: String, pod: String?, createdAt: Int64) {
+    public init(
+        id: Int64? = nil, threadId: String, runId: Int64?, role: String, type: String, body: String, pod: String?, createdAt: Int64,
+        key: String? = nil, messageId: String? = nil
+    ) {
         self.id = id
+        self.key = key
+        self.messageId = messageId
         self.threadId = threadId
         self.runId = runId
         self.role = role
@@ -159,5 +205,72 @@ public struct PodEndpoint: Sendable, Equatable {
         self.signalPort = signalPort
         self.pid = pid
         self.startedAt = startedAt
+    }
+}
+
+/// Hosted profile: which of a turn's two workflows a row is.
+public enum WorkflowKind: String, Sendable, Hashable, CaseIterable {
+    /// `threadGateWorkflow`: dispatches the turn (mints the fence), starts the child, projects.
+    case gate
+    /// `hostedHarnessWorkflow`: runs the agent loop and publishes its chunks.
+    case child
+}
+
+/// Hosted profile: a workflow's DBOS status.
+public enum WorkflowStatus: String, Sendable {
+    case enqueued = "ENQUEUED"
+    case pending = "PENDING"
+    case success = "SUCCESS"
+    case error = "ERROR"
+    case cancelled = "CANCELLED"
+}
+
+/// Hosted profile: one DBOS-style workflow row. `executor` is the name of the pod running it
+/// while PENDING; `fence` is the gate's journaled dispatch output (and the child's input).
+public struct Workflow: Sendable, Equatable {
+    public var id: String
+    public var kind: WorkflowKind
+    public var threadId: String
+    public var orgId: String
+    public var userId: String
+    public var messageId: String
+    public var status: WorkflowStatus
+    public var executor: String?
+    public var priority: Int
+    public var fence: String?
+    /// How many times recovery put it back in the queue.
+    public var recoveries: Int
+    public var error: String?
+    public var createdAt: Int64
+    public var updatedAt: Int64
+}
+
+/// Hosted profile: one message on a thread's subject (the stand-in for JetStream). Fenced
+/// messages carry `threadId:fence:seq` as their id; stage frames and the user mirror carry none.
+public struct SubjectMessage: Sendable, Equatable {
+    /// The stream sequence: grows for ever, so a purge never moves a consumer's cursor back.
+    public var id: Int64
+    public var threadId: String
+    public var msgId: String?
+    public var fence: String?
+    public var seq: Int?
+    public var pod: String
+    /// The UI chunk (`p`) or a done marker, as JSON.
+    public var body: String
+    public var createdAt: Int64
+}
+
+/// Hosted profile: a message to publish; `msgId` subjects it to the duplicate window.
+public struct SubjectPublish: Sendable, Equatable {
+    public var msgId: String?
+    public var fence: String?
+    public var seq: Int?
+    public var body: String
+
+    public init(msgId: String? = nil, fence: String? = nil, seq: Int? = nil, body: String) {
+        self.msgId = msgId
+        self.fence = fence
+        self.seq = seq
+        self.body = body
     }
 }

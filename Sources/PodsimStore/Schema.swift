@@ -37,6 +37,27 @@ enum Schema {
             #"DROP INDEX "chunk_run""#,
             #"CREATE UNIQUE INDEX "chunk_run" ON "chunk"("runId", "attempt", "seq")"#,
         ]),
+        Migration(id: "v3: the hosted profile's workflows, per-thread subjects, duplicate window and keyed parts", statements: [
+            #"ALTER TABLE "thread" ADD COLUMN "createdBy" TEXT"#,
+            #"ALTER TABLE "thread" ADD COLUMN "fence" TEXT"#,
+            #"ALTER TABLE "thread" ADD COLUMN "failureKind" TEXT"#,
+            #"ALTER TABLE "thread" ADD COLUMN "failureReason" TEXT"#,
+            #"ALTER TABLE "thread" ADD COLUMN "cancelRequestedAt" INTEGER"#,
+            #"ALTER TABLE "thread" ADD COLUMN "harnessId" TEXT"#,
+            #"ALTER TABLE "thread" ADD COLUMN "branch" TEXT"#,
+            #"ALTER TABLE "thread" ADD COLUMN "messageStorageVersion" INTEGER"#,
+            #"ALTER TABLE "thread" ADD COLUMN "runStartedAt" INTEGER"#,
+            #"ALTER TABLE "thread" ADD COLUMN "lastProgressAt" INTEGER"#,
+            #"CREATE TABLE "workflow" ("id" TEXT PRIMARY KEY NOT NULL, "kind" TEXT NOT NULL, "threadId" TEXT NOT NULL REFERENCES "thread"("id"), "orgId" TEXT NOT NULL, "userId" TEXT NOT NULL, "messageId" TEXT NOT NULL, "status" TEXT NOT NULL, "executor" TEXT, "priority" INTEGER NOT NULL, "fence" TEXT, "recoveries" INTEGER NOT NULL DEFAULT 0, "error" TEXT, "createdAt" INTEGER NOT NULL, "updatedAt" INTEGER NOT NULL)"#,
+            #"CREATE INDEX "workflow_queue" ON "workflow"("kind", "status", "priority", "createdAt")"#,
+            #"CREATE INDEX "workflow_thread" ON "workflow"("threadId", "kind", "status")"#,
+            #"CREATE TABLE "subject" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "threadId" TEXT NOT NULL, "msgId" TEXT, "fence" TEXT, "seq" INTEGER, "pod" TEXT NOT NULL, "body" TEXT NOT NULL, "createdAt" INTEGER NOT NULL)"#,
+            #"CREATE INDEX "subject_thread" ON "subject"("threadId", "id")"#,
+            #"CREATE TABLE "dedup" ("msgId" TEXT PRIMARY KEY NOT NULL, "storedAt" INTEGER NOT NULL)"#,
+            #"ALTER TABLE "part" ADD COLUMN "key" TEXT"#,
+            #"ALTER TABLE "part" ADD COLUMN "messageId" TEXT"#,
+            #"CREATE UNIQUE INDEX "part_key" ON "part"("key")"#,
+        ]),
     ]
 
     private static let createBookkeeping =

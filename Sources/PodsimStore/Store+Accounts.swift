@@ -77,7 +77,7 @@ extension Store {
     }
 
     /// Creates the org's thread `id` (a fresh id when nil); `.exists` only when the org already has it.
-    public func createThread(id: String?, orgId: String, agentId: String) async throws -> ThreadCreation {
+    public func createThread(id: String?, orgId: String, agentId: String, createdBy: String? = nil) async throws -> ThreadCreation {
         let now = now()
         let publicId = id ?? newID()
         return try await database.withTransaction { transaction in
@@ -90,13 +90,13 @@ extension Store {
             }
             let thread = ChatThread(
                 id: key, publicId: publicId, orgId: orgId, agentId: agentId, status: .completed,
-                runOwnerPod: nil, sandboxProviderKind: nil, createdAt: now, updatedAt: now)
+                runOwnerPod: nil, sandboxProviderKind: nil, createdAt: now, updatedAt: now, hosted: HostedThreadState(createdBy: createdBy))
             try await transaction.execute(
                 """
-                INSERT INTO thread (id, publicId, orgId, agentId, status, runOwnerPod, sandboxProviderKind, createdAt, updatedAt)
-                VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?)
+                INSERT INTO thread (id, publicId, orgId, agentId, status, runOwnerPod, sandboxProviderKind, createdAt, updatedAt, createdBy)
+                VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)
                 """,
-                arguments(thread.id, thread.publicId, thread.orgId, thread.agentId, thread.status.rawValue, now, now))
+                arguments(thread.id, thread.publicId, thread.orgId, thread.agentId, thread.status.rawValue, now, now, createdBy))
             return .created(thread)
         }
     }
@@ -118,6 +118,11 @@ extension Store {
         public var runCount: Int
         public var currentRun: Run?
         public var sandboxCount: Int
+        /// Hosted profile: assistant parts other than `finish` anchors.
+        public var renderablePartCount: Int
+        /// Hosted profile: the pods running the current turn's gate and child (nil when none).
+        public var gatePod: String?
+        public var executorPod: String?
     }
 
     /// One statement, so the row, the counts and the current run come from one snapshot.
@@ -126,8 +131,12 @@ extension Store {
             """
             SELECT t.*,
               (SELECT count(*) FROM part WHERE threadId = t.id) AS partCount,
-              (SELECT count(*) FROM run WHERE threadId = t.id) AS runCount,
+              (SELECT count(*) FROM run WHERE threadId = t.id)
+                + (SELECT count(*) FROM workflow WHERE threadId = t.id AND kind = 'gate') AS runCount,
               (SELECT count(*) FROM sandbox WHERE threadId = t.id) AS sandboxCount,
+              (SELECT count(*) FROM part WHERE threadId = t.id AND role = 'assistant' AND type <> 'finish') AS renderablePartCount,
+              (SELECT executor FROM workflow WHERE threadId = t.id AND kind = 'gate' AND status = 'PENDING') AS gatePod,
+              (SELECT executor FROM workflow WHERE threadId = t.id AND kind = 'child' AND status = 'PENDING' AND fence = t.fence) AS executorPod,
               \(Run.columns(prefixedWith: "run_", from: "r"))
             FROM thread t LEFT JOIN run r ON r.id = (SELECT max(id) FROM run WHERE threadId = t.id)
             WHERE t.id = ?
@@ -137,7 +146,8 @@ extension Store {
         let currentRun = try row.optionalInt64("run_id") == nil ? nil : try Run(row: row, prefix: "run_")
         return ThreadSummary(
             thread: try ChatThread(row: row), partCount: try row.int("partCount"), runCount: try row.int("runCount"),
-            currentRun: currentRun, sandboxCount: try row.int("sandboxCount"))
+            currentRun: currentRun, sandboxCount: try row.int("sandboxCount"), renderablePartCount: try row.int("renderablePartCount"),
+            gatePod: try row.optionalString("gatePod"), executorPod: try row.optionalString("executorPod"))
     }
 
     public func parts(threadId: String) async throws -> [MessagePart] {

@@ -15,7 +15,7 @@ struct PodRouterFixture: Sendable {
     let podName: String
 
     static func test(
-        bugs: Set<BugSwitch> = [], _ body: @Sendable (PodRouterFixture) async throws -> Void
+        bugs: Set<BugSwitch> = [], profile: ServerProfile = .seed, _ body: @Sendable (PodRouterFixture) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/podsim-router-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -24,12 +24,13 @@ struct PodRouterFixture: Sendable {
         let store = try await Store.create(at: path, clock: wallClockMillis)
         let socket = try ChangeSignalSocket()
         defer { socket.close() }
-        let configuration = PodConfiguration(name: "pod-test", port: 0, storePath: path, providerURL: "http://127.0.0.1:9", bugs: bugs)
+        let configuration = PodConfiguration(
+            name: "pod-test", profile: profile, port: 0, storePath: path, providerURL: "http://127.0.0.1:9", bugs: bugs)
         let pod = PodContext(
             configuration: configuration, store: store, bus: SignalBus(store: store, socket: socket),
             provider: ProviderClient(baseURL: configuration.providerURL, http: .shared, podName: configuration.name),
             sandboxes: Sandboxes(store: store, http: .shared, podName: configuration.name, dockerAvailable: false))
-        let router = PodRouter.build(pod: pod, worker: RunWorker(context: pod), feeds: ChunkFeeds(store: store))
+        let router = PodRouter.build(pod: pod, engine: pod.makeEngine())
         try await Application(router: router).test(.router) { client in
             try await body(PodRouterFixture(client: client, store: store, podName: configuration.name))
         }

@@ -85,7 +85,8 @@ struct AccountRoutes {
         guard let agent = try await pod.store.agent(id: body.agentId), agent.orgId == org.id else {
             throw PodError.notFound("Agent not found")
         }
-        switch try await pod.store.createThread(id: body.id, orgId: org.id, agentId: agent.id) {
+        let caller = try context.requireCaller()
+        switch try await pod.store.createThread(id: body.id, orgId: org.id, agentId: agent.id, createdBy: caller.userId) {
         case .created(let thread):
             return EditedResponse(status: .created, response: PodAPI.ThreadCreated(id: thread.publicId, status: thread.status.rawValue))
         case .exists:
@@ -97,7 +98,7 @@ struct AccountRoutes {
         guard let summary = try await pod.store.threadSummary(id: try context.requireThread().id) else {
             throw PodError.notFound("Thread not found")
         }
-        return PodAPI.ThreadView(summary)
+        return PodAPI.ThreadView(summary, profile: pod.configuration.profile)
     }
 
     private func sessionView(userId: String, orgId: String) -> PodAPI.SessionView {

@@ -4,7 +4,7 @@ import PodsimModel
 /// `GET /health/live` and `GET /health/ready`: public, no credentials.
 struct HealthRoutes {
     let pod: PodContext
-    let worker: RunWorker
+    let engine: any ChatEngine
 
     func routes() -> RouteCollection<PodRequestContext> {
         let routes = RouteCollection(context: PodRequestContext.self)
@@ -14,7 +14,7 @@ struct HealthRoutes {
     }
 
     func ready(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.Ready> {
-        if await worker.isDraining {
+        if await engine.isDraining {
             return EditedResponse(status: .serviceUnavailable, response: PodAPI.Ready(status: "shutting_down"))
         }
         let storeUp = (try? await pod.store.podEndpoints()) != nil

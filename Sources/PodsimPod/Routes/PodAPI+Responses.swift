@@ -18,14 +18,19 @@ extension PodAPI.Links: ResponseEncodable {}
 extension PodAPI.OK: ResponseEncodable {}
 
 extension PodAPI.ThreadView {
-    init(_ summary: Store.ThreadSummary) {
+    /// The thread as a profile shows it: the hosted fields only in `hosted`.
+    init(_ summary: Store.ThreadSummary, profile: ServerProfile) {
+        let hosted = profile == .hosted ? summary.thread.hosted : nil
         self.init(
             id: summary.thread.publicId, agentId: summary.thread.agentId, status: summary.thread.status.rawValue,
             runOwnerPod: summary.thread.runOwnerPod, sandboxProviderKind: summary.thread.sandboxProviderKind,
             partCount: summary.partCount, runCount: summary.runCount, sandboxCount: summary.sandboxCount,
             currentRun: summary.currentRun.map {
                 Run(id: $0.id ?? 0, state: $0.state.rawValue, attempt: $0.attempt, ownerPod: $0.ownerPod, providerKind: $0.providerKind, error: $0.error)
-            })
+            },
+            fence: hosted?.fence, failureKind: hosted?.failureKind, failureReason: hosted?.failureReason,
+            executorPod: profile == .hosted ? summary.executorPod : nil, gatePod: profile == .hosted ? summary.gatePod : nil,
+            renderablePartCount: profile == .hosted ? summary.renderablePartCount : nil)
     }
 }
 

@@ -3,9 +3,9 @@ import Hummingbird
 import PodsimModel
 import PodsimStore
 
-/// The chat API under `/api/:org/decopilot`: POST a message (dispatch + enqueue), attach to a
+/// The seed profile's chat API under `/api/:org/decopilot`: POST a message (dispatch + enqueue), attach to a
 /// thread's stream, cancel a run. Every route names a thread the caller's org owns.
-struct DecopilotRoutes {
+struct SeedChatRoutes {
     let pod: PodContext
     let authenticator: Authenticator
     let worker: RunWorker

@@ -1,0 +1,62 @@
+/// Which era of the real server a cluster's pods simulate.
+///
+/// `seed` is the server of June 2026 (lease reclaim by any survivor, attempt-scoped chunk logs,
+/// link daemons); `hosted` is today's (gate, child and projector workflows, a fence per turn,
+/// one log per thread, recovery bound to the executing pod's name). Every pod of a cluster runs
+/// the same profile.
+public enum ServerProfile: String, CaseIterable, Sendable, Codable {
+    case seed
+    case hosted
+
+    public static let `default` = ServerProfile.seed
+}
+
+/// `STUDIO_DISPATCH_ROLE`: which hosted work queues a pod takes work from. `api` serves HTTP only.
+public enum DispatchRole: String, CaseIterable, Sendable, Codable {
+    case all
+    case worker
+    case api
+
+    /// Whether a pod with this role dequeues gates and children.
+    public var dequeues: Bool { self != .api }
+}
+
+/// The hosted profile's timing knobs and limits, scaled for tests. Each names the real setting
+/// and its value; the defaults keep a scenario's recovery within seconds.
+public struct HostedSettings: Sendable, Equatable, Codable {
+    /// `RUN_IDLE_TIMEOUT_MS` (real: 600 s default, 120 s in the multi-pod compose stack): stream
+    /// silence after which the projector fails a run `liveness`, and the reaper's staleness bound.
+    public var idleTimeoutMillis: Int64 = 6000
+    /// `REAP_INTERVAL_MS` (real: 5 min): how often each pod's reaper scans its own runs.
+    public var reapIntervalMillis: Int64 = 2000
+    /// The liveness heartbeat (real: 30 s): a `data-liveness` chunk after this much model silence.
+    public var livenessBeatMillis: Int64 = 2000
+    /// The waiting-capacity heartbeat (real: 30 s): a `waiting-capacity` stage frame while the
+    /// turn's child waits for a pod with a free slot.
+    public var capacityBeatMillis: Int64 = 1500
+    /// JetStream's duplicate window (real: 2 min): a message id seen this recently is dropped,
+    /// even after a purge.
+    public var dedupWindowMillis: Int64 = 20_000
+    /// The projector's `last_progress_at` throttle (real: 3 s).
+    public var progressThrottleMillis: Int64 = 500
+    /// The DBOS Conductor's delay before it re-enqueues a dead executor's workflows (production
+    /// only; nil, the default, means no conductor, as in the real compose stack).
+    public var conductorDelayMillis: Int64?
+    /// `DECOPILOT_MAX_CONCURRENT_HOSTED_RUNS` (real: 3): children one pod executes at once.
+    public var runCap: Int = 3
+
+    public init(
+        idleTimeoutMillis: Int64 = 6000, reapIntervalMillis: Int64 = 2000, livenessBeatMillis: Int64 = 2000,
+        capacityBeatMillis: Int64 = 1500, dedupWindowMillis: Int64 = 20_000, progressThrottleMillis: Int64 = 500,
+        conductorDelayMillis: Int64? = nil, runCap: Int = 3
+    ) {
+        self.idleTimeoutMillis = idleTimeoutMillis
+        self.reapIntervalMillis = reapIntervalMillis
+        self.livenessBeatMillis = livenessBeatMillis
+        self.capacityBeatMillis = capacityBeatMillis
+        self.dedupWindowMillis = dedupWindowMillis
+        self.progressThrottleMillis = progressThrottleMillis
+        self.conductorDelayMillis = conductorDelayMillis
+        self.runCap = runCap
+    }
+}

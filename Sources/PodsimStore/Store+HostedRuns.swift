@@ -1,0 +1,82 @@
+/// The hosted profile's writes to a thread's run columns and to its keyed parts. Every terminal
+/// write is guarded by `status = 'in_progress'` (the first writer wins); none is scoped to the
+/// turn's fence unless the caller passes one (only the cancel's ghost force-fail does).
+extension Store {
+    /// `RUN_STARTED` (the child's prepareRun, also on recovery): `in_progress`, the start time,
+    /// no progress yet, no failure record, no pending cancel. Unguarded, as in the real reactor.
+    public func markRunStarted(threadId: String) async throws {
+        let now = now()
+        _ = try await database.write(
+            """
+            UPDATE thread SET status = 'in_progress', runStartedAt = ?, lastProgressAt = NULL, failureKind = NULL,
+              failureReason = NULL, cancelRequestedAt = NULL, updatedAt = ? WHERE id = ?
+            """,
+            arguments(now, now, threadId))
+    }
+
+    /// Fails the thread's run if it is still in progress (and, with `fence`, still that turn's).
+    /// A nil `kind` leaves the failure record empty (the ghost force-fail writes only the status).
+    @discardableResult
+    public func markRunFailed(threadId: String, kind: String?, reason: String?, fence: String? = nil) async throws -> Bool {
+        try await !database.write(
+            """
+            UPDATE thread SET status = 'failed', failureKind = coalesce(?, failureKind), failureReason = coalesce(?, failureReason),
+              updatedAt = ? WHERE id = ? AND status = 'in_progress' \(fence == nil ? "" : "AND fence = ?") RETURNING id
+            """,
+            arguments(kind, reason, now(), threadId) + (fence.map { arguments($0) } ?? [])
+        ).isEmpty
+    }
+
+    /// Settles a clean run (`completeRunIfNotCompleted`, `requiresActionIfInProgress`).
+    @discardableResult
+    public func settleRun(threadId: String, status: ThreadStatus) async throws -> Bool {
+        try await !database.write(
+            "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ? AND status = 'in_progress' RETURNING id",
+            arguments(status.rawValue, now(), threadId)
+        ).isEmpty
+    }
+
+    /// The projector's progress tap: `last_progress_at = now`.
+    public func bumpProgress(threadId: String) async throws {
+        _ = try await database.write("UPDATE thread SET lastProgressAt = ? WHERE id = ?", arguments(now(), threadId))
+    }
+
+    /// The durable cancel flag (`setCancelRequested`), cleared by the next run's start.
+    public func requestHostedCancel(threadId: String) async throws {
+        _ = try await database.write("UPDATE thread SET cancelRequestedAt = ? WHERE id = ?", arguments(now(), threadId))
+    }
+
+    /// Inserts parts whose key is not there yet (`appendParts`: step parts converge on re-projection).
+    public func appendKeyedParts(_ parts: [MessagePart]) async throws {
+        let now = now()
+        try await database.withTransaction { transaction in
+            try await self.insertKeyedParts(parts, at: now, in: transaction)
+        }
+    }
+
+    /// Replaces every part of one message (`replaceFinal`, the projector's terminal write).
+    public func replaceMessageParts(threadId: String, messageId: String, with parts: [MessagePart]) async throws {
+        let now = now()
+        try await database.withTransaction { transaction in
+            try await transaction.execute("DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, messageId))
+            try await self.insertKeyedParts(parts, at: now, in: transaction)
+        }
+    }
+
+    /// Deletes one message's parts (`clearSynthesizedError`).
+    public func deleteMessageParts(threadId: String, messageId: String) async throws {
+        _ = try await database.write("DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, messageId))
+    }
+
+    /// Inserts keyed parts, skipping keys already present; `createdAt` is each part's own when set
+    /// (the projector orders a reply right after its user message), else `now`.
+    func insertKeyedParts(_ parts: [MessagePart], at now: Int64, in transaction: Transaction) async throws {
+        guard !parts.isEmpty else { return }
+        try await transaction.execute(
+            "INSERT OR IGNORE INTO part (threadId, runId, role, type, body, pod, createdAt, key, messageId) VALUES "
+                + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: parts.count).joined(separator: ", "),
+            parts.flatMap {
+                arguments($0.threadId, $0.runId, $0.role, $0.type, $0.body, $0.pod, $0.createdAt == 0 ? now : $0.createdAt, $0.key, $0.messageId)
+            })
+    }
+}

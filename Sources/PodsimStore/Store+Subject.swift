@@ -1,0 +1,55 @@
+/// The hosted profile's per-thread subject: the stand-in for the JetStream subject
+/// `decopilot.stream.<threadId>`. Messages are appended in stream order, a purge deletes the
+/// thread's messages, and a message id published within the duplicate window is dropped (and
+/// reported as a success, as JetStream acknowledges it) even when the purge removed the original.
+extension Store {
+    /// Publishes messages in order, in one transaction; returns, for each, whether it was stored
+    /// (false: a duplicate of a message id seen within `dedupWindowMillis`).
+    @discardableResult
+    public func publish(_ messages: [SubjectPublish], threadId: String, pod: String, dedupWindowMillis: Int64) async throws -> [Bool] {
+        guard !messages.isEmpty else { return [] }
+        let now = now()
+        return try await database.withTransaction { transaction in
+            var stored: [Bool] = []
+            for message in messages {
+                if let msgId = message.msgId {
+                    let seen = try await transaction.execute(
+                        "SELECT 1 FROM dedup WHERE msgId = ? AND storedAt > ?", arguments(msgId, now - dedupWindowMillis))
+                    if !seen.isEmpty {
+                        stored.append(false)
+                        continue
+                    }
+                    try await transaction.execute(
+                        "INSERT INTO dedup (msgId, storedAt) VALUES (?, ?) ON CONFLICT (msgId) DO UPDATE SET storedAt = excluded.storedAt",
+                        arguments(msgId, now))
+                }
+                try await self.insertSubjectMessage(message, threadId: threadId, pod: pod, at: now, in: transaction)
+                stored.append(true)
+            }
+            return stored
+        }
+    }
+
+    func insertSubjectMessage(_ message: SubjectPublish, threadId: String, pod: String, at now: Int64, in transaction: Transaction) async throws {
+        try await transaction.execute(
+            "INSERT INTO subject (threadId, msgId, fence, seq, pod, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments(threadId, message.msgId, message.fence, message.seq, pod, message.body, now))
+    }
+
+    /// Deletes every message of the thread's subject. The duplicate window keeps its ids.
+    public func purgeSubject(threadId: String) async throws {
+        _ = try await database.write("DELETE FROM subject WHERE threadId = ?", arguments(threadId))
+    }
+
+    /// The thread's messages after stream sequence `afterID`, in order.
+    public func subjectMessages(threadId: String, afterID: Int64) async throws -> [SubjectMessage] {
+        try await database.read(
+            "SELECT * FROM subject WHERE threadId = ? AND id > ? ORDER BY id", arguments(threadId, afterID)
+        ).map(SubjectMessage.init(row:))
+    }
+
+    /// The last stream sequence of a thread (0 when it has none): where a `DeliverPolicy.New` consumer starts.
+    public func lastSubjectID(threadId: String) async throws -> Int64 {
+        try await database.read("SELECT max(id) AS last FROM subject WHERE threadId = ?", arguments(threadId)).first?.optionalInt64("last") ?? 0
+    }
+}

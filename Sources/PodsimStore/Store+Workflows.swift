@@ -1,0 +1,214 @@
+/// The hosted profile's durable queue: DBOS-style workflows, one gate per turn and one child per
+/// fence. A workflow is ENQUEUED until a pod dequeues it (PENDING, bound to that pod's executor
+/// name) and ends SUCCESS, ERROR or CANCELLED. Recovery never takes a workflow over: the executor
+/// that restarts under the same name (or a conductor) puts its PENDING rows back in the queue.
+extension Store {
+    /// Ids as the real server builds them.
+    public enum WorkflowID {
+        /// `thread-run:<threadId>:<userMessageId>`: a repeated POST of one message collapses onto it.
+        public static func gate(threadId: String, messageId: String) -> String { "thread-run:\(threadId):\(messageId)" }
+        /// `decopilot-hosted:<threadId>:<fence>`: starting a turn's child twice starts it once.
+        public static func child(threadId: String, fence: String) -> String { "decopilot-hosted:\(threadId):\(fence)" }
+    }
+
+    /// Everything an accepted POST writes, in one transaction: the runtime pin, the user message
+    /// and its parts (once per message id), the `waiting-runner` frame when no run is in progress,
+    /// and the gate.
+    public struct HostedTurn: Sendable {
+        public var message: ChatMessage
+        public var orgId: String
+        public var userId: String
+        public var userParts: [MessagePart]
+        public var branch: String?
+        public var priority: Int
+        /// Published on the thread's subject unless the thread is `in_progress`.
+        public var waitingFrame: String
+        public var pod: String
+
+        public init(
+            message: ChatMessage, orgId: String, userId: String, userParts: [MessagePart], branch: String?, priority: Int,
+            waitingFrame: String, pod: String
+        ) {
+            self.message = message
+            self.orgId = orgId
+            self.userId = userId
+            self.userParts = userParts
+            self.branch = branch
+            self.priority = priority
+            self.waitingFrame = waitingFrame
+            self.pod = pod
+        }
+    }
+
+    /// What accepting a turn did.
+    public struct AcceptedTurn: Sendable, Equatable {
+        public var gateId: String
+        /// False when an identical POST had already enqueued the gate.
+        public var created: Bool
+        /// Whether the `waiting-runner` frame was published.
+        public var publishedWaitingFrame: Bool
+    }
+
+    public func acceptHostedTurn(_ turn: HostedTurn) async throws -> AcceptedTurn {
+        let now = now()
+        let threadId = turn.message.threadId
+        let gateId = WorkflowID.gate(threadId: threadId, messageId: turn.message.id)
+        return try await database.withTransaction { transaction in
+            try await transaction.execute(
+                """
+                UPDATE thread SET harnessId = 'decopilot', sandboxProviderKind = 'agent-sandbox', branch = coalesce(?, 'ephemeral'),
+                  messageStorageVersion = 2, updatedAt = ? WHERE id = ? AND harnessId IS NULL
+                """,
+                arguments(turn.branch, now, threadId))
+            let persisted = try await transaction.execute(
+                "INSERT OR IGNORE INTO message (id, threadId, role, text, createdAt) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                arguments(turn.message.id, threadId, turn.message.role, turn.message.text, turn.message.createdAt))
+            if !persisted.isEmpty { try await self.insertKeyedParts(turn.userParts, at: now, in: transaction) }
+            let status = try await transaction.execute("SELECT status FROM thread WHERE id = ?", arguments(threadId)).first?.string("status")
+            let publishWaiting = status != ThreadStatus.inProgress.rawValue
+            if publishWaiting {
+                try await self.insertSubjectMessage(
+                    SubjectPublish(body: turn.waitingFrame), threadId: threadId, pod: turn.pod, at: now, in: transaction)
+            }
+            let inserted = try await transaction.execute(
+                """
+                INSERT INTO workflow (id, kind, threadId, orgId, userId, messageId, status, priority, createdAt, updatedAt)
+                VALUES (?, 'gate', ?, ?, ?, ?, 'ENQUEUED', ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id
+                """,
+                arguments(gateId, threadId, turn.orgId, turn.userId, turn.message.id, turn.priority, now, now))
+            return AcceptedTurn(gateId: gateId, created: !inserted.isEmpty, publishedWaitingFrame: publishWaiting)
+        }
+    }
+
+    /// A cheap read before `dequeue` takes the write lock: is a workflow of this kind dequeueable?
+    public func hasDequeueableWorkflow(kind: WorkflowKind) async throws -> Bool {
+        try await !database.read(
+            "SELECT 1 FROM workflow w WHERE \(Self.dequeueable(kind))  LIMIT 1", arguments()
+        ).isEmpty
+    }
+
+    /// Dequeues the next workflow of a kind for `executor`: for gates, the head of a thread's
+    /// partition while no gate of that thread is PENDING (one turn at a time per thread); for
+    /// children, the oldest of the highest priority. The caller enforces its own cap.
+    public func dequeue(kind: WorkflowKind, executor: String) async throws -> Workflow? {
+        try await database.write(
+            """
+            UPDATE workflow SET status = 'PENDING', executor = ?, updatedAt = ? WHERE id = (
+              SELECT w.id FROM workflow w WHERE \(Self.dequeueable(kind)) ORDER BY w.priority, w.createdAt, w.rowid LIMIT 1)
+            RETURNING *
+            """,
+            arguments(executor, now())
+        ).first.map(Workflow.init(row:))
+    }
+
+    private static func dequeueable(_ kind: WorkflowKind) -> String {
+        switch kind {
+        case .gate:
+            """
+            w.kind = 'gate' AND w.status = 'ENQUEUED' AND NOT EXISTS (
+              SELECT 1 FROM workflow o WHERE o.threadId = w.threadId AND o.kind = 'gate' AND (o.status = 'PENDING'
+                OR (o.status = 'ENQUEUED' AND (o.priority, o.createdAt, o.rowid) < (w.priority, w.createdAt, w.rowid))))
+            """
+        case .child:
+            "w.kind = 'child' AND w.status = 'ENQUEUED'"
+        }
+    }
+
+    public func workflow(id: String) async throws -> Workflow? {
+        try await database.read("SELECT * FROM workflow WHERE id = ?", arguments(id)).first.map(Workflow.init(row:))
+    }
+
+    /// The outcome of the gate's dispatch step.
+    public struct Dispatch: Sendable, Equatable {
+        public var fence: String
+        /// True when the step had already run (a recovered gate): nothing was published or written.
+        public var replayed: Bool
+    }
+
+    /// The gate's journaled dispatch step: publish `starting-run`, set the thread's fence and
+    /// status `in_progress` (`setRunFence`), and journal the fence on the gate, once. A replay
+    /// returns the journaled fence. Nil when the gate is no longer PENDING on this executor.
+    public func dispatchTurn(gateId: String, executor: String, fence: String, startingFrame: String) async throws -> Dispatch? {
+        let now = now()
+        return try await database.withTransaction { transaction in
+            guard let row = try await transaction.execute(
+                "SELECT * FROM workflow WHERE id = ? AND status = 'PENDING' AND executor = ?", arguments(gateId, executor)
+            ).first else { return nil }
+            let gate = try Workflow(row: row)
+            if let journaled = gate.fence { return Dispatch(fence: journaled, replayed: true) }
+            try await self.insertSubjectMessage(
+                SubjectPublish(body: startingFrame), threadId: gate.threadId, pod: executor, at: now, in: transaction)
+            try await transaction.execute(
+                "UPDATE thread SET fence = ?, status = 'in_progress', updatedAt = ? WHERE id = ?", arguments(fence, now, gate.threadId))
+            try await transaction.execute("UPDATE workflow SET fence = ?, updatedAt = ? WHERE id = ?", arguments(fence, now, gateId))
+            return Dispatch(fence: fence, replayed: false)
+        }
+    }
+
+    /// Starts the turn's child workflow (idempotent: the id carries the fence). Returns its id.
+    @discardableResult
+    public func startChild(of gate: Workflow, fence: String) async throws -> String {
+        let id = WorkflowID.child(threadId: gate.threadId, fence: fence)
+        let now = now()
+        _ = try await database.write(
+            """
+            INSERT INTO workflow (id, kind, threadId, orgId, userId, messageId, status, priority, fence, createdAt, updatedAt)
+            VALUES (?, 'child', ?, ?, ?, ?, 'ENQUEUED', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+            """,
+            arguments(id, gate.threadId, gate.orgId, gate.userId, gate.messageId, gate.priority, fence, now, now))
+        return id
+    }
+
+    /// Ends a workflow this executor runs; false when it is no longer PENDING here (cancelled,
+    /// or handed back to the queue).
+    @discardableResult
+    public func finishWorkflow(id: String, executor: String, status: WorkflowStatus, error: String? = nil) async throws -> Bool {
+        try await !database.write(
+            """
+            UPDATE workflow SET status = ?, error = ?, updatedAt = ? WHERE id = ? AND status = 'PENDING' AND executor = ? RETURNING id
+            """,
+            arguments(status.rawValue, error, now(), id, executor)
+        ).isEmpty
+    }
+
+    /// Puts an executor's PENDING workflows (of `kinds`) back in the queue, keeping their
+    /// priority and age: recovery at the executor's boot, the SIGTERM hand-off of gates, and
+    /// the conductor.
+    @discardableResult
+    public func requeueWorkflows(executor: String, kinds: Set<WorkflowKind> = [.gate, .child]) async throws -> [Workflow] {
+        let kindList = kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        return try await database.write(
+            """
+            UPDATE workflow SET status = 'ENQUEUED', executor = NULL, recoveries = recoveries + 1, updatedAt = ?
+            WHERE status = 'PENDING' AND executor = ? AND kind IN (\(kindList)) RETURNING *
+            """,
+            arguments(now(), executor)
+        ).map(Workflow.init(row:))
+    }
+
+    /// Executors that hold PENDING workflows (what a conductor watches).
+    public func executorsWithPendingWorkflows() async throws -> Set<String> {
+        Set(try await database.read("SELECT DISTINCT executor FROM workflow WHERE status = 'PENDING' AND executor IS NOT NULL")
+            .map { try $0.string("executor") })
+    }
+
+    /// Cancels the head gate of a thread's partition and the child of `fence`, so neither is run
+    /// or recovered again (`cancelThreadGateHead`, `cancelHostedHarness`).
+    public func cancelWorkflows(threadId: String, fence: String?) async throws {
+        let now = now()
+        try await database.withTransaction { transaction in
+            try await transaction.execute(
+                """
+                UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = (
+                  SELECT id FROM workflow WHERE threadId = ? AND kind = 'gate' AND status IN ('PENDING', 'ENQUEUED')
+                  ORDER BY status = 'PENDING' DESC, priority, createdAt, rowid LIMIT 1)
+                """,
+                arguments(now, threadId))
+            if let fence {
+                try await transaction.execute(
+                    "UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = ? AND status IN ('PENDING', 'ENQUEUED')",
+                    arguments(now, WorkflowID.child(threadId: threadId, fence: fence)))
+            }
+        }
+    }
+}
