@@ -107,13 +107,16 @@ import Testing
         let journal = try await fixture.store.query("PRAGMA journal_mode")
         #expect(journal.first?["journal_mode"] == "wal")
         let applied = try await fixture.store.query("SELECT id FROM migration ORDER BY rowid").map { $0["id"] ?? nil }
-        #expect(applied == ["v1", "v2: org-scoped thread ids, unique chunk sequence numbers"])
+        #expect(applied == [
+            "v1", "v2: org-scoped thread ids, unique chunk sequence numbers",
+            "v3: the hosted profile's workflows, per-thread subjects, duplicate window and keyed parts",
+        ])
     }
 
     @Test func creatingAgainAppliesNothingTwice() async throws {
         let fixture = try await StoreFixture()
         let again = try await Store.create(at: fixture.path, clock: wallClockMillis)
-        #expect(try await again.query("SELECT count(*) AS n FROM migration").first?["n"] == "2")
+        #expect(try await again.query("SELECT count(*) AS n FROM migration").first?["n"] == "3")
         #expect(try await again.thread(id: fixture.threadId) != nil)
     }
 
