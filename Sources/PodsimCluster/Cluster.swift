@@ -80,7 +80,7 @@ public actor Cluster {
                 name: name, profile: spec.profile, port: port, storePath: storePath, providerURL: mock.url, bugs: spec.bugs,
                 timings: spec.timings, sandboxRunner: try Self.sandboxRunner(in: environment, pod: name),
                 dockerAvailable: environment["PODSIM_DOCKER_AVAILABLE"] == "1", parentPID: parent, hosted: spec.hosted,
-                dispatchRole: try Self.dispatchRole(in: environment, pod: name))
+                dispatchRole: try Self.dispatchRole(in: environment, pod: name), listenQueues: try Self.listenQueues(in: environment, pod: name))
             pods.append(
                 LaunchSpec(
                     name: name, role: .pod, port: port, executable: spec.executable,
@@ -107,6 +107,22 @@ public actor Cluster {
                 "\(pod): STUDIO_DISPATCH_ROLE=\(raw) is not a dispatch role (expected \(DispatchRole.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return role
+    }
+
+    /// `PODSIM_LISTEN_QUEUES`: a comma-separated list of queue names pinning which hosted work a
+    /// pod takes (within its role's queues); unset means every queue of its role.
+    private static func listenQueues(in environment: [String: String], pod: String) throws -> Set<HostedQueue> {
+        let role = try dispatchRole(in: environment, pod: pod)
+        guard let raw = environment["PODSIM_LISTEN_QUEUES"] else { return role.queues }
+        var queues: Set<HostedQueue> = []
+        for name in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let queue = HostedQueue(rawValue: name) else {
+                throw ClusterError.invalidRequest(
+                    "\(pod): PODSIM_LISTEN_QUEUES names \"\(name)\", not a queue (expected \(HostedQueue.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            queues.insert(queue)
+        }
+        return queues.intersection(role.queues)
     }
 
     /// `STUDIO_SANDBOX_RUNNER` as the real pods read it: unset or empty means none.

@@ -43,13 +43,17 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
     public var hosted: HostedSettings
     /// `STUDIO_DISPATCH_ROLE` (hosted): which work queues this pod listens on.
     public var dispatchRole: DispatchRole
+    /// The queues this pod dequeues from (hosted): its role's, narrowed by `PODSIM_LISTEN_QUEUES`
+    /// to pin where gates and children run.
+    public var listenQueues: Set<HostedQueue>
 
     public init(
         name: String, profile: ServerProfile = .default, host: String = "127.0.0.1", port: Int, storePath: String, providerURL: String,
         bugs: Set<BugSwitch> = [], timings: PodTimings = .init(), sandboxRunner: SandboxKind? = nil,
         dockerAvailable: Bool = false, maxConcurrentRuns: Int = 32, parentPID: Int32? = nil,
-        hosted: HostedSettings = .init(), dispatchRole: DispatchRole = .all
+        hosted: HostedSettings = .init(), dispatchRole: DispatchRole = .all, listenQueues: Set<HostedQueue>? = nil
     ) {
+        self.listenQueues = listenQueues ?? dispatchRole.queues
         self.name = name
         self.profile = profile
         self.host = host

@@ -17,8 +17,16 @@ public enum DispatchRole: String, CaseIterable, Sendable, Codable {
     case worker
     case api
 
-    /// Whether a pod with this role dequeues gates and children.
-    public var dequeues: Bool { self != .api }
+    /// The queues a pod of this role listens on (DBOS `listenQueues`).
+    public var queues: Set<HostedQueue> { self == .api ? [] : Set(HostedQueue.allCases) }
+}
+
+/// The hosted profile's work queues, by their real DBOS names: gates on one, decopilot children on the other.
+public enum HostedQueue: String, CaseIterable, Sendable, Codable, Comparable {
+    case threadGate = "thread-gate"
+    case hostedHarness = "decopilot-hosted-harness"
+
+    public static func < (lhs: HostedQueue, rhs: HostedQueue) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
 /// The hosted profile's timing knobs and limits, scaled for tests. Each names the real setting
