@@ -290,6 +290,54 @@ import Testing
         }
     }
 
+    // MARK: Queue
+
+    @Test func theQueueListsWaitingTurnsAndCancelsOne() async throws {
+        try await PodRouterFixture.test(profile: .hosted) { pod in
+            let account = try await pod.createAccount()
+            let queue = PodPath.queue(org: account.slug, thread: account.threadId)
+            #expect(try await pod.send(.get, queue, headers: account.auth).errorBody().error == "This chat has not started a hosted run")
+            for id in ["m1", "m2", "m3"] {
+                #expect(try await pod.send(.post, account.messages, headers: account.auth, body: account.body(messageId: id)).status == .accepted)
+            }
+            let key = try #require(try await pod.store.thread(orgId: account.created.orgId, publicId: account.threadId)).id
+            let head = try #require(try await pod.store.dequeue(kind: .gate, executor: "pod-gone"))
+            let listed = try await pod.send(.get, queue, headers: account.auth)
+            #expect(listed.status == .ok)
+            #expect(try listed.decode(PodAPI.QueuedTurns.self).items.map(\.messageId) == ["m2", "m3"])
+            let m2 = Store.WorkflowID.gate(threadId: key, messageId: "m2")
+            let cancelled = try await pod.send(.post, PodPath.cancelQueued(org: account.slug, thread: account.threadId, workflow: m2), headers: account.auth)
+            #expect(cancelled.status == .accepted)
+            #expect(try cancelled.decode(PodAPI.Cancelled.self) == PodAPI.Cancelled(cancelled: true))
+            #expect(try await pod.store.workflow(id: m2)?.status == .cancelled)
+            #expect(Set(try await pod.store.parts(threadId: key).compactMap(\.messageId)) == ["m1", "m3"], "the cancelled turn's user parts are gone")
+            #expect(try await pod.send(.get, queue, headers: account.auth).decode(PodAPI.QueuedTurns.self).items.map(\.messageId) == ["m3"])
+            for unknown in [m2, "thread-run:\(key):nope"] {
+                let missing = try await pod.send(.post, PodPath.cancelQueued(org: account.slug, thread: account.threadId, workflow: unknown), headers: account.auth)
+                #expect(missing.status == .notFound, "\(unknown)")
+                #expect(missing.body.readableBytes == 0)
+            }
+            let running = try await pod.send(.post, PodPath.cancelQueued(org: account.slug, thread: account.threadId, workflow: head.id), headers: account.auth)
+            #expect(running.status == .accepted, "the running head gets the whole cancel")
+            #expect(try await pod.store.workflow(id: head.id)?.status == .cancelled)
+            #expect(try await pod.store.thread(id: key)?.hosted.cancelRequestedAt != nil)
+        }
+    }
+
+    @Test func theQueueIsTheCreatorsOnly() async throws {
+        try await PodRouterFixture.test(profile: .hosted) { pod in
+            let account = try await pod.createAccount()
+            let foreign = try await account.thread(in: pod.store, id: "foreign", createdBy: "someone-else")
+            for answer in [
+                try await pod.send(.get, PodPath.queue(org: account.slug, thread: foreign), headers: account.auth),
+                try await pod.send(.post, PodPath.cancelQueued(org: account.slug, thread: foreign, workflow: "w"), headers: account.auth),
+            ] {
+                #expect(answer.status == .forbidden)
+                #expect(try answer.errorBody().error == "Not authorized")
+            }
+        }
+    }
+
     // MARK: Stream
 
     @Test func streamStatuses() async throws {

@@ -5,7 +5,8 @@ import PodsimModel
 import PodsimStore
 
 /// The hosted profile's chat API under `/api/:org/decopilot`: POST a turn (pin the runtime,
-/// persist the user message, enqueue its gate), tail a thread's subject, cancel a thread's run.
+/// persist the user message, enqueue its gate), tail a thread's subject, cancel a thread's run,
+/// list and cancel the turns waiting in a thread's queue.
 /// The caller is checked first; POST then reads its body before it looks at the thread, as the
 /// real handler validates the request before it loads anything.
 struct HostedChatRoutes {
@@ -27,6 +28,8 @@ struct HostedChatRoutes {
             .add(middleware: ThreadMiddleware(store: pod.store))
         thread.get("threads/:id/stream", use: stream)
         thread.post("cancel/:id", use: cancel)
+        thread.get("queue/:id", use: queue)
+        thread.post("queue/:id/cancel/:workflowId", use: cancelQueued)
         return routes
     }
 
@@ -144,10 +147,13 @@ struct HostedChatRoutes {
     /// abort here or a broadcast to the pod that runs the child; with no local abort, a thread
     /// the request found in progress is force-failed, scoped to that turn's fence.
     func cancel(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.Cancelled> {
-        let thread = try context.requireThread()
-        try Self.requireOwner(thread, try context.requireCaller())
-        guard thread.hosted.harnessId != nil else { throw PodError.conflict("This chat has not started a hosted run") }
-        try Self.requireHostedRuntime(thread)
+        let thread = try Self.requireHostedRunOwner(context)
+        try await cancelRun(of: thread)
+        return EditedResponse(status: .accepted, response: PodAPI.Cancelled(cancelled: true, async: true))
+    }
+
+    /// `cancelActiveThreadRun`, on the thread as the request found it.
+    private func cancelRun(of thread: ChatThread) async throws {
         try await pod.store.requestHostedCancel(threadId: thread.id)
         try await pod.store.cancelWorkflows(threadId: thread.id, fence: thread.hosted.fence)
         if await !runs.cancel(threadId: thread.id) {
@@ -156,10 +162,44 @@ struct HostedChatRoutes {
                 try await pod.store.markRunFailed(threadId: thread.id, kind: nil, reason: nil, fence: thread.hosted.fence)
             }
         }
-        return EditedResponse(status: .accepted, response: PodAPI.Cancelled(cancelled: true, async: true))
+    }
+
+    // MARK: The thread's queue
+
+    func queue(_ request: Request, context: PodRequestContext) async throws -> PodAPI.QueuedTurns {
+        let thread = try Self.requireHostedRunOwner(context)
+        return PodAPI.QueuedTurns(
+            items: try await pod.store.queuedGates(threadId: thread.id).map {
+                PodAPI.QueuedTurns.Item(id: $0.id, messageId: $0.messageId, priority: $0.priority, createdAt: $0.createdAt)
+            })
+    }
+
+    /// Cancels one turn: a waiting one leaves the queue with its user message's parts; the running
+    /// head gets the whole cancel; anything else is a 404 with an empty body.
+    func cancelQueued(_ request: Request, context: PodRequestContext) async throws -> Response {
+        let thread = try Self.requireHostedRunOwner(context)
+        let workflowId = try context.parameter("workflowId")
+        if try await !pod.store.cancelQueuedGate(threadId: thread.id, id: workflowId) {
+            guard let head = try await pod.store.workflow(id: workflowId), head.threadId == thread.id, head.kind == .gate,
+                head.status == .pending
+            else { return Response(status: .notFound) }
+            try await cancelRun(of: thread)
+        }
+        var response = try context.responseEncoder.encode(PodAPI.Cancelled(cancelled: true), from: request, context: context)
+        response.status = .accepted
+        return response
     }
 
     // MARK: Checks every route shares
+
+    /// The thread of a cancel or queue call: the caller created it and it has a hosted run.
+    private static func requireHostedRunOwner(_ context: PodRequestContext) throws -> ChatThread {
+        let thread = try context.requireThread()
+        try requireOwner(thread, try context.requireCaller())
+        guard thread.hosted.harnessId != nil else { throw PodError.conflict("This chat has not started a hosted run") }
+        try requireHostedRuntime(thread)
+        return thread
+    }
 
     /// Only the thread's creator may run or cancel it; threads from before the hosted store have no
     /// creator, and any member of their org may.
