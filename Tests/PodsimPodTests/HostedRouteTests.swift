@@ -396,6 +396,22 @@ import Testing
         }
     }
 
+    /// The stream never ends on its own: keepalives flow on every tick until the ticker stops (the
+    /// pod's graceful shutdown), which ends it.
+    @Test func keepalivesFlowUntilTheTickerStops() async throws {
+        try await PodRouterFixture.test(profile: .hosted, setup: .live) { pod in
+            let account = try await pod.createAccount()
+            let feeds = try pod.subjectFeeds()
+            let watch = try await SSEWatch.open(pod, account.stream, headers: account.auth)
+            let ticker = Task { try await KeepaliveTicker(feeds: feeds, keepaliveMillis: 20).run() }
+            try await watch.waitUntil { $0.filter { $0 == .comment("keepalive") }.count >= 3 }
+            #expect(await !watch.ended)
+            ticker.cancel()
+            try await watch.waitUntilEnded()
+            #expect(await watch.data.isEmpty)
+        }
+    }
+
     /// A thread in progress: every stored message is replayed first (done markers swallowed), then
     /// the live ones follow.
     @Test func anInProgressThreadsStreamReplaysItsSubject() async throws {
