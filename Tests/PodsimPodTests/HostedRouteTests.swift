@@ -94,7 +94,7 @@ import Testing
         try await PodRouterFixture.test(profile: .hosted) { pod in
             let account = try await pod.createAccount()
             let other = try await pod.createAccount()
-            let answer = try await pod.send(.post, PodPath.messages(org: account.slug, thread: other.threadId), headers: account.auth, body: account.body())
+            let answer = try await pod.send(.post, account.messages(other.threadId), headers: account.auth, body: account.body())
             #expect(answer.status == .notFound)
             #expect(try answer.errorBody().error == "Thread not found")
         }
@@ -208,7 +208,8 @@ import Testing
         try await PodRouterFixture.test(profile: .hosted) { pod in
             let account = try await pod.createAccount()
             #expect(try await pod.send(.post, account.messages, headers: account.auth, body: account.body(branch: "feature")).status == .accepted)
-            #expect(try await pod.send(.post, account.messages, headers: account.auth, body: account.body(messageId: "m2", branch: "later")).status == .accepted)
+            let later = account.body(messageId: "m2", branch: "later")
+            #expect(try await pod.send(.post, account.messages, headers: account.auth, body: later).status == .accepted)
             let thread = try #require(try await pod.store.thread(orgId: account.created.orgId, publicId: account.threadId))
             #expect(thread.hosted.branch == "feature")
             let gates = try await pod.store.query("SELECT id FROM workflow WHERE threadId = ?", arguments: [thread.id])
@@ -277,7 +278,8 @@ import Testing
             #expect(try await pod.send(.post, account.messages, headers: account.auth, body: account.body()).status == .accepted)
             let gate = try #require(try await pod.store.dequeue(kind: .gate, executor: "pod-gone"))
             let dispatch = try #require(
-                try await pod.store.dispatchTurn(gateId: gate.id, executor: "pod-gone", fence: "f1", startingFrame: SubjectFrames.runStatus(.startingRun)))
+                try await pod.store.dispatchTurn(
+                    gateId: gate.id, executor: "pod-gone", fence: "f1", startingFrame: SubjectFrames.runStatus(.startingRun)))
             let child = try await pod.store.startChild(of: gate, fence: dispatch.fence)
             let answer = try await pod.send(.post, account.cancel, headers: account.auth)
             #expect(answer.status == .accepted)
@@ -306,18 +308,18 @@ import Testing
             #expect(listed.status == .ok)
             #expect(try listed.decode(PodAPI.QueuedTurns.self).items.map(\.messageId) == ["m2", "m3"])
             let m2 = Store.WorkflowID.gate(threadId: key, messageId: "m2")
-            let cancelled = try await pod.send(.post, PodPath.cancelQueued(org: account.slug, thread: account.threadId, workflow: m2), headers: account.auth)
+            let cancelled = try await pod.send(.post, account.cancelQueued(m2), headers: account.auth)
             #expect(cancelled.status == .accepted)
             #expect(try cancelled.decode(PodAPI.Cancelled.self) == PodAPI.Cancelled(cancelled: true))
             #expect(try await pod.store.workflow(id: m2)?.status == .cancelled)
             #expect(Set(try await pod.store.parts(threadId: key).compactMap(\.messageId)) == ["m1", "m3"], "the cancelled turn's user parts are gone")
             #expect(try await pod.send(.get, queue, headers: account.auth).decode(PodAPI.QueuedTurns.self).items.map(\.messageId) == ["m3"])
             for unknown in [m2, "thread-run:\(key):nope"] {
-                let missing = try await pod.send(.post, PodPath.cancelQueued(org: account.slug, thread: account.threadId, workflow: unknown), headers: account.auth)
+                let missing = try await pod.send(.post, account.cancelQueued(unknown), headers: account.auth)
                 #expect(missing.status == .notFound, "\(unknown)")
                 #expect(missing.body.readableBytes == 0)
             }
-            let running = try await pod.send(.post, PodPath.cancelQueued(org: account.slug, thread: account.threadId, workflow: head.id), headers: account.auth)
+            let running = try await pod.send(.post, account.cancelQueued(head.id), headers: account.auth)
             #expect(running.status == .accepted, "the running head gets the whole cancel")
             #expect(try await pod.store.workflow(id: head.id)?.status == .cancelled)
             #expect(try await pod.store.thread(id: key)?.hosted.cancelRequestedAt != nil)
@@ -450,9 +452,13 @@ extension Account {
     var cancel: String { PodPath.cancel(org: slug, thread: threadId) }
 
     func messages(_ thread: String) -> String { PodPath.messages(org: slug, thread: thread) }
+    func cancelQueued(_ workflow: String) -> String { PodPath.cancelQueued(org: slug, thread: threadId, workflow: workflow) }
 
     /// A hosted POST body with one message, as JSON text.
-    func body(messageId: String = "m1", role: String = "user", threadId: String? = nil, memoryThreadId: String? = nil, tier: String? = nil, branch: String? = nil) -> String {
+    func body(
+        messageId: String = "m1", role: String = "user", threadId: String? = nil, memoryThreadId: String? = nil, tier: String? = nil,
+        branch: String? = nil
+    ) -> String {
         var members = [#""messages":[{"id":"\#(messageId)","role":"\#(role)","parts":[{"type":"text","text":"hi"}]}]"#]
         if let threadId { members.append(#""thread_id":"\#(threadId)""#) }
         if let memoryThreadId { members.append(#""memory":{"windowSize":50,"thread_id":"\#(memoryThreadId)"}"#) }

@@ -7,6 +7,7 @@ import PodsimStore
 /// The hosted profile's chat API under `/api/:org/decopilot`: POST a turn (pin the runtime,
 /// persist the user message, enqueue its gate), tail a thread's subject, cancel a thread's run,
 /// list and cancel the turns waiting in a thread's queue.
+///
 /// The caller is checked first; POST then reads its body before it looks at the thread, as the
 /// real handler validates the request before it loads anything.
 struct HostedChatRoutes {
