@@ -204,6 +204,22 @@ import Testing
         }
     }
 
+    /// The schema lets a message come without an id: the turn gets a fresh one, so nothing collapses.
+    @Test func aMessageWithoutAnIdGetsOne() async throws {
+        try await PodRouterFixture.test(profile: .hosted) { pod in
+            let account = try await pod.createAccount()
+            let body = #"{"messages":[{"role":"user","parts":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}]}"#
+            for _ in 0..<2 { #expect(try await pod.send(.post, account.messages, headers: account.auth, body: body).status == .accepted) }
+            let key = try #require(try await pod.store.thread(orgId: account.created.orgId, publicId: account.threadId)).id
+            let gates = try await pod.store.queuedGates(threadId: key)
+            #expect(gates.count == 2)
+            #expect(Set(gates.map(\.messageId)).count == 2)
+            let parts = try await pod.store.parts(threadId: key).filter { $0.messageId == gates.first?.messageId }
+            #expect(parts.map(\.type) == ["text", "text", "finish"])
+            #expect(parts.map(\.body).prefix(2) == ["a", "b"])
+        }
+    }
+
     @Test func theBodysBranchPinsAnUnpinnedThreadOnly() async throws {
         try await PodRouterFixture.test(profile: .hosted) { pod in
             let account = try await pod.createAccount()
@@ -442,6 +458,28 @@ import Testing
             await feeds.closeAll()
             try await watch.waitUntilEnded()
         }
+    }
+}
+
+/// The frames the hosted profile publishes, and what the stream swallows.
+@Suite struct SubjectFramesTests {
+    @Test func framesAreTheRealJSON() throws {
+        #expect(SubjectFrames.runStatus(.analyzingScope) == #"{"type":"data-run-status","id":"run-status","data":{"stage":"analyzing-scope"}}"#)
+        #expect(SubjectFrames.done(finalSeq: 7) == #"{"done":true,"finalSeq":7}"#)
+        #expect(SubjectFrames.liveness(atMillis: 12) == #"{"type":"data-liveness","data":{"t":12},"transient":true}"#)
+        let mirror = SubjectFrames.userMessage(id: "m\"1", text: "say \"hi\"\n/")
+        let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(mirror.utf8))
+        #expect(decoded["data"]?["id"] == "m\"1")
+        #expect(decoded["data"]?["parts"] == [["type": "text", "text": "say \"hi\"\n/"]])
+    }
+
+    @Test func onlyDoneMarkersAreSwallowed() {
+        #expect(SubjectFrames.isDoneMarker(SubjectFrames.done(finalSeq: 3)))
+        #expect(SubjectFrames.isDoneMarker(#"{"done":true}"#))
+        #expect(!SubjectFrames.isDoneMarker(#"{"type":"text-delta","id":"t","delta":"\"done\":true"}"#))
+        #expect(!SubjectFrames.isDoneMarker(#"{"type":"data-done","done":true}"#))
+        #expect(!SubjectFrames.isDoneMarker(SubjectFrames.runStatus(.waitingRunner)))
+        #expect(!SubjectFrames.isDoneMarker("not json \"done\""))
     }
 }
 
