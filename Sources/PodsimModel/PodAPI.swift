@@ -202,6 +202,27 @@ public enum PodAPI {
         }
     }
 
+    /// `GET /api/:org/decopilot/queue/:id` (hosted): the turns waiting in the thread's partition,
+    /// in the order they will run.
+    public struct QueuedTurns: Codable, Sendable, Equatable {
+        public struct Item: Codable, Sendable, Equatable {
+            /// The gate workflow's id, `thread-run:<thread>:<message>`: what `…/queue/:id/cancel/:workflowId` takes.
+            public var id: String
+            public var messageId: String
+            public var priority: Int
+            public var createdAt: Int64
+            public init(id: String, messageId: String, priority: Int, createdAt: Int64) {
+                self.id = id
+                self.messageId = messageId
+                self.priority = priority
+                self.createdAt = createdAt
+            }
+        }
+
+        public var items: [Item]
+        public init(items: [Item]) { self.items = items }
+    }
+
     // MARK: Links
 
     /// `POST /api/links`.
@@ -267,6 +288,10 @@ public enum PodPath {
         "/api/\(escaped(org))/decopilot/threads/\(escaped(thread))/stream"
     }
     public static func cancel(org: String, thread: String) -> String { "/api/\(escaped(org))/decopilot/cancel/\(escaped(thread))" }
+    public static func queue(org: String, thread: String) -> String { "/api/\(escaped(org))/decopilot/queue/\(escaped(thread))" }
+    public static func cancelQueued(org: String, thread: String, workflow: String) -> String {
+        queue(org: org, thread: thread) + "/cancel/\(escaped(workflow))"
+    }
     public static func link(id: String) -> String { "/api/links/\(escaped(id))" }
     public static func heartbeat(link id: String) -> String { "/api/links/\(escaped(id))/heartbeat" }
 

@@ -118,6 +118,32 @@ extension Store {
         try await database.read("SELECT * FROM workflow WHERE id = ?", arguments(id)).first.map(Workflow.init(row:))
     }
 
+    /// The gates waiting in a thread's partition, in the order they will run (`GET /queue`).
+    public func queuedGates(threadId: String) async throws -> [Workflow] {
+        try await database.read(
+            "SELECT * FROM workflow WHERE threadId = ? AND kind = 'gate' AND status = 'ENQUEUED' ORDER BY priority, createdAt, rowid",
+            arguments(threadId)
+        ).map(Workflow.init(row:))
+    }
+
+    /// Cancels one waiting gate of a thread and deletes its user message's parts, as cancelling a
+    /// queued turn does; false when the thread has no such gate waiting.
+    public func cancelQueuedGate(threadId: String, id: String) async throws -> Bool {
+        let now = now()
+        return try await database.withTransaction { transaction in
+            guard let row = try await transaction.execute(
+                """
+                UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = ? AND threadId = ? AND kind = 'gate' AND status = 'ENQUEUED'
+                RETURNING messageId
+                """,
+                arguments(now, id, threadId)
+            ).first else { return false }
+            try await transaction.execute(
+                "DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, try row.string("messageId")))
+            return true
+        }
+    }
+
     /// The outcome of the gate's dispatch step.
     public struct Dispatch: Sendable, Equatable {
         public var fence: String

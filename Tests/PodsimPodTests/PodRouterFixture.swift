@@ -8,14 +8,18 @@ import PodsimStore
 import Testing
 
 /// The pod's router on a fresh store file in a temporary directory, driven by HummingbirdTesting's
-/// in-process client. The pod's loops never start: only what the routes call runs.
+/// in-process client (or, with `.live`, a server on a loopback port, for streams that never end).
+/// The pod's loops never start: only what the routes call runs.
 struct PodRouterFixture: Sendable {
     let client: any TestClientProtocol
     let store: Store
     let podName: String
+    /// The engine behind the routes, for tests that drive what its services would.
+    let engine: any ChatEngine
 
     static func test(
-        bugs: Set<BugSwitch> = [], profile: ServerProfile = .seed, _ body: @Sendable (PodRouterFixture) async throws -> Void
+        bugs: Set<BugSwitch> = [], profile: ServerProfile = .seed, setup: TestingSetup = .router,
+        _ body: @Sendable (PodRouterFixture) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/podsim-router-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -30,9 +34,9 @@ struct PodRouterFixture: Sendable {
             configuration: configuration, store: store, bus: SignalBus(store: store, socket: socket),
             provider: ProviderClient(baseURL: configuration.providerURL, http: .shared, podName: configuration.name),
             sandboxes: Sandboxes(store: store, http: .shared, podName: configuration.name, dockerAvailable: false))
-        let router = PodRouter.build(pod: pod, engine: pod.makeEngine())
-        try await Application(router: router).test(.router) { client in
-            try await body(PodRouterFixture(client: client, store: store, podName: configuration.name))
+        let engine = pod.makeEngine()
+        try await Application(router: PodRouter.build(pod: pod, engine: engine)).test(setup) { client in
+            try await body(PodRouterFixture(client: client, store: store, podName: configuration.name, engine: engine))
         }
     }
 

@@ -1,10 +1,16 @@
 import PodsimStore
 
-/// Fans a thread's subject out to this pod's watchers.
-actor SubjectFeeds {
+/// The hosted profile's per-thread subject as a feed source: stream sequences never go back,
+/// even across a purge.
+struct SubjectLog: ThreadLog {
     let store: Store
 
-    init(store: Store) {
-        self.store = store
+    func lastID(threadId: String) async throws -> Int64 { try await store.lastSubjectID(threadId: threadId) }
+    func entries(threadId: String, afterID: Int64) async throws -> [SubjectMessage] {
+        try await store.subjectMessages(threadId: threadId, afterID: afterID)
     }
+    static func id(of entry: SubjectMessage) -> Int64 { entry.id }
 }
+
+/// Fans each thread's subject out to this pod's `/stream` watchers (the JetStream tail consumers).
+typealias SubjectFeeds = ThreadFeeds<SubjectLog>

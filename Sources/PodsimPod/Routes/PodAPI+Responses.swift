@@ -13,6 +13,7 @@ extension PodAPI.ThreadCreated: ResponseEncodable {}
 extension PodAPI.ThreadView: ResponseEncodable {}
 extension PodAPI.Accepted: ResponseEncodable {}
 extension PodAPI.Cancelled: ResponseEncodable {}
+extension PodAPI.QueuedTurns: ResponseEncodable {}
 extension PodAPI.LinkView: ResponseEncodable {}
 extension PodAPI.Links: ResponseEncodable {}
 extension PodAPI.OK: ResponseEncodable {}

@@ -3,57 +3,88 @@ import PodsimModel
 import PodsimStore
 import ServiceLifecycle
 
+/// A per-thread, append-only log that stream watchers tail: the seed profile's chunk log or the
+/// hosted profile's subject. Entry ids grow for ever, so a cursor never moves back.
+protocol ThreadLog: Sendable {
+    associatedtype Entry: Sendable
+    init(store: Store)
+    /// The id of the thread's last entry (0 when it has none): where a new feed starts.
+    func lastID(threadId: String) async throws -> Int64
+    /// The thread's entries after `afterID`, in order.
+    func entries(threadId: String, afterID: Int64) async throws -> [Entry]
+    static func id(of entry: Entry) -> Int64
+}
+
+/// The seed profile's chunk log.
+struct ChunkLog: ThreadLog {
+    let store: Store
+
+    func lastID(threadId: String) async throws -> Int64 { try await store.lastChunkID(threadId: threadId) }
+    func entries(threadId: String, afterID: Int64) async throws -> [StoredChunk] { try await store.chunks(threadId: threadId, afterID: afterID) }
+    static func id(of entry: StoredChunk) -> Int64 { entry.id ?? 0 }
+}
+
+/// The seed profile's fan-out of chunk logs.
+typealias ChunkFeeds = ThreadFeeds<ChunkLog>
+
 /// What a stream watcher receives from its thread's feed.
-enum FeedEvent: Sendable {
-    case chunks([StoredChunk])
+enum FeedEvent<Entry: Sendable>: Sendable {
+    case chunks([Entry])
     case keepalive
 }
 
-/// Fans a thread's new chunks out to every watcher on this pod.
+/// Fans a thread's new log entries out to every watcher on this pod.
 ///
-/// Each thread with watchers has one feed that remembers the last chunk id it read. Change
+/// Each thread with watchers has one feed that remembers the last entry id it read. Change
 /// signals (or the keepalive tick, as a fallback for a lost datagram) mark feeds to read; one
 /// reader task at a time reads each marked feed's new rows once and yields them to all its
-/// watchers, so a chunk costs at most one store read per pod, not one per watcher, and no two
+/// watchers, so an entry costs at most one store read per pod, not one per watcher, and no two
 /// reads of one feed overlap (which would deliver the same rows twice).
-actor ChunkFeeds {
+actor ThreadFeeds<Log: ThreadLog> {
     private struct Feed {
         var lastID: Int64
-        var watchers: [UUID: AsyncStream<FeedEvent>.Continuation] = [:]
+        var watchers: [UUID: AsyncStream<FeedEvent<Log.Entry>>.Continuation] = [:]
     }
 
-    private let store: Store
+    private let log: Log
     private var feeds: [String: Feed] = [:]
     private var closed = false
     /// Threads signalled since their feed last read, and whether the reader task is running.
     private var signalled: Set<String> = []
     private var reading = false
 
+    /// Set while this pod cannot read the log (a fault): the hosted stream then answers 204.
+    private(set) var isDegraded = false
+
     init(store: Store) {
-        self.store = store
+        self.log = Log(store: store)
     }
 
-    /// A watcher's subscription: its events and the id of the last chunk it will not receive
-    /// through `events` (the watcher replays older chunks itself, as the deliver policy says).
+    func setDegraded(_ degraded: Bool) {
+        isDegraded = degraded
+    }
+
+    /// A watcher's subscription: its events and the id of the last entry it will not receive
+    /// through `events` (the watcher replays older entries itself, as the deliver policy says).
     struct Subscription: Sendable {
         let id: UUID
-        let events: AsyncStream<FeedEvent>
+        let events: AsyncStream<FeedEvent<Log.Entry>>
         let cursor: Int64
     }
 
     func subscribe(threadId: String) async throws -> Subscription {
-        let (events, continuation) = AsyncStream.makeStream(of: FeedEvent.self)
+        let (events, continuation) = AsyncStream.makeStream(of: FeedEvent<Log.Entry>.self)
         let id = UUID()
         if closed {
             continuation.finish()
             return Subscription(id: id, events: events, cursor: 0)
         }
         if feeds[threadId] == nil {
-            let lastID = try await store.lastChunkID(threadId: threadId)
+            let lastID = try await log.lastID(threadId: threadId)
             // Another watcher may have opened the feed while this one read; theirs is current.
             if feeds[threadId] == nil && !closed {
                 feeds[threadId] = Feed(lastID: lastID)
-                // Signals for chunks committed during the read found no feed; read once more.
+                // Signals for entries committed during the read found no feed; read once more.
                 signal(threadId: threadId)
             }
         }
@@ -90,12 +121,12 @@ actor ChunkFeeds {
         reading = false
     }
 
-    /// Reads the thread's new chunks and hands them to its watchers. Only the reader task calls
+    /// Reads the thread's new entries and hands them to its watchers. Only the reader task calls
     /// this, so `lastID` cannot move while the read is in flight; a feed closed and reopened
     /// meanwhile (by its last watcher leaving and a new one arriving) is left to its own read.
     private func read(threadId: String) async {
         guard let lastID = feeds[threadId]?.lastID,
-            let rows = try? await store.chunks(threadId: threadId, afterID: lastID), let last = rows.last?.id,
+            let rows = try? await log.entries(threadId: threadId, afterID: lastID), let last = rows.last.map(Log.id(of:)),
             var feed = feeds[threadId], feed.lastID == lastID
         else { return }
         feed.lastID = last
@@ -125,8 +156,8 @@ actor ChunkFeeds {
 
 /// Sends every watcher a keepalive each `keepaliveMillis` (and makes every feed re-read, in case a
 /// datagram was lost); on shutdown, ends every stream so the HTTP server can finish.
-struct KeepaliveTicker: Service {
-    let feeds: ChunkFeeds
+struct KeepaliveTicker<Log: ThreadLog>: Service {
+    let feeds: ThreadFeeds<Log>
     let keepaliveMillis: Int64
 
     func run() async throws {
