@@ -9,7 +9,7 @@ struct CheckOutcome: Sendable {
 }
 
 /// What a check reads, as the workload recorded it: the frames a watcher received (each decoded
-/// as a UI chunk when it is one), or the lines of a process's log.
+/// as a UI chunk when it is one, and its `type` kept whatever it is), or the lines of a process's log.
 struct Transcript: Sendable, Equatable {
     enum Source: Sendable, Equatable {
         /// SSE frames from a watcher: chunk expectations read the decoded chunks.
@@ -22,6 +22,9 @@ struct Transcript: Sendable, Equatable {
     var items: [String]
     /// `items` decoded as chunks, index for index (nil for an item that is not one).
     var chunks: [UIChunk?]
+    /// Each frame's `type` and `data.stage`, including types `UIChunk` does not know
+    /// (`data-run-status`, `data-user-message`, `data-liveness`); empty for log lines.
+    var heads: [FrameHead?] = []
     /// What the report says about the transcript (how many frames, whether the stream ended).
     var note: String
 
@@ -29,8 +32,10 @@ struct Transcript: Sendable, Equatable {
     static func stream(_ payloads: [String], ended: Bool = false, failure: String? = nil) -> Transcript {
         var note = "\(payloads.count) frames"
         if ended { note += ", stream ended" + (failure.map { ": \($0)" } ?? "") }
-        let chunks = payloads.map { try? JSONDecoder().decode(UIChunk.self, from: Data($0.utf8)) }
-        return Transcript(source: .stream, items: payloads, chunks: chunks, note: note)
+        let decoder = JSONDecoder()
+        let chunks = payloads.map { try? decoder.decode(UIChunk.self, from: Data($0.utf8)) }
+        let heads = payloads.map { try? decoder.decode(FrameHead.self, from: Data($0.utf8)) }
+        return Transcript(source: .stream, items: payloads, chunks: chunks, heads: heads, note: note)
     }
 
     static func log(_ lines: [String], path: String) -> Transcript {
@@ -42,7 +47,7 @@ struct Transcript: Sendable, Equatable {
     /// The type of each item's chunk: decoded for frames, as written (`"type":"…"`) in log lines.
     func hasChunk(ofType type: String) -> Bool {
         switch source {
-        case .stream: chunks.contains { $0?.type == type }
+        case .stream: heads.contains { $0?.type == type }
         case .log: items.contains { $0.contains(#""type":"\#(type)""#) }
         }
     }
@@ -63,6 +68,11 @@ struct Transcript: Sendable, Equatable {
         }
     }
 
+    /// The `data.stage` of every `data-run-status` frame, in arrival order.
+    var stages: [String] {
+        heads.compactMap { $0?.type == "data-run-status" ? $0?.stage : nil }
+    }
+
     /// The mock provider's `t<ms>` stamps: in text deltas for frames, anywhere in a log line.
     var stamps: [Int64] {
         switch source {
@@ -73,6 +83,21 @@ struct Transcript: Sendable, Equatable {
             }
         case .log: items.compactMap(Checks.stamp(in:))
         }
+    }
+}
+
+/// What every frame says about itself whatever its type: `type`, and `data.stage` on a
+/// `data-run-status` frame.
+struct FrameHead: Decodable, Sendable, Equatable {
+    var type: String
+    var stage: String?
+
+    private enum Keys: String, CodingKey { case type, data, stage }
+
+    init(from decoder: any Decoder) throws {
+        let frame = try decoder.container(keyedBy: Keys.self)
+        type = try frame.decode(String.self, forKey: .type)
+        stage = try? frame.nestedContainer(keyedBy: Keys.self, forKey: .data).decodeIfPresent(String.self, forKey: .stage)
     }
 }
 
@@ -108,6 +133,7 @@ enum Checks {
     static func threadField(_ field: String, of state: JSONValue) -> JSONValue? {
         switch field {
         case "owner": state["runOwnerPod"] ?? .null
+        case "renderableParts": state["renderablePartCount"] ?? .null
         case "runState": state["currentRun"]?["state"] ?? .null
         case "attempt": state["currentRun"]?["attempt"] ?? .null
         case "error": state["currentRun"]?["error"] ?? .null
@@ -196,11 +222,31 @@ enum Checks {
                 if !transcript.hasChunk(ofType: type) { return StepFailure(location, expected: "a \(type) chunk", actual: summary) }
             case .framesAtLeast(let count):
                 if items.count < count { return StepFailure(location, expected: "at least \(count) \(unit)s", actual: summary) }
+            case .stages(let wanted):
+                if let failure = stages(wanted, received: transcript.stages, at: location) { return failure }
             case .field:
                 continue
             }
         }
         return nil
+    }
+
+    /// Whether the stages `wanted` first appear in that order among those `received` (others may
+    /// come between; a repeated stage counts where it first appeared).
+    static func stages(_ wanted: [String], received: [String], at location: SourceLocation) -> StepFailure? {
+        var firsts: [String] = []
+        for stage in received where !firsts.contains(stage) { firsts.append(stage) }
+        var remaining = wanted[...]
+        for stage in firsts where stage == remaining.first { remaining.removeFirst() }
+        guard !remaining.isEmpty else { return nil }
+        var runs: [(stage: String, count: Int)] = []
+        for stage in received {
+            if runs.last?.stage == stage { runs[runs.count - 1].count += 1 } else { runs.append((stage, 1)) }
+        }
+        let shown = runs.isEmpty
+            ? "no data-run-status frame"
+            : "stages " + runs.map { $0.count == 1 ? $0.stage : "\($0.stage) (×\($0.count))" }.joined(separator: ", ")
+        return StepFailure(location, expected: "stages \(wanted.joined(separator: ", ")) in this order", actual: shown)
     }
 
     /// The mock provider's `t<ms>` stamp in a text, if any.
