@@ -12,10 +12,11 @@ enum ScenarioExit {
     static let invalid = ExitCode(2)
 }
 
-/// Loads scenario files, printing every problem (file:line:column) and exiting 2 if any.
-func loadSuite(_ paths: [String]) throws -> ScenarioSuite {
+/// Loads scenario files (those naming no profile run `profile`), printing every problem
+/// (file:line:column) and exiting 2 if any.
+func loadSuite(_ paths: [String], profile: ServerProfile = .default) throws -> ScenarioSuite {
     do {
-        return try ScenarioSuite.load(paths.isEmpty ? ["Scenarios"] : paths)
+        return try ScenarioSuite.load(paths.isEmpty ? ["Scenarios"] : paths, profile: profile)
     } catch let errors as ScenarioErrors {
         FileHandle.standardError.write(Data((errors.description + "\n").utf8))
         throw ScenarioExit.invalid
@@ -61,9 +62,10 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Write a JSON report here.") var json: String?
     @Flag(help: "Keep every state directory (failed scenarios always keep theirs).") var keep = false
     @Option(name: .customLong("bug"), help: "Turn a historical bug on in every scenario (repeatable).") var bugs: [BugSwitch] = []
+    @Option(help: "The profile of scenarios whose cluster block names none (seed or hosted).") var profile: ServerProfile = .default
 
     func run() async throws {
-        let suite = try loadSuite(scenarios.paths).filtered(scenarios.filter)
+        let suite = try loadSuite(scenarios.paths, profile: profile).filtered(scenarios.filter)
         guard !suite.scenarios.isEmpty else {
             logLine("no scenario matches --filter \(scenarios.filter ?? "")")
             throw ScenarioExit.invalid
@@ -91,7 +93,8 @@ struct Validate: ParsableCommand {
         let suite = try loadSuite(paths)
         for scenario in suite.scenarios {
             let guards = scenario.guards.isEmpty ? "" : ", guards \(scenario.guards.map(\.rawValue).joined(separator: ", "))"
-            logLine("ok \(scenario.file): \(scenario.name) (\(scenario.steps.count) steps\(guards))")
+            let profile = scenario.profile == .default ? "" : ", \(scenario.profile.rawValue) profile"
+            logLine("ok \(scenario.file): \(scenario.name) (\(scenario.steps.count) steps\(guards)\(profile))")
         }
     }
 }
