@@ -80,10 +80,9 @@ public enum ScenarioParser {
             }
         }
         if let bugs = members["bugs"] { cluster.bugs = try bugList(bugs, "cluster.bugs", &bound) }
-        for (keys, profile) in [(seedKnobs, ServerProfile.seed), (hostedKnobs, .hosted)] {
-            for key in keys {
-                if let value = members[key] { bound.append(ProfileBound(what: "cluster.\(key)", profile: profile, location: value.location)) }
-            }
+        for (key, keyNode, _) in try node.pairs("cluster") {
+            let profile: ServerProfile? = seedKnobs.contains(key) ? .seed : hostedKnobs.contains(key) ? .hosted : nil
+            if let profile { bound.append(ProfileBound(what: "cluster.\(key)", profile: profile, location: keyNode.location)) }
         }
         func millis(_ key: String) throws -> Int64? {
             try members[key].map { Int64(try $0.duration("cluster.\(key)") / .milliseconds(1)) }
