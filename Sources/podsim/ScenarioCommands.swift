@@ -106,7 +106,8 @@ struct Prove: AsyncParsableCommand {
         discussion: """
             Runs each scenario with no bug switch (it must pass), then once per bug in its `guards` \
             with that switch on (it must fail). Exit status 1 if a scenario fails clean, a bug \
-            escapes, or a bug of `podsim bugs` is guarded by no scenario.
+            escapes, or a bug of `podsim bugs` is guarded by no scenario of its profile (when the \
+            scenarios include that profile).
             """)
 
     @OptionGroup var scenarios: ScenarioRunOptions
@@ -121,7 +122,10 @@ struct Prove: AsyncParsableCommand {
         let results = await scenarios.run(jobs, options: RunOptions()) { !$0.bugs.isEmpty }
         let verdicts = zip(jobs, results).map { ProveVerdict(bug: $0.bugs.first, result: $1) }
         logLine(ProveVerdict.table(verdicts))
-        let unguarded = BugSwitch.allCases.filter { bug in !suite.scenarios.contains { $0.guards.contains(bug) } }
+        let profiles = Set(suite.scenarios.map(\.profile))
+        let unguarded = BugSwitch.allCases.filter { bug in
+            profiles.contains(bug.profile) && !suite.scenarios.contains { $0.guards.contains(bug) }
+        }
         if !unguarded.isEmpty { logLine("guarded by no scenario: " + unguarded.map(\.rawValue).joined(separator: ", ")) }
         let bad = verdicts.filter { !$0.holds }.count
         logLine("\(verdicts.count - bad) of \(verdicts.count) runs as expected; \(unguarded.count) bug(s) unguarded")
