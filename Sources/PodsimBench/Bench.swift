@@ -32,7 +32,8 @@ public enum Bench {
         raiseOpenFileLimit()
         let started = ContinuousClock.now
         var report = BenchReport(
-            plan: options.plan.name, profile: options.target.profile.rawValue, machine: BenchReport.currentMachine, startedAt: Date().formatted(.iso8601), seconds: 0,
+            plan: options.plan.name, profile: options.target.profile.rawValue, machine: BenchReport.currentMachine,
+            startedAt: Date().formatted(.iso8601), seconds: 0,
             errors: [:], targets: [])
         let plan = options.plan
         let target = options.target

@@ -9,7 +9,8 @@ struct Bugs: ParsableCommand {
     func run() throws {
         let width = BugSwitch.allCases.map(\.rawValue.count).max() ?? 0
         for bug in BugSwitch.allCases {
-            print(bug.rawValue.padding(toLength: width + 2, withPad: " ", startingAt: 0) + "[\(bug.profile.rawValue)]".padding(toLength: 9, withPad: " ", startingAt: 0) + bug.summary)
+            let profile = "[\(bug.profile.rawValue)]".padding(toLength: 9, withPad: " ", startingAt: 0)
+            print(bug.rawValue.padding(toLength: width + 2, withPad: " ", startingAt: 0) + profile + bug.summary)
         }
     }
 }

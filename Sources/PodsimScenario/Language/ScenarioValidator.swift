@@ -172,7 +172,9 @@ public enum ScenarioValidator {
                 switch expectation.kind {
                 case .field(let field, .equals(let value)), .field(let field, .not(let value)):
                     use(value)
-                    if ["owner", "executorPod", "gatePod"].contains(field), case .string(let pod) = value, (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw) {
+                    if case .pod = ScenarioParser.values(ofThreadField: field).kind, case .string(let pod) = value,
+                        (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw)
+                    {
                         errors.append(ScenarioError(pod.location, "unknown pod '\(pod.raw)'" + hint(pod.raw, Array(scope.pods))))
                     }
                 case .contains(let text), .notContains(let text), .count(let text, _), .stampedAfter(let text), .chunkType(let text):
