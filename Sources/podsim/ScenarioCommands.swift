@@ -26,11 +26,17 @@ func loadSuite(_ paths: [String], profile: ServerProfile = .default) throws -> S
     }
 }
 
+/// `--profile` of the scenario commands: the profile of scenarios whose cluster block names none.
+struct ProfileOption: ParsableArguments {
+    @Option(help: "The profile of scenarios whose cluster block names none (seed or hosted).") var profile: ServerProfile = .default
+}
+
 /// Options every command that runs scenarios shares.
 struct ScenarioRunOptions: ParsableArguments {
     @Argument(help: "Scenario files or directories (default: Scenarios/).") var paths: [String] = []
     @Option(help: "How many scenarios run at once, each on its own cluster.") var jobs: Int = 1
     @Option(help: "Only scenarios whose name or file contains this text.") var filter: String?
+    @OptionGroup var profile: ProfileOption
 
     func validate() throws {
         guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16 (got \(jobs))") }
@@ -62,10 +68,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Write a JSON report here.") var json: String?
     @Flag(help: "Keep every state directory (failed scenarios always keep theirs).") var keep = false
     @Option(name: .customLong("bug"), help: "Turn a historical bug on in every scenario (repeatable).") var bugs: [BugSwitch] = []
-    @Option(help: "The profile of scenarios whose cluster block names none (seed or hosted).") var profile: ServerProfile = .default
 
     func run() async throws {
-        let suite = try loadSuite(scenarios.paths, profile: profile).filtered(scenarios.filter)
+        let suite = try loadSuite(scenarios.paths, profile: scenarios.profile.profile).filtered(scenarios.filter)
         guard !suite.scenarios.isEmpty else {
             logLine("no scenario matches --filter \(scenarios.filter ?? "")")
             throw ScenarioExit.invalid
@@ -88,9 +93,10 @@ struct Validate: ParsableCommand {
         discussion: "Errors name file:line:column and what was expected there. Exit status 2 if any file is invalid.")
 
     @Argument(help: "Scenario files or directories (default: Scenarios/).") var paths: [String] = []
+    @OptionGroup var profile: ProfileOption
 
     func run() throws {
-        let suite = try loadSuite(paths)
+        let suite = try loadSuite(paths, profile: profile.profile)
         for scenario in suite.scenarios {
             let guards = scenario.guards.isEmpty ? "" : ", guards \(scenario.guards.map(\.rawValue).joined(separator: ", "))"
             let profile = scenario.profile == .default ? "" : ", \(scenario.profile.rawValue) profile"
@@ -113,7 +119,7 @@ struct Prove: AsyncParsableCommand {
     @OptionGroup var scenarios: ScenarioRunOptions
 
     func run() async throws {
-        let suite = try loadSuite(scenarios.paths).filtered(scenarios.filter)
+        let suite = try loadSuite(scenarios.paths, profile: scenarios.profile.profile).filtered(scenarios.filter)
         var jobs: [ScenarioSuite.Job] = []
         for scenario in suite.scenarios {
             jobs.append(.init(scenario: scenario))
