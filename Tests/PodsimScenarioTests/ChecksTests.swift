@@ -173,6 +173,21 @@ import Testing
         #expect(seedView.mismatch == nil, "a seed pod reports no renderable part count")
     }
 
+    @Test func theOwnerIsTheRunsOwnerInSeedAndTheExecutorOrGateInHosted() throws {
+        #expect(Checks.owner(in: try view, profile: .seed, role: .executor, attempt: nil) == "pod-2")
+        #expect(Checks.owner(in: try view, profile: .seed, role: .executor, attempt: 2) == "pod-2")
+        #expect(Checks.owner(in: try view, profile: .seed, role: .executor, attempt: 1) == nil, "waits for the attempt asked for")
+        let hosted = { (executor: String?) in
+            try JSONValue(encoding: PodAPI.ThreadView(
+                id: "t", agentId: "a", status: "in_progress", runOwnerPod: nil, sandboxProviderKind: "agent-sandbox", partCount: 0,
+                runCount: 1, sandboxCount: 0, currentRun: nil, fence: "f-1", executorPod: executor, gatePod: "pod-1", renderablePartCount: 0))
+        }
+        #expect(Checks.owner(in: try hosted("pod-3"), profile: .hosted, role: .executor, attempt: nil) == "pod-3")
+        #expect(Checks.owner(in: try hosted(nil), profile: .hosted, role: .executor, attempt: nil) == nil, "no child runs yet")
+        #expect(Checks.owner(in: try hosted(nil), profile: .hosted, role: .gate, attempt: nil) == "pod-1")
+        #expect(Checks.owner(in: try hosted("pod-3"), profile: .seed, role: .executor, attempt: nil) == nil, "seed reads only the run's owner")
+    }
+
     @Test func aThreadFieldThatDiffersFailsWithBothValues() throws {
         var variables = Variables()
         variables["o"] = "pod-1"

@@ -129,6 +129,20 @@ enum Checks {
         return CheckOutcome()
     }
 
+    /// The pod an `owner` step waits for, once the thread view names it. Seed: the run's owner
+    /// while the thread is `in_progress` (and the run is the given attempt, if any); hosted: the
+    /// pod executing the turn's child, or the one running its gate.
+    static func owner(in view: JSONValue, profile: ServerProfile, role: OwnerRole, attempt: Int?) -> String? {
+        switch profile {
+        case .hosted:
+            return view[role == .gate ? "gatePod" : "executorPod"]?.stringValue
+        case .seed:
+            let runAttempt = view["currentRun"]?["attempt"]?.numberValue.map { Int($0) }
+            guard view["status"]?.stringValue == "in_progress", attempt == nil || runAttempt == attempt else { return nil }
+            return view["runOwnerPod"]?.stringValue
+        }
+    }
+
     /// The value of a thread field as scenarios name it.
     static func threadField(_ field: String, of state: JSONValue) -> JSONValue? {
         switch field {

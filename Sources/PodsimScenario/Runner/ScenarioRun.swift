@@ -167,19 +167,13 @@ actor ScenarioRun {
     ) async throws {
         let caller = try await caller(callerName)
         let ref = try await self.thread(thread)
-        let hosted = cluster.spec.profile == .hosted
+        let profile = cluster.spec.profile
         let deadline = ContinuousClock.now + timeout
         var last = "no answer"
-        func owner(in state: JSONValue) -> String? {
-            if hosted { return state[role == .gate ? "gatePod" : "executorPod"]?.stringValue }
-            let runAttempt = state["currentRun"]?["attempt"]?.numberValue.map { Int($0) }
-            guard state["status"]?.stringValue == "in_progress", attempt == nil || runAttempt == attempt else { return nil }
-            return state["runOwnerPod"]?.stringValue
-        }
         while ContinuousClock.now < deadline {
             if let state = try? await workload.threadView(ref, caller: caller, on: nil) {
                 last = state.text
-                if let owner = owner(in: state) {
+                if let owner = Checks.owner(in: state, profile: profile, role: role, attempt: attempt) {
                     variables[into] = owner
                     let pods = cluster.spec.pods
                     if let number = Int(owner.dropFirst("pod-".count)) {
@@ -191,7 +185,7 @@ actor ScenarioRun {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        let expected = hosted
+        let expected = profile == .hosted
             ? "thread \(thread) to have \(role == .gate ? "a gatePod" : "an executorPod") within \(timeout.podsimText)"
             : "\(attempt.map { "attempt \($0) of " } ?? "")thread \(thread) to be in_progress on a pod within \(timeout.podsimText)"
         throw StepFailure(location, expected: expected, actual: last)
