@@ -9,7 +9,7 @@ struct CheckOutcome: Sendable {
 }
 
 /// What a check reads, as the workload recorded it: the frames a watcher received (each decoded
-/// as a UI chunk when it is one, and its `type` kept whatever it is), or the lines of a process's log.
+/// as a UI chunk when it is one), or the lines of a process's log.
 struct Transcript: Sendable, Equatable {
     enum Source: Sendable, Equatable {
         /// SSE frames from a watcher: chunk expectations read the decoded chunks.
@@ -22,9 +22,6 @@ struct Transcript: Sendable, Equatable {
     var items: [String]
     /// `items` decoded as chunks, index for index (nil for an item that is not one).
     var chunks: [UIChunk?]
-    /// Each frame's `type` and `data.stage`, including types `UIChunk` does not know
-    /// (`data-run-status`, `data-user-message`, `data-liveness`); empty for log lines.
-    var heads: [FrameHead?] = []
     /// What the report says about the transcript (how many frames, whether the stream ended).
     var note: String
 
@@ -32,10 +29,8 @@ struct Transcript: Sendable, Equatable {
     static func stream(_ payloads: [String], ended: Bool = false, failure: String? = nil) -> Transcript {
         var note = "\(payloads.count) frames"
         if ended { note += ", stream ended" + (failure.map { ": \($0)" } ?? "") }
-        let decoder = JSONDecoder()
-        let chunks = payloads.map { try? decoder.decode(UIChunk.self, from: Data($0.utf8)) }
-        let heads = payloads.map { try? decoder.decode(FrameHead.self, from: Data($0.utf8)) }
-        return Transcript(source: .stream, items: payloads, chunks: chunks, heads: heads, note: note)
+        let chunks = payloads.map { try? JSONDecoder().decode(UIChunk.self, from: Data($0.utf8)) }
+        return Transcript(source: .stream, items: payloads, chunks: chunks, note: note)
     }
 
     static func log(_ lines: [String], path: String) -> Transcript {
@@ -47,7 +42,7 @@ struct Transcript: Sendable, Equatable {
     /// The type of each item's chunk: decoded for frames, as written (`"type":"…"`) in log lines.
     func hasChunk(ofType type: String) -> Bool {
         switch source {
-        case .stream: heads.contains { $0?.type == type }
+        case .stream: chunks.contains { $0?.type == type }
         case .log: items.contains { $0.contains(#""type":"\#(type)""#) }
         }
     }
@@ -70,7 +65,10 @@ struct Transcript: Sendable, Equatable {
 
     /// The `data.stage` of every `data-run-status` frame, in arrival order.
     var stages: [String] {
-        heads.compactMap { $0?.type == "data-run-status" ? $0?.stage : nil }
+        chunks.compactMap { chunk in
+            guard case .other(let frame) = chunk, frame["type"] == "data-run-status" else { return nil }
+            return frame["data"]?["stage"]?.stringValue
+        }
     }
 
     /// The mock provider's `t<ms>` stamps: in text deltas for frames, anywhere in a log line.
@@ -83,21 +81,6 @@ struct Transcript: Sendable, Equatable {
             }
         case .log: items.compactMap(Checks.stamp(in:))
         }
-    }
-}
-
-/// What every frame says about itself whatever its type: `type`, and `data.stage` on a
-/// `data-run-status` frame.
-struct FrameHead: Decodable, Sendable, Equatable {
-    var type: String
-    var stage: String?
-
-    private enum Keys: String, CodingKey { case type, data, stage }
-
-    init(from decoder: any Decoder) throws {
-        let frame = try decoder.container(keyedBy: Keys.self)
-        type = try frame.decode(String.self, forKey: .type)
-        stage = try? frame.nestedContainer(keyedBy: Keys.self, forKey: .data).decodeIfPresent(String.self, forKey: .stage)
     }
 }
 
