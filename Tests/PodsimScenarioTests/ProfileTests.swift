@@ -114,7 +114,7 @@ import Testing
         ("  - link-daemon: link-1\n", "8:5: link daemons do not exist in the hosted profile (removed by PR #5570)"),
         ("  - check:\n      thread: t\n      runState: running\n", "10:17: thread field 'runState' applies to the seed profile only"),
         ("  - check:\n      thread: t\n      attempt: 1\n", "10:16: thread field 'attempt' applies to the seed profile only"),
-        ("  - check:\n      thread: t\n      owner: pod-1\n", "10:14: thread field 'owner' applies to the seed profile only"),
+        ("  - check:\n      thread: t\n      owner: pod-1\n", "10:14: thread field 'owner' applies to the seed profile only (hosted: executorPod)"),
         ("  - check:\n      thread: t\n      status: failed\n      capture: {o: owner}\n", "9:7: thread field 'owner' applies to the seed profile only"),
         ("  - owner: t\n    into: o\n    attempt: 2\n", "10:5: owner … attempt: applies to the seed profile only"),
         ("  - check:\n      thread: t\n      failureKind: livenes\n", "10:20: unknown failureKind 'livenes' (did you mean 'liveness'?)"),

@@ -277,6 +277,8 @@ public enum ScenarioParser {
         "failureKind": .hosted, "failureReason": .hosted, "fence": .hosted, "executorPod": .hosted, "gatePod": .hosted,
         "renderableParts": .hosted,
     ]
+    /// What a hosted scenario reads instead of a seed-only thread field.
+    static let hostedCounterparts = ["owner": "executorPod", "error": "failureReason", "runState": "status", "attempt": "fence"]
     static let streamKeys = ["contains", "notContains", "count", "order", "noDuplicates", "stampedAfter", "type", "frames", "stages"]
     /// The `data-run-status` stages a hosted stream can carry, in the order a turn reaches them
     /// (spec 2.4: the seven of the real server, and `waiting-capacity` repeats while queued).

@@ -102,8 +102,14 @@ public enum ScenarioValidator {
             expectation(request.expect)
         }
         /// Reports what only `profile` has when the scenario runs the other one.
-        func only(_ profile: ServerProfile, _ what: String, at location: SourceLocation?) {
-            if profile != scope.profile { errors.append(ScenarioError(location ?? step.location, profileOnly(what, profile))) }
+        func only(_ profile: ServerProfile, _ what: String, at location: SourceLocation?, instead: String? = nil) {
+            guard profile != scope.profile else { return }
+            let message = profileOnly(what, profile) + (instead.map { " (\(scope.profile.rawValue): \($0))" } ?? "")
+            errors.append(ScenarioError(location ?? step.location, message))
+        }
+        func only(threadField field: String, at location: SourceLocation) {
+            guard let profile = ScenarioParser.threadFieldProfiles[field] else { return }
+            only(profile, "thread field '\(field)'", at: location, instead: ScenarioParser.hostedCounterparts[field])
         }
         func expectation(_ expect: ResponseExpectation) {
             use(expect.json)
@@ -155,13 +161,9 @@ public enum ScenarioValidator {
                 need(caller, in: scope.callers, "caller")
                 process(pod)
                 for expectation in check.expectations {
-                    if case .field(let field, _) = expectation.kind, let profile = ScenarioParser.threadFieldProfiles[field] {
-                        only(profile, "thread field '\(field)'", at: expectation.location)
-                    }
+                    if case .field(let field, _) = expectation.kind { only(threadField: field, at: expectation.location) }
                 }
-                for (_, field) in check.captures {
-                    if let profile = ScenarioParser.threadFieldProfiles[field] { only(profile, "thread field '\(field)'", at: check.location) }
-                }
+                for (_, field) in check.captures { only(threadField: field, at: check.location) }
             case .watcher(let name): need(name, in: scope.watchers, "watcher")
             case .providerCalls(let thread): need(thread, in: scope.threads, "thread")
             case .store(let sql): use(sql)
