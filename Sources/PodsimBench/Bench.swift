@@ -15,15 +15,15 @@ public enum Bench {
     public struct Options: Sendable {
         public var plan: BenchPlan
         public var sections: [BenchSection]
-        /// The podsim binary every cluster re-executes.
-        public var executable: String
-        /// The scenario file section 6 runs.
+        /// The podsim binary every cluster re-executes, and the profile its pods run.
+        public var target: BenchTarget
+        /// The scenario file section 6 runs (with the target's profile unless it names one).
         public var scenarioFile: String
 
-        public init(plan: BenchPlan, sections: [BenchSection], executable: String, scenarioFile: String) {
+        public init(plan: BenchPlan, sections: [BenchSection], target: BenchTarget, scenarioFile: String) {
             self.plan = plan
             self.sections = sections
-            self.executable = executable
+            self.target = target
             self.scenarioFile = scenarioFile
         }
     }
@@ -32,22 +32,23 @@ public enum Bench {
         raiseOpenFileLimit()
         let started = ContinuousClock.now
         var report = BenchReport(
-            plan: options.plan.name, machine: BenchReport.currentMachine, startedAt: Date().formatted(.iso8601), seconds: 0,
+            plan: options.plan.name, profile: options.target.profile.rawValue, machine: BenchReport.currentMachine,
+            startedAt: Date().formatted(.iso8601), seconds: 0,
             errors: [:], targets: [])
         let plan = options.plan
-        let executable = options.executable
+        let target = options.target
         for section in BenchSection.allCases where options.sections.contains(section) {
             progress("— \(section.rawValue)")
             do {
                 switch section {
-                case .boot: report.boot = try await BootBench.measure(plan: plan, executable: executable, progress: progress)
-                case .delivery: report.delivery = try await DeliveryBench.measure(plan: plan, executable: executable, progress: progress)
+                case .boot: report.boot = try await BootBench.measure(plan: plan, target: target, progress: progress)
+                case .delivery: report.delivery = try await DeliveryBench.measure(plan: plan, target: target, progress: progress)
                 case .throughput:
-                    report.throughput = try await ThroughputBench.measure(plan: plan, executable: executable, progress: progress)
-                case .fanout: report.fanout = try await FanoutBench.measure(plan: plan, executable: executable, progress: progress)
-                case .memory: report.memory = try await MemoryBench.measure(executable: executable, progress: progress)
+                    report.throughput = try await ThroughputBench.measure(plan: plan, target: target, progress: progress)
+                case .fanout: report.fanout = try await FanoutBench.measure(plan: plan, target: target, progress: progress)
+                case .memory: report.memory = try await MemoryBench.measure(target: target, progress: progress)
                 case .scenario:
-                    report.scenario = try await ScenarioBench.measure(file: options.scenarioFile, executable: executable, progress: progress)
+                    report.scenario = try await ScenarioBench.measure(file: options.scenarioFile, target: target, progress: progress)
                 }
             } catch {
                 report.errors[section.rawValue] = "\(error)"

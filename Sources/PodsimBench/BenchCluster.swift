@@ -1,5 +1,18 @@
 import Foundation
 import PodsimCluster
+import PodsimModel
+
+/// What every bench cluster runs: the podsim binary the clusters re-execute and the server
+/// profile their pods simulate.
+public struct BenchTarget: Sendable {
+    public var executable: String
+    public var profile: ServerProfile
+
+    public init(executable: String, profile: ServerProfile = .default) {
+        self.executable = executable
+        self.profile = profile
+    }
+}
 
 /// Boots a real cluster for one measurement and always takes it down again: every process
 /// reaped (`Cluster.shutdown`) and the state directory deleted, whether the measurement threw
@@ -9,12 +22,14 @@ enum BenchCluster {
     /// so a POST answers 202 without a link daemon.
     static let environment = ["STUDIO_SANDBOX_RUNNER": "docker"]
 
-    static func spec(pods: Int, executable: String) -> ClusterSpec {
-        ClusterSpec(pods: pods, stateDirectory: freshStateDirectory(), environment: environment, executable: executable)
+    static func spec(pods: Int, target: BenchTarget) -> ClusterSpec {
+        ClusterSpec(
+            pods: pods, stateDirectory: freshStateDirectory(), environment: environment, profile: target.profile,
+            executable: target.executable)
     }
 
-    static func with<T>(pods: Int, executable: String, _ body: (Cluster) async throws -> T) async throws -> T {
-        let spec = spec(pods: pods, executable: executable)
+    static func with<T>(pods: Int, target: BenchTarget, _ body: (Cluster) async throws -> T) async throws -> T {
+        let spec = spec(pods: pods, target: target)
         let cluster: Cluster
         do {
             cluster = try await Cluster.boot(spec)

@@ -2,7 +2,7 @@
 extension BenchReport {
     public var table: String {
         var blocks = [
-            "podsim bench (\(plan) plan, \(machine.build) build, \(machine.cores) cores, \(format(machine.memoryGiB)) GiB), "
+            "podsim bench (\(plan) plan, \(profile) profile, \(machine.build) build, \(machine.cores) cores, \(format(machine.memoryGiB)) GiB), "
                 + "\(format(seconds)) s, started \(startedAt)"
         ]
         if let boot { blocks.append(Self.render(boot)) }

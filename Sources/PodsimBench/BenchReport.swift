@@ -12,6 +12,8 @@ public struct BenchReport: Codable, Sendable {
     }
 
     public var plan: String
+    /// The server profile the clusters ran (`seed` or `hosted`).
+    public var profile: String
     public var machine: Machine
     public var startedAt: String
     public var seconds: Double

@@ -20,14 +20,14 @@ public struct BootFigures: Codable, Sendable {
 }
 
 enum BootBench {
-    static func measure(plan: BenchPlan, executable: String, progress: (String) -> Void) async throws -> BootFigures {
+    static func measure(plan: BenchPlan, target: BenchTarget, progress: (String) -> Void) async throws -> BootFigures {
         var rows: [BootFigures.Row] = []
         for pods in plan.bootPods {
             var boots: [Double] = []
             var floors: [Double] = []
             for round in 1...plan.bootRepeats {
-                floors.append(try spawnFloor(processes: pods + 1, executable: executable))
-                boots.append(try await bootOnce(pods: pods, executable: executable))
+                floors.append(try spawnFloor(processes: pods + 1, executable: target.executable))
+                boots.append(try await bootOnce(pods: pods, target: target))
                 progress("boot \(pods) pod(s) #\(round): \(format(boots.last!)) ms (floor \(format(floors.last!)) ms)")
             }
             let bootMedian = median(boots)
@@ -42,8 +42,8 @@ enum BootBench {
 
     /// One `Cluster.boot`: store creation, the mock provider and every pod spawned, until each
     /// answered its liveness probe. Shutdown is not timed.
-    private static func bootOnce(pods: Int, executable: String) async throws -> Double {
-        let spec = BenchCluster.spec(pods: pods, executable: executable)
+    private static func bootOnce(pods: Int, target: BenchTarget) async throws -> Double {
+        let spec = BenchCluster.spec(pods: pods, target: target)
         let started = ContinuousClock.now
         let cluster: Cluster
         do {

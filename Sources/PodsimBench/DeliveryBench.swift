@@ -38,17 +38,17 @@ public struct DeliveryFigures: Codable, Sendable {
 enum DeliveryBench {
     static let pods = 3
 
-    static func measure(plan: BenchPlan, executable: String, progress: (String) -> Void) async throws -> DeliveryFigures {
-        try await BenchCluster.with(pods: pods, executable: executable) { cluster in
+    static func measure(plan: BenchPlan, target: BenchTarget, progress: (String) -> Void) async throws -> DeliveryFigures {
+        try await BenchCluster.with(pods: pods, target: target) { cluster in
             try await withBenchHTTPClient { http in
-                try await measure(cluster: cluster, http: http, plan: plan, progress: progress)
+                try await measure(cluster: cluster, http: http, plan: plan, profile: target.profile, progress: progress)
             }
         }
     }
 
     /// What the watchers of one run received.
     private struct WatchedRun {
-        var log: [StoredChunk]
+        var log: [RunLog.Entry]
         var check: DeliveryCheck
         var owner: String
         var others: [String]
@@ -58,7 +58,7 @@ enum DeliveryBench {
     }
 
     private static func measure(
-        cluster: Cluster, http: HTTPClient, plan: BenchPlan, progress: (String) -> Void
+        cluster: Cluster, http: HTTPClient, plan: BenchPlan, profile: ServerProfile, progress: (String) -> Void
     ) async throws -> DeliveryFigures {
         let podURLs = await cluster.podURLs
         let account = try await BenchAccount.create(on: podURLs[0], http: http)
@@ -70,17 +70,19 @@ enum DeliveryBench {
 
         func watch(_ hints: String) async throws -> WatchedRun {
             try await waitUntilSettled(thread: thread, store: store)
-            let before = try await store.lastChunkID(threadId: thread)
+            let end = try await RunLog.end(thread: thread, profile: profile, store: store)
             let pods = podURLs.indices.map { "pod-\($0 + 1)" }
             let fleet = try await SSEFleet.attach(
                 podURLs.map { account.streamURL(on: $0, thread: thread) }, headers: account.auth, lifetime: .seconds(180))
             defer { fleet.cancel() }
             try await account.post(hints: hints, thread: thread, on: podURLs[0])
-            let watched = zip(pods, await fleet.frames()).map { DeliveryCheck.Watched(pod: $0, frames: $1) }
-            let log = try await store.chunks(threadId: thread, afterID: before)
-            guard let owner = log.first?.pod else { throw BenchError("the run \(hints) logged no chunks") }
+            let watched = zip(pods, await fleet.frames()).map { pod, frames in
+                DeliveryCheck.Watched(pod: pod, frames: frames.filter { RunLog.isLogged($0, profile: profile) })
+            }
+            let log = try await RunLog.read(thread: thread, after: end, profile: profile, store: store)
+            guard let owner = log.pod, !log.entries.isEmpty else { throw BenchError("the run \(hints) logged no chunks") }
             return WatchedRun(
-                log: log, check: DeliveryCheck(watched: watched, log: log), owner: owner, others: pods.filter { $0 != owner })
+                log: log.entries, check: DeliveryCheck(watched: watched, log: log.entries), owner: owner, others: pods.filter { $0 != owner })
         }
 
         let burst = try await watch("slow:\(plan.deliveryChunks)x0")

@@ -1,8 +1,7 @@
-import PodsimStore
-
-/// What a set of watchers of one run received, checked against the run's chunk log in the
-/// store: each watcher must have every logged chunk, in log order, once. For every frame that
-/// matches, the delivery latency is its arrival time minus the owner's append stamp on the row.
+/// What a set of watchers of one run received, checked against the run's log in the store: each
+/// watcher must have every logged chunk, in log order, once (the frames given are those the
+/// profile logs: see `RunLog.isLogged`). For every frame that matches, the delivery latency is
+/// its arrival time minus the append stamp on the row.
 struct DeliveryCheck {
     /// One watcher's frames, with the pod it watched.
     struct Watched {
@@ -17,11 +16,11 @@ struct DeliveryCheck {
     private(set) var problems: [String] = []
     private(set) var problemCount = 0
 
-    init(watched: [Watched], log: [StoredChunk]) {
+    init(watched: [Watched], log: [RunLog.Entry]) {
         for watcher in watched {
             var matched = 0
             for (frame, chunk) in zip(watcher.frames, log) {
-                guard frame.data == chunk.body else { break }
+                if let body = chunk.body, frame.data != body { break }
                 latencies[watcher.pod, default: []].append(frame.receivedAt - midpoint(ofMillisecond: chunk.createdAt))
                 matched += 1
             }

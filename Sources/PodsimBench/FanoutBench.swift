@@ -30,16 +30,16 @@ public struct FanoutFigures: Codable, Sendable {
 enum FanoutBench {
     static let pods = 3
 
-    static func measure(plan: BenchPlan, executable: String, progress: (String) -> Void) async throws -> FanoutFigures {
-        try await BenchCluster.with(pods: pods, executable: executable) { cluster in
+    static func measure(plan: BenchPlan, target: BenchTarget, progress: (String) -> Void) async throws -> FanoutFigures {
+        try await BenchCluster.with(pods: pods, target: target) { cluster in
             try await withBenchHTTPClient { http in
-                try await measure(cluster: cluster, http: http, plan: plan, progress: progress)
+                try await measure(cluster: cluster, http: http, plan: plan, profile: target.profile, progress: progress)
             }
         }
     }
 
     private static func measure(
-        cluster: Cluster, http: HTTPClient, plan: BenchPlan, progress: (String) -> Void
+        cluster: Cluster, http: HTTPClient, plan: BenchPlan, profile: ServerProfile, progress: (String) -> Void
     ) async throws -> FanoutFigures {
         let urls = await cluster.podURLs
         let names = urls.indices.map { "pod-\($0 + 1)" }
@@ -55,9 +55,12 @@ enum FanoutBench {
         progress("fan-out: \(watcherPods.count) watchers attached; posting a \(plan.fanoutChunks)-chunk run")
 
         try await account.post(hints: "slow:\(plan.fanoutChunks)x\(plan.fanoutChunkDelayMillis)", thread: thread, on: urls[0])
-        let watched = zip(watcherPods, await fleet.frames()).map { DeliveryCheck.Watched(pod: names[$0], frames: $1) }
+        let watched = zip(watcherPods, await fleet.frames()).map { pod, frames in
+            DeliveryCheck.Watched(pod: names[pod], frames: frames.filter { RunLog.isLogged($0, profile: profile) })
+        }
         let peaks = try pids.map { try memory(of: $0) }
-        let log = try await Store.open(at: cluster.storePath, clock: wallClockMillis).chunks(threadId: thread, afterID: 0)
+        let store = try await Store.open(at: cluster.storePath, clock: wallClockMillis)
+        let log = try await RunLog.read(thread: thread, after: 0, profile: profile, store: store).entries
         let check = DeliveryCheck(watched: watched, log: log)
         let podMemory = pids.indices.map { index in
             FanoutFigures.PodMemory(

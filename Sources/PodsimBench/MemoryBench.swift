@@ -17,7 +17,7 @@ enum MemoryBench {
     static let pods = 3
     static let settle = Duration.seconds(1)
 
-    static func measure(executable: String, progress: (String) -> Void) async throws -> MemoryFigures {
+    static func measure(target: BenchTarget, progress: (String) -> Void) async throws -> MemoryFigures {
         let directory = BenchCluster.freshStateDirectory()
         let logPath = directory + ".log"
         defer {
@@ -25,7 +25,11 @@ enum MemoryBench {
             BenchCluster.remove(logPath)
         }
         let up = try Spawned.start(
-            executable, ["up", "--pods", String(pods), "--state-dir", directory, "--env", "STUDIO_SANDBOX_RUNNER=docker"],
+            target.executable,
+            [
+                "up", "--pods", String(pods), "--state-dir", directory, "--env", "STUDIO_SANDBOX_RUNNER=docker",
+                "--profile", target.profile.rawValue,
+            ],
             outputPath: logPath)
         do {
             let description = try await waitForDescription(directory + "/cluster.json", of: up, logPath: logPath)

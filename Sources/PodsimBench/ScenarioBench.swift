@@ -19,10 +19,11 @@ public struct ScenarioFigures: Codable, Sendable {
 }
 
 enum ScenarioBench {
-    static func measure(file: String, executable: String, progress: (String) -> Void) async throws -> ScenarioFigures {
-        let scenario = try ScenarioParser.parse(file: file)
+    static func measure(file: String, target: BenchTarget, progress: (String) -> Void) async throws -> ScenarioFigures {
+        var scenario = try ScenarioParser.parse(file: file)
+        scenario.cluster.profile = scenario.cluster.profile ?? target.profile
         let inherentSeconds = try providerSeconds(scenario)
-        let result = await ScenarioRunner.run(scenario, options: RunOptions(executable: executable))
+        let result = await ScenarioRunner.run(scenario, options: RunOptions(executable: target.executable))
         if let directory = result.stateDirectory { BenchCluster.remove(directory) }
         guard result.passed else {
             let failure = result.failure.map { "\($0.location) \($0.step): expected \($0.expected), got \($0.actual)" } ?? "unknown failure"

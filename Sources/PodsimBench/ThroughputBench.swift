@@ -36,12 +36,12 @@ public struct ThroughputFigures: Codable, Sendable {
 enum ThroughputBench {
     static let hints = "slow:5x0"
 
-    static func measure(plan: BenchPlan, executable: String, progress: (String) -> Void) async throws -> ThroughputFigures {
+    static func measure(plan: BenchPlan, target: BenchTarget, progress: (String) -> Void) async throws -> ThroughputFigures {
         var rows: [ThroughputFigures.Row] = []
         for pods in plan.throughputPods {
-            let row = try await BenchCluster.with(pods: pods, executable: executable) { cluster in
+            let row = try await BenchCluster.with(pods: pods, target: target) { cluster in
                 try await withBenchHTTPClient { http in
-                    try await measure(pods: pods, cluster: cluster, http: http, plan: plan)
+                    try await measure(pods: pods, cluster: cluster, http: http, plan: plan, queries: RunQueries(target.profile))
                 }
             }
             progress(
@@ -63,24 +63,54 @@ enum ThroughputBench {
         var acceptedTimes: [String: Double] { state.withLock { $0.accepted } }
     }
 
-    /// Where one cluster's runs go: its pods, the account (and agent) they run as, its store.
+    /// Where one cluster's runs go: its pods, the account (and agent) they run as, its store, and
+    /// how its profile's runs are counted there.
     private struct Target: Sendable {
         var urls: [String]
         var account: BenchAccount
         var store: Store
+        var queries: RunQueries
     }
 
-    private static func measure(pods: Int, cluster: Cluster, http: HTTPClient, plan: BenchPlan) async throws -> ThroughputFigures.Row {
+    /// The store queries that count a profile's runs (one per thread here) and find each run's
+    /// first append: seed's run and chunk tables; hosted's gate workflows, thread statuses and
+    /// duplicate window (the subject itself is purged when a run ends).
+    struct RunQueries: Sendable {
+        var finished: String
+        var failed: String
+        /// Rows of `thread` and `first` (ms).
+        var firstAppends: String
+
+        init(_ profile: ServerProfile) {
+            switch profile {
+            case .seed:
+                finished = "SELECT count(*) AS n FROM run WHERE state IN ('completed', 'failed')"
+                failed = "SELECT count(*) AS n FROM run WHERE state = 'failed'"
+                firstAppends = "SELECT r.threadId AS thread, min(c.createdAt) AS first FROM run r JOIN chunk c ON c.runId = r.id GROUP BY r.id"
+            case .hosted:
+                finished = "SELECT count(*) AS n FROM workflow WHERE kind = 'gate' AND status IN ('SUCCESS', 'ERROR')"
+                failed = "SELECT count(*) AS n FROM thread WHERE status = 'failed'"
+                firstAppends = """
+                    SELECT t.id AS thread, (SELECT min(d.storedAt) FROM dedup d WHERE substr(d.msgId, 1, length(t.id) + 1) = t.id || ':') AS first
+                    FROM thread t
+                    """
+            }
+        }
+    }
+
+    private static func measure(
+        pods: Int, cluster: Cluster, http: HTTPClient, plan: BenchPlan, queries: RunQueries
+    ) async throws -> ThroughputFigures.Row {
         let urls = await cluster.podURLs
         let account = try await BenchAccount.create(on: urls[0], http: http)
-        let target = Target(urls: urls, account: account, store: try await Store.open(at: cluster.storePath, clock: wallClockMillis))
+        let target = Target(
+            urls: urls, account: account, store: try await Store.open(at: cluster.storePath, clock: wallClockMillis), queries: queries)
         let threads = try await createThreads(plan.throughputRuns + plan.dispatchRuns, target)
         let loaded = try await drive(Array(threads[..<plan.throughputRuns]), window: plan.throughputWindow, target)
         let idle = try await drive(Array(threads[plan.throughputRuns...]), window: 1, target)
 
-        let failed = try await count(target.store, "SELECT count(*) AS n FROM run WHERE state = 'failed'")
-        let firstChunks = try await target.store.query(
-            "SELECT r.threadId AS thread, min(c.createdAt) AS first FROM run r JOIN chunk c ON c.runId = r.id GROUP BY r.id")
+        let failed = try await count(target.store, queries.failed)
+        let firstChunks = try await target.store.query(queries.firstAppends)
         var waits: (loaded: [Double], idle: [Double]) = ([], [])
         for row in firstChunks {
             guard let thread = row["thread"] ?? nil, let first = (row["first"] ?? nil).flatMap({ Int64($0) }) else { continue }
@@ -96,7 +126,7 @@ enum ThroughputBench {
     /// Posts one run on each thread, round-robin over the pods, keeping at most `window` runs
     /// unfinished, until every run finished (completed or failed) by the store's account.
     private static func drive(_ threads: [String], window: Int, _ target: Target) async throws -> (seconds: Double, accepted: [String: Double]) {
-        let finishedSQL = "SELECT count(*) AS n FROM run WHERE state IN ('completed', 'failed')"
+        let finishedSQL = target.queries.finished
         let alreadyFinished = try await count(target.store, finishedSQL)
         let posts = Posts()
         let started = ContinuousClock.now

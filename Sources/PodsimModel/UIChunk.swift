@@ -1,7 +1,8 @@
 import Foundation
 
 /// One chunk of the AI SDK UI-message stream: what pods append to a thread's chunk log and
-/// what `/stream` sends, one SSE frame each.
+/// what `/stream` sends, one SSE frame each. A frame of any other type (`data-run-status`,
+/// `data-liveness`, `data-user-message`, …) decodes as `other`, kept whole.
 public enum UIChunk: Sendable, Equatable, Codable {
     case start(messageId: String?)
     case startStep
@@ -15,6 +16,8 @@ public enum UIChunk: Sendable, Equatable, Codable {
     case finish
     case error(errorText: String)
     case abort
+    /// A chunk of a type not listed above, as received (a JSON object with a string `type`).
+    case other(JSONValue)
 
     /// The `type` field on the wire.
     public var type: String {
@@ -31,6 +34,7 @@ public enum UIChunk: Sendable, Equatable, Codable {
         case .finish: "finish"
         case .error: "error"
         case .abort: "abort"
+        case .other(let chunk): chunk["type"]?.stringValue ?? ""
         }
     }
 
@@ -65,17 +69,17 @@ public enum UIChunk: Sendable, Equatable, Codable {
         case "finish": self = .finish
         case "error": self = .error(errorText: try c.decode(String.self, forKey: .errorText))
         case "abort": self = .abort
-        default:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown chunk type \(type)")
+        default: self = .other(try JSONValue(from: decoder))
         }
     }
 
     public func encode(to encoder: any Encoder) throws {
+        if case .other(let chunk) = self { return try chunk.encode(to: encoder) }
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(type, forKey: .type)
         switch self {
         case .start(let messageId): try c.encodeIfPresent(messageId, forKey: .messageId)
-        case .startStep, .finishStep, .finish, .abort: break
+        case .startStep, .finishStep, .finish, .abort, .other: break
         case .textStart(let id), .textEnd(let id): try c.encode(id, forKey: .id)
         case .textDelta(let id, let delta):
             try c.encode(id, forKey: .id)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PodsimBench
 import PodsimCluster
+import PodsimModel
 
 /// `podsim bench`: measures boot, cross-pod delivery, queue throughput, fan-out, memory and
 /// scenario overhead on real clusters, each beside its baseline; see BENCHMARKS.md.
@@ -22,11 +23,12 @@ struct BenchCommand: AsyncParsableCommand {
     var only: [BenchSection] = []
     @Option(name: .customLong("scenario"), help: ArgumentHelp("The scenario the overhead section runs.", valueName: "file"))
     var scenarioFile = "Scenarios/attach-cross-pod.yaml"
+    @Option(help: "The server profile every bench cluster runs (seed or hosted).") var profile: ServerProfile = .default
 
     func run() async throws {
         let options = Bench.Options(
             plan: quick ? .quick : .full, sections: only.isEmpty ? BenchSection.allCases : only,
-            executable: ClusterSpec.currentExecutable, scenarioFile: scenarioFile)
+            target: BenchTarget(executable: ClusterSpec.currentExecutable, profile: profile), scenarioFile: scenarioFile)
         let report = await Bench.run(options) { line in
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
         }

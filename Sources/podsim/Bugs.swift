@@ -2,14 +2,15 @@ import ArgumentParser
 import PodsimModel
 import PodsimPod
 
-/// `podsim bugs`: the historical bug switches, one line each.
+/// `podsim bugs`: the historical bug switches, one line each, with the profile each belongs to.
 struct Bugs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the historical bug switches (all off by default).")
 
     func run() throws {
         let width = BugSwitch.allCases.map(\.rawValue.count).max() ?? 0
         for bug in BugSwitch.allCases {
-            print(bug.rawValue.padding(toLength: width + 2, withPad: " ", startingAt: 0) + bug.summary)
+            let profile = "[\(bug.profile.rawValue)]".padding(toLength: 9, withPad: " ", startingAt: 0)
+            print(bug.rawValue.padding(toLength: width + 2, withPad: " ", startingAt: 0) + profile + bug.summary)
         }
     }
 }

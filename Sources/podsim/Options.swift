@@ -25,6 +25,8 @@ struct TimingOptions: ParsableArguments {
     }
 }
 
+extension ServerProfile: ExpressibleByArgument {}
+
 extension BugSwitch: ExpressibleByArgument {
     public init?(argument: String) { self.init(rawValue: argument) }
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }

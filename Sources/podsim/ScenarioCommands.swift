@@ -12,10 +12,11 @@ enum ScenarioExit {
     static let invalid = ExitCode(2)
 }
 
-/// Loads scenario files, printing every problem (file:line:column) and exiting 2 if any.
-func loadSuite(_ paths: [String]) throws -> ScenarioSuite {
+/// Loads scenario files (those naming no profile run `profile`), printing every problem
+/// (file:line:column) and exiting 2 if any.
+func loadSuite(_ paths: [String], profile: ServerProfile = .default) throws -> ScenarioSuite {
     do {
-        return try ScenarioSuite.load(paths.isEmpty ? ["Scenarios"] : paths)
+        return try ScenarioSuite.load(paths.isEmpty ? ["Scenarios"] : paths, profile: profile)
     } catch let errors as ScenarioErrors {
         FileHandle.standardError.write(Data((errors.description + "\n").utf8))
         throw ScenarioExit.invalid
@@ -25,11 +26,17 @@ func loadSuite(_ paths: [String]) throws -> ScenarioSuite {
     }
 }
 
+/// `--profile` of the scenario commands: the profile of scenarios whose cluster block names none.
+struct ProfileOption: ParsableArguments {
+    @Option(help: "The profile of scenarios whose cluster block names none (seed or hosted).") var profile: ServerProfile = .default
+}
+
 /// Options every command that runs scenarios shares.
 struct ScenarioRunOptions: ParsableArguments {
     @Argument(help: "Scenario files or directories (default: Scenarios/).") var paths: [String] = []
     @Option(help: "How many scenarios run at once, each on its own cluster.") var jobs: Int = 1
     @Option(help: "Only scenarios whose name or file contains this text.") var filter: String?
+    @OptionGroup var profile: ProfileOption
 
     func validate() throws {
         guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16 (got \(jobs))") }
@@ -63,7 +70,7 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("bug"), help: "Turn a historical bug on in every scenario (repeatable).") var bugs: [BugSwitch] = []
 
     func run() async throws {
-        let suite = try loadSuite(scenarios.paths).filtered(scenarios.filter)
+        let suite = try loadSuite(scenarios.paths, profile: scenarios.profile.profile).filtered(scenarios.filter)
         guard !suite.scenarios.isEmpty else {
             logLine("no scenario matches --filter \(scenarios.filter ?? "")")
             throw ScenarioExit.invalid
@@ -86,12 +93,14 @@ struct Validate: ParsableCommand {
         discussion: "Errors name file:line:column and what was expected there. Exit status 2 if any file is invalid.")
 
     @Argument(help: "Scenario files or directories (default: Scenarios/).") var paths: [String] = []
+    @OptionGroup var profile: ProfileOption
 
     func run() throws {
-        let suite = try loadSuite(paths)
+        let suite = try loadSuite(paths, profile: profile.profile)
         for scenario in suite.scenarios {
             let guards = scenario.guards.isEmpty ? "" : ", guards \(scenario.guards.map(\.rawValue).joined(separator: ", "))"
-            logLine("ok \(scenario.file): \(scenario.name) (\(scenario.steps.count) steps\(guards))")
+            let profile = scenario.profile == .default ? "" : ", \(scenario.profile.rawValue) profile"
+            logLine("ok \(scenario.file): \(scenario.name) (\(scenario.steps.count) steps\(guards)\(profile))")
         }
     }
 }
@@ -103,13 +112,14 @@ struct Prove: AsyncParsableCommand {
         discussion: """
             Runs each scenario with no bug switch (it must pass), then once per bug in its `guards` \
             with that switch on (it must fail). Exit status 1 if a scenario fails clean, a bug \
-            escapes, or a bug of `podsim bugs` is guarded by no scenario.
+            escapes, or a bug of `podsim bugs` is guarded by no scenario of its profile (when the \
+            scenarios include that profile).
             """)
 
     @OptionGroup var scenarios: ScenarioRunOptions
 
     func run() async throws {
-        let suite = try loadSuite(scenarios.paths).filtered(scenarios.filter)
+        let suite = try loadSuite(scenarios.paths, profile: scenarios.profile.profile).filtered(scenarios.filter)
         var jobs: [ScenarioSuite.Job] = []
         for scenario in suite.scenarios {
             jobs.append(.init(scenario: scenario))
@@ -118,7 +128,10 @@ struct Prove: AsyncParsableCommand {
         let results = await scenarios.run(jobs, options: RunOptions()) { !$0.bugs.isEmpty }
         let verdicts = zip(jobs, results).map { ProveVerdict(bug: $0.bugs.first, result: $1) }
         logLine(ProveVerdict.table(verdicts))
-        let unguarded = BugSwitch.allCases.filter { bug in !suite.scenarios.contains { $0.guards.contains(bug) } }
+        let profiles = Set(suite.scenarios.map(\.profile))
+        let unguarded = BugSwitch.allCases.filter { bug in
+            profiles.contains(bug.profile) && !suite.scenarios.contains { $0.guards.contains(bug) }
+        }
         if !unguarded.isEmpty { logLine("guarded by no scenario: " + unguarded.map(\.rawValue).joined(separator: ", ")) }
         let bad = verdicts.filter { !$0.holds }.count
         logLine("\(verdicts.count - bad) of \(verdicts.count) runs as expected; \(unguarded.count) bug(s) unguarded")

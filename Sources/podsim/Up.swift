@@ -14,6 +14,7 @@ struct Up: AsyncParsableCommand {
         discussion: "Writes DIR/cluster.json and process logs to DIR/logs/. Ctrl-C stops every process it started.")
 
     @Option(help: "Number of pods.") var pods: Int = 3
+    @Option(help: "The server era the pods simulate: seed (June 2026) or hosted (today).") var profile: ServerProfile = .default
     @Option(name: .customLong("state-dir"), help: "State directory (default: a fresh temporary directory).")
     var stateDir: String?
     @Option(name: .customLong("env"), help: "KEY=VALUE for every pod (repeatable), e.g. STUDIO_SANDBOX_RUNNER=docker.")
@@ -43,7 +44,7 @@ struct Up: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var spec = ClusterSpec(pods: pods, stateDirectory: stateDir, bugs: Set(bugs), timings: timing.timings)
+        var spec = ClusterSpec(pods: pods, stateDirectory: stateDir, bugs: Set(bugs), timings: timing.timings, profile: profile)
         for item in environment {
             let (key, value) = try parseAssignment(item, flag: "--env")
             spec.environment[key] = value

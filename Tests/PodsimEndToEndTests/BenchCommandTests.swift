@@ -31,6 +31,21 @@ extension EndToEnd {
             #expect(report["scenario"]?["passed"] == .bool(true))
         }
 
+        /// `--profile hosted` reaches the clusters: the sections that need no run (boot, an idle
+        /// `podsim up`) measure hosted pods, and the report says which profile it measured.
+        @Test func theProfileReachesTheBenchClusters() async throws {
+            let jsonPath = temporaryPath("bench-hosted.json")
+            defer { try? FileManager.default.removeItem(atPath: jsonPath) }
+            let result = try await podsim(
+                ["bench", "--quick", "--only", "boot", "--only", "memory", "--profile", "hosted", "--json", jsonPath], in: packageRoot)
+            try #require(result.status == 0, "\((result.output + result.errors).suffix(4000))")
+            let report = try JSONDecoder().decode(JSONValue.self, from: try #require(FileManager.default.contents(atPath: jsonPath)))
+            #expect(report["profile"]?.stringValue == "hosted")
+            #expect(number(report, ["memory", "maxIdlePodMiB"]) != nil)
+            #expect(result.output.contains("quick plan, hosted profile"))
+            #expect(try await podsim(["bench", "--profile", "hostd"]).status == 64)
+        }
+
         /// One numeric figure of every section.
         static let figures: [[String]] = [
             ["machine", "cores"],

@@ -102,6 +102,16 @@ extension EndToEnd {
             #expect(try await waitUntilGone(pids).isEmpty)
         }
 
+        @Test func upTakesTheProfileAndWritesItToClusterJSON() async throws {
+            let up = try UpProcess.start(["--pods", "1", "--profile", "hosted"])
+            defer { try? FileManager.default.removeItem(atPath: up.stateDirectory) }
+            defer { if up.process.isRunning { up.process.terminate() } }
+            #expect(try await up.description()["profile"]?.stringValue == "hosted")
+            let bad = try await podsim(["up", "--profile", "hostd"])
+            #expect(bad.status == 64, "an unknown profile is a usage error")
+            #expect(bad.errors.contains("hostd"), "\(bad.errors)")
+        }
+
         @Test func linkDaemonsFromTheCommandLineAndTheControlAPI() async throws {
             let up = try UpProcess.start(["--pods", "2", "--link-daemon", "--link-ttl-ms", "500"])
             defer { try? FileManager.default.removeItem(atPath: up.stateDirectory) }

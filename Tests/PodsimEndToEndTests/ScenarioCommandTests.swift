@@ -117,6 +117,38 @@ extension EndToEnd {
             #expect(result.output.contains("guarded by no scenario: eager-ensure-vm"))
         }
 
+        /// A directory's subdirectories are part of it; a hosted scenario that guards nothing
+        /// proves (no seed switch is unguarded for want of a seed scenario), and `--profile`
+        /// gives the profile of scenarios that name none.
+        @Test func subdirectoriesProfilesAndHostedScenariosThatGuardNothing() async throws {
+            let root = temporaryPath("suite")
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            try FileManager.default.createDirectory(atPath: root + "/hosted", withIntermediateDirectories: true)
+            let session = "  - bootstrap: s\n  - check:\n      request: GET /api/auth/get-session\n      auth: cookie\n      on: pod-2\n"
+                + "      expect:\n        paths: {session.pod: pod-2}\n"
+            try "# hosted, guards nothing\ncluster:\n  profile: hosted\n  pods: 2\n  runCap: 1\nsteps:\n\(session)"
+                .write(toFile: root + "/hosted/session.yaml", atomically: true, encoding: .utf8)
+            try "# no profile named\ncluster:\n  pods: 2\n  idleTimeout: 2s\nsteps:\n\(session)"
+                .write(toFile: root + "/hosted/unnamed.yaml", atomically: true, encoding: .utf8)
+
+            let prove = try await podsim(["prove", root + "/hosted/session.yaml"])
+            #expect(prove.status == 0, "\(prove.output)\n\(prove.errors)")
+            #expect(prove.output.contains("0 bug(s) unguarded"))
+            let seedRun = try await podsim(["run", root])
+            #expect(seedRun.status == 2)
+            #expect(seedRun.errors.contains("\(root)/hosted/unnamed.yaml:4:3: error: cluster.idleTimeout applies to the hosted profile only"), "\(seedRun.errors)")
+            let validate = try await podsim(["validate", root, "--profile", "hosted"])
+            #expect(validate.status == 0, "\(validate.errors)")
+            #expect(validate.output.contains(": hosted/unnamed (2 steps, hosted profile)"), "\(validate.output)")
+            let hostedRun = try await podsim(["run", root, "--profile", "hosted"])
+            #expect(hostedRun.status == 0, "\(hostedRun.output)\n\(hostedRun.errors)")
+            #expect(hostedRun.output.contains("✔ hosted/session"))
+            #expect(hostedRun.output.contains("✔ hosted/unnamed"))
+            #expect(try await podsim(["run", root, "--profile", "hostd"]).status == 64)
+            let bugs = try await podsim(["bugs"])
+            #expect(bugs.output.split(separator: "\n").allSatisfy { $0.contains("[seed]") }, "\(bugs.output)")
+        }
+
         /// Each scenario gets its own cluster (state dir, ports), so several run side by side.
         @Test func scenariosRunInParallelOnIsolatedClusters() async throws {
             let json = temporaryPath("parallel.json")

@@ -88,6 +88,42 @@ import Testing
         #expect(missing.actual.hasPrefix("2 lines of /tmp/pod-1.log"))
     }
 
+    // MARK: Hosted frames
+
+    private func stage(_ name: String) -> String { #"{"type":"data-run-status","id":"run-status","data":{"stage":"\#(name)"}}"# }
+
+    /// A hosted turn as a watcher sees it: stages and the user mirror (unfenced) among the chunks.
+    private var hostedRun: [String] {
+        [stage("waiting-runner"), stage("starting-run"), stage("waiting-capacity"), stage("waiting-capacity"), stage("gathering-context"),
+         #"{"type":"data-user-message","data":{"id":"m1","role":"user","parts":[{"type":"text","text":"hi"}]}}"#,
+         stage("starting-assistant"), frame(.start(messageId: "asst-1")), stage("analyzing-scope"),
+         frame(.textDelta(id: "t1", delta: "chunk-1 ")), #"{"type":"data-liveness","data":{"t":1700000000999},"transient":true}"#,
+         #"{"type":"abort"}"#]
+    }
+
+    @Test func stagesAreAnOrderedSubsequenceOfFirstAppearances() {
+        let received = ["waiting-runner", "starting-run", "waiting-capacity", "starting-run", "waiting-capacity", "gathering-context"]
+        #expect(Checks.stages(["waiting-runner", "starting-run", "gathering-context"], received: received, at: at) == nil)
+        #expect(Checks.stages(["starting-run", "waiting-capacity"], received: received, at: at) == nil)
+        let reversed = Checks.stages(["waiting-capacity", "starting-run"], received: received, at: at)
+        #expect(reversed?.expected == "stages waiting-capacity, starting-run in this order")
+        #expect(reversed?.actual == "stages waiting-runner, starting-run, waiting-capacity, starting-run, waiting-capacity, gathering-context")
+        let missing = Checks.stages(["analyzing-scope"], received: ["waiting-capacity", "waiting-capacity", "waiting-capacity"], at: at)
+        #expect(missing?.actual == "stages waiting-capacity (×3)")
+        #expect(Checks.stages(["starting-run"], received: [], at: at)?.actual == "no data-run-status frame")
+    }
+
+    @Test func newFrameTypesAreKeptByTheirTypeAndStagesReadFromThem() throws {
+        let transcript = Transcript.stream(hostedRun)
+        #expect(transcript.stages == ["waiting-runner", "starting-run", "waiting-capacity", "waiting-capacity", "gathering-context", "starting-assistant", "analyzing-scope"])
+        let types = ["data-run-status", "data-user-message", "data-liveness", "abort", "text-delta", "start"]
+        #expect(try failure(types.map { .chunkType(template($0)) } + [.stages(["waiting-runner", "gathering-context", "analyzing-scope"]), .noDuplicates], transcript) == nil)
+        let wrongOrder = try #require(try failure([.stages(["analyzing-scope", "starting-assistant"])], transcript))
+        #expect(wrongOrder.location == at)
+        #expect(wrongOrder.actual.hasPrefix("stages waiting-runner, starting-run, waiting-capacity (×2), gathering-context"))
+        #expect(try failure([.chunkType(template("data-title-result"))], transcript)?.expected == "a data-title-result chunk")
+    }
+
     // MARK: Thread fields
 
     private var view: JSONValue {
@@ -114,6 +150,42 @@ import Testing
         let outcome = try Checks.thread(check, view: try view, variables: Variables())
         #expect(outcome.mismatch == nil)
         #expect(outcome.captured == ["o": "pod-2", "k": "null"])
+    }
+
+    @Test func hostedFieldsCompareAndCaptureIncludingNull() throws {
+        let hosted = try JSONValue(encoding: PodAPI.ThreadView(
+            id: "t", agentId: "a", status: "failed", runOwnerPod: nil, sandboxProviderKind: "agent-sandbox", partCount: 4, runCount: 1,
+            sandboxCount: 0, currentRun: nil, fence: "f-7", failureKind: "liveness", failureReason: "liveness: no stream events for 6s",
+            executorPod: nil, gatePod: "pod-3", renderablePartCount: 2))
+        let check = threadCheck(
+            [
+                .field("failureKind", .equals(.string(template("liveness")))), .field("executorPod", .equals(.null)),
+                .field("gatePod", .equals(.string(template("pod-3")))), .field("renderableParts", .atLeast(2)),
+                .field("fence", .not(.null)), .field("failureReason", .equals(.string(template("liveness: no stream events for 6s")))),
+            ],
+            captures: [(name: "f", field: "fence"), (name: "e", field: "executorPod"), (name: "r", field: "renderableParts")])
+        let outcome = try Checks.thread(check, view: hosted, variables: Variables())
+        #expect(outcome.mismatch == nil)
+        #expect(outcome.captured == ["f": "f-7", "e": "null", "r": "2"])
+        let busy = try #require(try Checks.thread(threadCheck([.field("executorPod", .not(.null))]), view: hosted, variables: Variables()).mismatch)
+        #expect(busy.actual == "executorPod = null")
+        let seedView = try Checks.thread(threadCheck([.field("renderableParts", .equals(.null))]), view: try view, variables: Variables())
+        #expect(seedView.mismatch == nil, "a seed pod reports no renderable part count")
+    }
+
+    @Test func theOwnerIsTheRunsOwnerInSeedAndTheExecutorOrGateInHosted() throws {
+        #expect(Checks.owner(in: try view, profile: .seed, role: .executor, attempt: nil) == "pod-2")
+        #expect(Checks.owner(in: try view, profile: .seed, role: .executor, attempt: 2) == "pod-2")
+        #expect(Checks.owner(in: try view, profile: .seed, role: .executor, attempt: 1) == nil, "waits for the attempt asked for")
+        let hosted = { (executor: String?) in
+            try JSONValue(encoding: PodAPI.ThreadView(
+                id: "t", agentId: "a", status: "in_progress", runOwnerPod: nil, sandboxProviderKind: "agent-sandbox", partCount: 0,
+                runCount: 1, sandboxCount: 0, currentRun: nil, fence: "f-1", executorPod: executor, gatePod: "pod-1", renderablePartCount: 0))
+        }
+        #expect(Checks.owner(in: try hosted("pod-3"), profile: .hosted, role: .executor, attempt: nil) == "pod-3")
+        #expect(Checks.owner(in: try hosted(nil), profile: .hosted, role: .executor, attempt: nil) == nil, "no child runs yet")
+        #expect(Checks.owner(in: try hosted(nil), profile: .hosted, role: .gate, attempt: nil) == "pod-1")
+        #expect(Checks.owner(in: try hosted("pod-3"), profile: .seed, role: .executor, attempt: nil) == nil, "seed reads only the run's owner")
     }
 
     @Test func aThreadFieldThatDiffersFailsWithBothValues() throws {

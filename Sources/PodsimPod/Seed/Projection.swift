@@ -57,7 +57,7 @@ enum Projector {
             case .abort:
                 state = .failed
                 error = "cancelled"
-            case .start, .startStep, .finishStep:
+            case .start, .startStep, .finishStep, .other:
                 break
             }
         }

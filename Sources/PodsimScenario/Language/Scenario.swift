@@ -24,6 +24,12 @@ public struct Scenario: Sendable {
     public var cluster: ClusterBlock
     public var timeout: Duration
     public var steps: [Step]
+    /// What the file turns on that only one profile has (cluster knobs, bug switches), checked
+    /// against the scenario's profile by the validator.
+    public var profileBound: [ProfileBound] = []
+
+    /// The profile the scenario runs: its own `cluster.profile`, else the default.
+    public var profile: ServerProfile { cluster.profile ?? .default }
 }
 
 /// The `cluster:` block.
@@ -33,6 +39,17 @@ public struct ClusterBlock: Sendable, Equatable {
     public var podEnvironment: [String: [String: String]] = [:]
     public var bugs: [BugSwitch] = []
     public var timings = PodTimings()
+    /// `profile:`; nil when the file names none (the runner's `--profile` or `seed` applies).
+    public var profile: ServerProfile?
+    public var hosted = HostedSettings()
+}
+
+/// Something written in a scenario that only one server profile has, and where.
+public struct ProfileBound: Sendable, Equatable {
+    /// How the error names it: `cluster.lease`, `bug switch no-reclaim`.
+    public var what: String
+    public var profile: ServerProfile
+    public var location: SourceLocation
 }
 
 /// A string with `${…}` references, resolved when the step runs.
@@ -140,6 +157,9 @@ public indirect enum TemplateValue: Sendable, Equatable {
 public struct Step: Sendable {
     public var location: SourceLocation
     public var kind: StepKind
+    /// Where each option beside the step's kind was written (`attempt`, `of`, …), for errors
+    /// about one option.
+    public var optionLocations: [String: SourceLocation] = [:]
 
     /// A short human label, e.g. `kill ${owner}` or `check watcher w2`.
     public var label: String { kind.label }
@@ -161,7 +181,7 @@ public indirect enum StepKind: Sendable {
     case eventually(Check, timeout: Duration, interval: Duration)
     case stable(Check, window: Duration, interval: Duration)
     case fault(FaultAction, target: ProcessReference, record: String?)
-    case owner(thread: String, caller: String, into: String, attempt: Int?, timeout: Duration)
+    case owner(thread: String, caller: String, into: String, attempt: Int?, of: OwnerRole, timeout: Duration)
     case linkDaemon(name: String, caller: String, ttl: Duration)
     case releaseGate(Template)
     case record(name: String)
@@ -181,7 +201,7 @@ public indirect enum StepKind: Sendable {
         case .eventually(let check, let timeout, _): "eventually \(check.subject) (within \(timeout.podsimText))"
         case .stable(let check, let window, _): "stable \(check.subject) (for \(window.podsimText))"
         case .fault(let action, let target, _): "\(action.rawValue) \(target)"
-        case .owner(let thread, _, let into, _, _): "owner of \(thread) into \(into)"
+        case .owner(let thread, _, let into, _, let role, _): "owner of \(thread)\(role == .gate ? " (gate)" : "") into \(into)"
         case .linkDaemon(let name, _, _): "link-daemon \(name)"
         case .releaseGate(let gate): "release gate \(gate)"
         case .record(let name): "record \(name)"
@@ -189,6 +209,12 @@ public indirect enum StepKind: Sendable {
         case .parallel(let steps): "parallel (\(steps.count) steps)"
         }
     }
+}
+
+/// Which pod an `owner` step waits for in the hosted profile (`of:`): the one executing the
+/// turn's child (the default) or the one running its gate. Seed has only the run's owner.
+public enum OwnerRole: String, Sendable, CaseIterable {
+    case executor, gate
 }
 
 /// `send:` — the POST /messages every scenario makes, with the real body shape.
@@ -283,6 +309,8 @@ public struct Expectation: Sendable {
         case chunkType(Template)
         /// Stream: at least this many frames were received.
         case framesAtLeast(Int)
+        /// Stream: the `data-run-status` stages first appear in this order (others may come between).
+        case stages([String])
     }
 
     public var kind: Kind

@@ -7,7 +7,13 @@ import PodsimStore
 /// first problem and what was expected there.
 public enum ScenarioParser {
     static let topLevelKeys = ["name", "description", "guards", "cluster", "timeout", "steps"]
-    static let clusterKeys = ["pods", "env", "podEnv", "bugs", "lease", "poll", "keepalive", "drain"]
+    static let clusterKeys = ["profile", "pods", "env", "podEnv", "bugs", "keepalive", "drain"] + seedKnobs + hostedKnobs
+    /// Cluster timings only the seed profile has (run leases).
+    static let seedKnobs = ["lease", "poll"]
+    /// The hosted profile's knobs (`HostedSettings`).
+    static let hostedKnobs = [
+        "idleTimeout", "reapInterval", "livenessBeat", "capacityBeat", "dedupWindow", "progressThrottle", "conductor", "runCap",
+    ]
     /// The key that names each step kind.
     static let stepKeys = [
         "bootstrap", "agent", "thread", "send", "request", "attach", "detach", "await", "check", "eventually", "stable",
@@ -16,7 +22,7 @@ public enum ScenarioParser {
     /// The largest count, attempt or frame number a scenario may write; anything near it is a typo.
     static let countLimit = 1_000_000
 
-    public static func parse(file path: String) throws -> Scenario {
+    public static func parse(file path: String, defaultName: String? = nil) throws -> Scenario {
         let start = SourceLocation(file: path, line: 1, column: 1)
         let data: Data
         do {
@@ -30,29 +36,38 @@ public enum ScenarioParser {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ScenarioError(start, data.count > YAMLNode.maxBytes ? YAMLNode.tooLarge : "cannot read the file: it is not UTF-8 text")
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, defaultName: defaultName)
     }
 
-    public static func parse(_ text: String, file: String) throws -> Scenario {
+    /// Parses a scenario; `defaultName` names it when it has no `name:` (else its file name does).
+    public static func parse(_ text: String, file: String, defaultName: String? = nil) throws -> Scenario {
         let root = try YAMLNode.load(text, file: file)
         let members = try root.members("a scenario", allowed: topLevelKeys)
         guard let stepsNode = members["steps"] else { throw root.error("missing 'steps': a scenario needs at least one step") }
-        let defaultName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let guards = try members["guards"].map { try bugList($0, "guards") } ?? []
+        var bound: [ProfileBound] = []
+        let guards = try members["guards"].map { try bugList($0, "guards", &bound) } ?? []
         let steps = try stepsNode.items("steps").map(parseStep)
         if steps.isEmpty { throw stepsNode.error("'steps' is empty: a scenario needs at least one step") }
         return Scenario(
-            name: try members["name"]?.string("name") ?? defaultName,
+            name: try members["name"]?.string("name") ?? defaultName ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
             description: try members["description"]?.string("description"),
             file: file, guards: guards,
-            cluster: try members["cluster"].map(parseCluster) ?? ClusterBlock(),
+            cluster: try members["cluster"].map { try parseCluster($0, &bound) } ?? ClusterBlock(),
             timeout: try members["timeout"]?.duration("timeout") ?? .seconds(60),
-            steps: steps)
+            steps: steps, profileBound: bound)
     }
 
-    static func parseCluster(_ node: YAMLNode) throws -> ClusterBlock {
+    /// The `cluster:` block; what in it only one profile has is added to `bound`.
+    static func parseCluster(_ node: YAMLNode, _ bound: inout [ProfileBound]) throws -> ClusterBlock {
         let members = try node.members("cluster", allowed: clusterKeys)
         var cluster = ClusterBlock()
+        if let profile = members["profile"] {
+            let name = try profile.string("cluster.profile")
+            guard let value = ServerProfile(rawValue: name) else {
+                throw profile.error(unknownMessage("profile", name, expected: ServerProfile.allCases.map(\.rawValue)))
+            }
+            cluster.profile = value
+        }
         cluster.pods = try members["pods"]?.int("cluster.pods", in: 1...64) ?? cluster.pods
         if let env = members["env"] {
             for (key, _, value) in try env.pairs("cluster.env") { cluster.environment[key] = try value.string("cluster.env.\(key)") }
@@ -64,7 +79,11 @@ public enum ScenarioParser {
                 }
             }
         }
-        if let bugs = members["bugs"] { cluster.bugs = try bugList(bugs, "cluster.bugs") }
+        if let bugs = members["bugs"] { cluster.bugs = try bugList(bugs, "cluster.bugs", &bound) }
+        for (key, keyNode, _) in try node.pairs("cluster") {
+            let profile: ServerProfile? = seedKnobs.contains(key) ? .seed : hostedKnobs.contains(key) ? .hosted : nil
+            if let profile { bound.append(ProfileBound(what: "cluster.\(key)", profile: profile, location: keyNode.location)) }
+        }
         func millis(_ key: String) throws -> Int64? {
             try members[key].map { Int64(try $0.duration("cluster.\(key)") / .milliseconds(1)) }
         }
@@ -72,15 +91,25 @@ public enum ScenarioParser {
         cluster.timings.pollMillis = try millis("poll") ?? cluster.timings.pollMillis
         cluster.timings.keepaliveMillis = try millis("keepalive") ?? cluster.timings.keepaliveMillis
         cluster.timings.drainMillis = try millis("drain") ?? cluster.timings.drainMillis
+        cluster.hosted.idleTimeoutMillis = try millis("idleTimeout") ?? cluster.hosted.idleTimeoutMillis
+        cluster.hosted.reapIntervalMillis = try millis("reapInterval") ?? cluster.hosted.reapIntervalMillis
+        cluster.hosted.livenessBeatMillis = try millis("livenessBeat") ?? cluster.hosted.livenessBeatMillis
+        cluster.hosted.capacityBeatMillis = try millis("capacityBeat") ?? cluster.hosted.capacityBeatMillis
+        cluster.hosted.dedupWindowMillis = try millis("dedupWindow") ?? cluster.hosted.dedupWindowMillis
+        cluster.hosted.progressThrottleMillis = try millis("progressThrottle") ?? cluster.hosted.progressThrottleMillis
+        cluster.hosted.conductorDelayMillis = try millis("conductor")
+        cluster.hosted.runCap = try members["runCap"]?.int("cluster.runCap", in: 1...64) ?? cluster.hosted.runCap
         return cluster
     }
 
-    static func bugList(_ node: YAMLNode, _ what: String) throws -> [BugSwitch] {
+    /// A list of bug ids; each switch is bound to its profile.
+    static func bugList(_ node: YAMLNode, _ what: String, _ bound: inout [ProfileBound]) throws -> [BugSwitch] {
         try node.items(what).map { item -> BugSwitch in
             let id = try item.string("a bug id")
             guard let bug = BugSwitch(rawValue: id) else {
                 throw item.error(unknownMessage("bug id", id, expected: BugSwitch.allCases.map(\.rawValue)))
             }
+            bound.append(ProfileBound(what: "bug switch \(id)", profile: bug.profile, location: item.location))
             return bug
         }
     }
@@ -96,7 +125,7 @@ public enum ScenarioParser {
         let options = StepOptions(node: node, kindKey: kindKey, pairs: pairs)
         let kind = try parseKind(kindKey, kindNode, options)
         try options.rejectUnused()
-        return Step(location: node.location, kind: kind)
+        return Step(location: node.location, kind: kind, optionLocations: options.locations)
     }
 
     static func parseKind(_ key: String, _ value: YAMLNode, _ options: StepOptions) throws -> StepKind {
@@ -145,9 +174,17 @@ public enum ScenarioParser {
         case "kill", "stop", "start", "pause", "resume", "restart":
             return .fault(FaultAction(rawValue: key)!, target: try value.template(key), record: try options.name("record"))
         case "owner":
+            var role = OwnerRole.executor
+            if let node = options.node("of") {
+                let name = try node.string("of")
+                guard let value = OwnerRole(rawValue: name) else {
+                    throw node.error(unknownMessage("owner role", name, expected: OwnerRole.allCases.map(\.rawValue)))
+                }
+                role = value
+            }
             return .owner(
                 thread: try identifier(value, "owner"), caller: try options.caller(), into: try options.requiredName("into"),
-                attempt: try options.int("attempt", in: 1...countLimit), timeout: try options.duration("timeout") ?? .seconds(15))
+                attempt: try options.int("attempt", in: 1...countLimit), of: role, timeout: try options.duration("timeout") ?? .seconds(15))
         case "link-daemon":
             let name = try identifier(value, "link-daemon")
             guard ProcessName.isValid(name) else { throw value.error("link-daemon needs a process name: \(ProcessName.rule)") }
@@ -231,8 +268,29 @@ public enum ScenarioParser {
 
     static let threadFields = [
         "status", "runState", "owner", "partCount", "attempt", "error", "sandboxCount", "sandboxProviderKind", "runCount",
+        "failureKind", "failureReason", "fence", "executorPod", "gatePod", "renderableParts",
     ]
-    static let streamKeys = ["contains", "notContains", "count", "order", "noDuplicates", "stampedAfter", "type", "frames"]
+    /// Thread fields only one profile reports: seed's run lease (`currentRun`, `runOwnerPod`)
+    /// and hosted's turn state; the rest mean the same in both.
+    static let threadFieldProfiles: [String: ServerProfile] = [
+        "runState": .seed, "attempt": .seed, "owner": .seed, "error": .seed,
+        "failureKind": .hosted, "failureReason": .hosted, "fence": .hosted, "executorPod": .hosted, "gatePod": .hosted,
+        "renderableParts": .hosted,
+    ]
+    /// What a hosted scenario reads instead of a seed-only thread field.
+    static let hostedCounterparts = ["owner": "executorPod", "error": "failureReason", "runState": "status", "attempt": "fence"]
+    static let streamKeys = ["contains", "notContains", "count", "order", "noDuplicates", "stampedAfter", "type", "frames", "stages"]
+    /// The `data-run-status` stages a hosted stream can carry, in the order a turn reaches them
+    /// (spec 2.4: the seven of the real server, and `waiting-capacity` repeats while queued).
+    static let runStages = [
+        "waiting-runner", "starting-run", "waiting-capacity", "gathering-context", "preparing-tools", "starting-sandbox",
+        "starting-assistant", "analyzing-scope",
+    ]
+    /// The `failure_kind` values of the hosted profile (spec 3.8).
+    static let failureKinds = [
+        "liveness", "projection", "harness", "stall", "credits", "sandbox_unreachable", "cancelled", "overloaded", "context_length",
+        "model_error", "timeout", "error",
+    ]
 
     /// The values a checked field can have, as the pods report it, so a check cannot wait for
     /// a value that never comes.
@@ -279,8 +337,9 @@ public enum ScenarioParser {
         case "status": FieldValues(kind: .word([ThreadStatus.completed, .inProgress, .failed].map(\.rawValue)))
         case "runState": FieldValues(kind: .word([RunState.queued, .running, .completed, .failed].map(\.rawValue)), nullable: true)
         case "sandboxProviderKind": FieldValues(kind: .word(SandboxKind.allCases.map(\.rawValue)), nullable: true)
-        case "owner": FieldValues(kind: .pod, nullable: true)
-        case "error": FieldValues(kind: .text, nullable: true)
+        case "owner", "executorPod", "gatePod": FieldValues(kind: .pod, nullable: true)
+        case "error", "failureReason", "fence": FieldValues(kind: .text, nullable: true)
+        case "failureKind": FieldValues(kind: .word(failureKinds), nullable: true)
         case "attempt": FieldValues(kind: .count, nullable: true)
         default: FieldValues(kind: .count)
         }
@@ -398,6 +457,11 @@ final class StepOptions {
         used = [kindKey]
     }
 
+    /// Where each option beside the kind was written.
+    var locations: [String: SourceLocation] {
+        values.filter { $0.key != kindKey }.mapValues(\.key.location)
+    }
+
     func node(_ key: String) -> YAMLNode? {
         used.insert(key)
         return values[key]?.value
@@ -454,6 +518,17 @@ final class StepOptions {
         }
         if let value = node("type") {
             for item in try list(value) { expectations.append(Expectation(kind: .chunkType(try item.template("type")), location: item.location)) }
+        }
+        if let value = node("stages") {
+            let stages = try value.items("stages").map { item in
+                let stage = try item.string("a stage")
+                guard ScenarioParser.runStages.contains(stage) else {
+                    throw item.error(unknownMessage("stage", stage, expected: ScenarioParser.runStages))
+                }
+                return stage
+            }
+            if stages.isEmpty { throw value.error("stages needs at least one stage") }
+            expectations.append(Expectation(kind: .stages(stages), location: value.location))
         }
         if let value = node("frames") {
             let pairs = try value.pairs("frames")

@@ -1,5 +1,8 @@
+import PodsimModel
+
 /// Checks what parsing cannot: every name is defined before it is used (variables and their
-/// fields, callers, agents, threads, watchers, processes) and every pod exists in the cluster.
+/// fields, callers, agents, threads, watchers, processes), every pod exists in the cluster, and
+/// every knob, switch, step and field is one the scenario's profile has.
 public enum ScenarioValidator {
     /// Variables every scenario has: a fresh uuid and the current wall-clock time in ms.
     static let builtins: [String: Set<String>] = ["uuid": [], "now": []]
@@ -12,8 +15,11 @@ public enum ScenarioValidator {
     static let errorLimit = 100
 
     public static func validate(_ scenario: Scenario) -> [ScenarioError] {
-        var scope = Scope(pods: scenario.cluster.pods)
+        var scope = Scope(pods: scenario.cluster.pods, profile: scenario.profile)
         var errors: [ScenarioError] = []
+        for bound in scenario.profileBound where bound.profile != scope.profile {
+            errors.append(ScenarioError(bound.location, profileOnly(bound.what, bound.profile)))
+        }
         for pod in scenario.cluster.podEnvironment.keys where !scope.processes.contains(pod) {
             errors.append(ScenarioError(SourceLocation(file: scenario.file, line: 1, column: 1), "cluster.podEnv names \(pod), which is not a pod of this cluster"))
         }
@@ -33,10 +39,12 @@ public enum ScenarioValidator {
         var watchers: Set<String> = []
         let pods: Set<String>
         var processes: Set<String>
+        let profile: ServerProfile
 
-        init(pods count: Int) {
+        init(pods count: Int, profile: ServerProfile) {
             pods = Set((1...count).map { "pod-\($0)" })
             processes = pods.union(["mock-ai"])
+            self.profile = profile
         }
 
         mutating func define(_ name: String, fields: Set<String> = []) {
@@ -93,6 +101,16 @@ public enum ScenarioValidator {
             if let caller = request.caller { need(caller, in: scope.callers, "caller") }
             expectation(request.expect)
         }
+        /// Reports what only `profile` has when the scenario runs the other one.
+        func only(_ profile: ServerProfile, _ what: String, at location: SourceLocation?, instead: String? = nil) {
+            guard profile != scope.profile else { return }
+            let message = profileOnly(what, profile) + (instead.map { " (\(scope.profile.rawValue): \($0))" } ?? "")
+            errors.append(ScenarioError(location ?? step.location, message))
+        }
+        func only(threadField field: String, at location: SourceLocation) {
+            guard let profile = ScenarioParser.threadFieldProfiles[field] else { return }
+            only(profile, "thread field '\(field)'", at: location, instead: ScenarioParser.hostedCounterparts[field])
+        }
         func expectation(_ expect: ResponseExpectation) {
             use(expect.json)
             expect.paths.forEach { use($0.value) }
@@ -142,6 +160,10 @@ public enum ScenarioValidator {
                 need(name, in: scope.threads, "thread")
                 need(caller, in: scope.callers, "caller")
                 process(pod)
+                for expectation in check.expectations {
+                    if case .field(let field, _) = expectation.kind { only(threadField: field, at: expectation.location) }
+                }
+                for (_, field) in check.captures { only(threadField: field, at: check.location) }
             case .watcher(let name): need(name, in: scope.watchers, "watcher")
             case .providerCalls(let thread): need(thread, in: scope.threads, "thread")
             case .store(let sql): use(sql)
@@ -152,12 +174,15 @@ public enum ScenarioValidator {
                 switch expectation.kind {
                 case .field(let field, .equals(let value)), .field(let field, .not(let value)):
                     use(value)
-                    if field == "owner", case .string(let pod) = value, (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw) {
+                    if case .pod = ScenarioParser.values(ofThreadField: field).kind, case .string(let pod) = value,
+                        (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw)
+                    {
                         errors.append(ScenarioError(pod.location, "unknown pod '\(pod.raw)'" + hint(pod.raw, Array(scope.pods))))
                     }
                 case .contains(let text), .notContains(let text), .count(let text, _), .stampedAfter(let text), .chunkType(let text):
                     use(text)
                 case .order(let texts): texts.forEach { use($0) }
+                case .stages: only(.hosted, "stages", at: expectation.location)
                 case .field, .noDuplicates, .framesAtLeast: break
                 }
             }
@@ -165,11 +190,16 @@ public enum ScenarioValidator {
         case .fault(_, let target, let record):
             process(target)
             if let record { scope.define(record) }
-        case .owner(let thread, let caller, let into, _, _):
+        case .owner(let thread, let caller, let into, let attempt, _, _):
             need(thread, in: scope.threads, "thread")
             need(caller, in: scope.callers, "caller")
             scope.define(into, fields: ownerFields)
+            if attempt != nil { only(.seed, "owner … attempt:", at: step.optionLocations["attempt"]) }
+            if let location = step.optionLocations["of"] { only(.hosted, "owner … of:", at: location) }
         case .linkDaemon(let name, let caller, _):
+            if scope.profile == .hosted {
+                errors.append(ScenarioError(step.location, "link daemons do not exist in the hosted profile (removed by PR #5570)"))
+            }
             need(caller, in: scope.callers, "caller")
             scope.processes.insert(name)
         case .releaseGate(let gate):
@@ -181,6 +211,10 @@ public enum ScenarioValidator {
         case .parallel(let steps):
             for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
         }
+    }
+
+    private static func profileOnly(_ what: String, _ profile: ServerProfile) -> String {
+        "\(what) applies to the \(profile.rawValue) profile only"
     }
 
     private static func hint(_ name: String, _ candidates: [String]) -> String {

@@ -63,6 +63,14 @@ struct Transcript: Sendable, Equatable {
         }
     }
 
+    /// The `data.stage` of every `data-run-status` frame, in arrival order.
+    var stages: [String] {
+        chunks.compactMap { chunk in
+            guard case .other(let frame) = chunk, frame["type"] == "data-run-status" else { return nil }
+            return frame["data"]?["stage"]?.stringValue
+        }
+    }
+
     /// The mock provider's `t<ms>` stamps: in text deltas for frames, anywhere in a log line.
     var stamps: [Int64] {
         switch source {
@@ -104,10 +112,25 @@ enum Checks {
         return CheckOutcome()
     }
 
+    /// The pod an `owner` step waits for, once the thread view names it. Seed: the run's owner
+    /// while the thread is `in_progress` (and the run is the given attempt, if any); hosted: the
+    /// pod executing the turn's child, or the one running its gate.
+    static func owner(in view: JSONValue, profile: ServerProfile, role: OwnerRole, attempt: Int?) -> String? {
+        switch profile {
+        case .hosted:
+            return view[role == .gate ? "gatePod" : "executorPod"]?.stringValue
+        case .seed:
+            let runAttempt = view["currentRun"]?["attempt"]?.numberValue.map { Int($0) }
+            guard view["status"]?.stringValue == "in_progress", attempt == nil || runAttempt == attempt else { return nil }
+            return view["runOwnerPod"]?.stringValue
+        }
+    }
+
     /// The value of a thread field as scenarios name it.
     static func threadField(_ field: String, of state: JSONValue) -> JSONValue? {
         switch field {
         case "owner": state["runOwnerPod"] ?? .null
+        case "renderableParts": state["renderablePartCount"] ?? .null
         case "runState": state["currentRun"]?["state"] ?? .null
         case "attempt": state["currentRun"]?["attempt"] ?? .null
         case "error": state["currentRun"]?["error"] ?? .null
@@ -196,11 +219,31 @@ enum Checks {
                 if !transcript.hasChunk(ofType: type) { return StepFailure(location, expected: "a \(type) chunk", actual: summary) }
             case .framesAtLeast(let count):
                 if items.count < count { return StepFailure(location, expected: "at least \(count) \(unit)s", actual: summary) }
+            case .stages(let wanted):
+                if let failure = stages(wanted, received: transcript.stages, at: location) { return failure }
             case .field:
                 continue
             }
         }
         return nil
+    }
+
+    /// Whether the stages `wanted` first appear in that order among those `received` (others may
+    /// come between; a repeated stage counts where it first appeared).
+    static func stages(_ wanted: [String], received: [String], at location: SourceLocation) -> StepFailure? {
+        var firsts: [String] = []
+        for stage in received where !firsts.contains(stage) { firsts.append(stage) }
+        var remaining = wanted[...]
+        for stage in firsts where stage == remaining.first { remaining.removeFirst() }
+        guard !remaining.isEmpty else { return nil }
+        var runs: [(stage: String, count: Int)] = []
+        for stage in received {
+            if runs.last?.stage == stage { runs[runs.count - 1].count += 1 } else { runs.append((stage, 1)) }
+        }
+        let shown = runs.isEmpty
+            ? "no data-run-status frame"
+            : "stages " + runs.map { $0.count == 1 ? $0.stage : "\($0.stage) (×\($0.count))" }.joined(separator: ", ")
+        return StepFailure(location, expected: "stages \(wanted.joined(separator: ", ")) in this order", actual: shown)
     }
 
     /// The mock provider's `t<ms>` stamp in a text, if any.

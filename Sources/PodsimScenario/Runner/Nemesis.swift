@@ -22,6 +22,7 @@ struct Nemesis: Sendable {
         case .pause: try await cluster.pause(name)
         case .resume: try await cluster.resume(name)
         case .restart:
+            // The same process again (name, port, environment): hosted recovery is bound to the name.
             try await cluster.stop(name)
             try await cluster.start(name)
         }

@@ -86,8 +86,8 @@ actor ScenarioRun {
         case .fault(let action, let target, let record):
             let at = try await nemesis.inject(action, on: try variables.resolve(target))
             if let record { variables[record] = String(at) }
-        case .owner(let thread, let callerName, let into, let attempt, let timeout):
-            try await owner(of: thread, caller: callerName, into: into, attempt: attempt, timeout: timeout, at: step.location)
+        case .owner(let thread, let callerName, let into, let attempt, let role, let timeout):
+            try await owner(of: thread, caller: callerName, into: into, attempt: attempt, role: role, timeout: timeout, at: step.location)
         case .linkDaemon(let name, let callerName, let ttl):
             try await nemesis.startLinkDaemon(name, apiKey: try await caller(callerName).apiKey, ttl: ttl)
         case .releaseGate(let gate):
@@ -157,22 +157,23 @@ actor ScenarioRun {
         return try await workload.request(request.method, url, headers: headers, body: body)
     }
 
-    /// Waits until the thread runs (the given attempt, or any) on some pod, and stores that pod's
-    /// name in `into`, with `into.next` / `into.prev` naming its neighbours (wrapping).
+    /// Waits until the thread runs on some pod, and stores that pod's name in `into`, with
+    /// `into.next` / `into.prev` naming its neighbours (wrapping). Seed: the owner of the run (of
+    /// the given attempt, or any) while the thread is `in_progress`; hosted: the pod executing the
+    /// turn's child, or with `of: gate` the pod running its gate.
     private func owner(
-        of thread: String, caller callerName: String, into: String, attempt: Int?, timeout: Duration, at location: SourceLocation
+        of thread: String, caller callerName: String, into: String, attempt: Int?, role: OwnerRole, timeout: Duration,
+        at location: SourceLocation
     ) async throws {
         let caller = try await caller(callerName)
         let ref = try await self.thread(thread)
+        let profile = cluster.spec.profile
         let deadline = ContinuousClock.now + timeout
         var last = "no answer"
         while ContinuousClock.now < deadline {
             if let state = try? await workload.threadView(ref, caller: caller, on: nil) {
                 last = state.text
-                let runAttempt = state["currentRun"]?["attempt"]?.numberValue.map { Int($0) }
-                if state["status"]?.stringValue == "in_progress", let owner = state["runOwnerPod"]?.stringValue,
-                    attempt == nil || runAttempt == attempt
-                {
+                if let owner = Checks.owner(in: state, profile: profile, role: role, attempt: attempt) {
                     variables[into] = owner
                     let pods = cluster.spec.pods
                     if let number = Int(owner.dropFirst("pod-".count)) {
@@ -184,8 +185,10 @@ actor ScenarioRun {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        let which = attempt.map { "attempt \($0) of " } ?? ""
-        throw StepFailure(location, expected: "\(which)thread \(thread) to be in_progress on a pod within \(timeout.podsimText)", actual: last)
+        let expected = profile == .hosted
+            ? "thread \(thread) to have \(role == .gate ? "a gatePod" : "an executorPod") within \(timeout.podsimText)"
+            : "\(attempt.map { "attempt \($0) of " } ?? "")thread \(thread) to be in_progress on a pod within \(timeout.podsimText)"
+        throw StepFailure(location, expected: expected, actual: last)
     }
 
     // MARK: Checks

@@ -61,7 +61,8 @@ public enum ScenarioRunner {
             failure: nil, stateDirectory: nil, logs: [])
         let spec = ClusterSpec(
             pods: scenario.cluster.pods, environment: scenario.cluster.environment, podEnvironment: scenario.cluster.podEnvironment,
-            bugs: bugs, timings: scenario.cluster.timings, executable: options.executable)
+            bugs: bugs, timings: scenario.cluster.timings, profile: scenario.profile, hosted: scenario.cluster.hosted,
+            executable: options.executable)
         let cluster: Cluster
         do {
             cluster = try await Cluster.boot(spec)

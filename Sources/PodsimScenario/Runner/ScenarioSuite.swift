@@ -6,22 +6,31 @@ import PodsimModel
 public struct ScenarioSuite: Sendable {
     public var scenarios: [Scenario]
 
-    /// The `.yaml`/`.yml` files named, or found (recursively, sorted) under the directories named.
-    public static func files(_ paths: [String]) throws -> [String] {
-        var files: [String] = []
+    /// A scenario file and the name a scenario in it has unless it names itself.
+    public struct File: Sendable, Equatable {
+        public var path: String
+        /// The path below the directory named, without extension (`hosted/pod-death`), so files
+        /// of the same name in two subdirectories stay apart; nil for a file named directly.
+        public var defaultName: String?
+    }
+
+    /// The `.yaml`/`.yml` files named, or found under the directories named: recursively, in
+    /// the order of their paths below the directory.
+    public static func files(_ paths: [String]) throws -> [File] {
+        var files: [File] = []
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw ScenarioError(SourceLocation(file: path, line: 1, column: 1), "no such file or directory")
             }
             guard isDirectory.boolValue else {
-                files.append(path)
+                files.append(File(path: path))
                 continue
             }
             let found = (FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? [])
                 .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }
                 .sorted()
-                .map { (path as NSString).appendingPathComponent($0) }
+                .map { File(path: (path as NSString).appendingPathComponent($0), defaultName: ($0 as NSString).deletingPathExtension) }
             if found.isEmpty {
                 throw ScenarioError(SourceLocation(file: path, line: 1, column: 1), "no scenario files (*.yaml) in this directory")
             }
@@ -30,13 +39,15 @@ public struct ScenarioSuite: Sendable {
         return files
     }
 
-    /// Parses and validates every file; throws every problem found across all of them.
-    public static func load(_ paths: [String]) throws -> ScenarioSuite {
+    /// Parses and validates every file, a scenario that names no profile running `profile`;
+    /// throws every problem found across all of them.
+    public static func load(_ paths: [String], profile: ServerProfile = .default) throws -> ScenarioSuite {
         var scenarios: [Scenario] = []
         var errors: [ScenarioError] = []
         for file in try files(paths) {
             do {
-                let scenario = try ScenarioParser.parse(file: file)
+                var scenario = try ScenarioParser.parse(file: file.path, defaultName: file.defaultName)
+                scenario.cluster.profile = scenario.cluster.profile ?? profile
                 let problems = ScenarioValidator.validate(scenario)
                 if problems.isEmpty { scenarios.append(scenario) } else { errors += problems }
             } catch let error as ScenarioError {
