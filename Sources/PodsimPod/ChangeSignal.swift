@@ -20,12 +20,15 @@ enum ChangeSignal: Sendable, Hashable {
     case runsAvailable
     /// Cancel was requested for a run.
     case cancel(runId: Int64)
+    /// Hosted profile: cancel was requested for a thread; the pod running its child aborts it.
+    case cancelThread(threadId: String)
 
     var encoded: String {
         switch self {
         case .chunks(let threadId): "c\t\(threadId)"
         case .runsAvailable: "q"
         case .cancel(let runId): "x\t\(runId)"
+        case .cancelThread(let threadId): "k\t\(threadId)"
         }
     }
 
@@ -37,6 +40,7 @@ enum ChangeSignal: Sendable, Hashable {
         case "x" where fields.count == 2:
             guard let runId = Int64(fields[1]) else { return nil }
             self = .cancel(runId: runId)
+        case "k" where fields.count == 2: self = .cancelThread(threadId: String(fields[1]))
         default: return nil
         }
     }

@@ -35,6 +35,7 @@ struct SeedEngine: ChatEngine {
         case .chunks(let threadId): await feeds.signal(threadId: threadId)
         case .runsAvailable: await worker.doorbell.ring()
         case .cancel(let runId): await worker.cancelSignalled(runId: runId)
+        case .cancelThread: break
         }
     }
 
