@@ -11,7 +11,7 @@ import Testing
             sender.close()
         }
         let signals = receiver.signals()
-        let expected: [ChangeSignal] = [.chunks(threadId: "t-1"), .runsAvailable, .cancel(runId: 42)]
+        let expected: [ChangeSignal] = [.chunks(threadId: "t-1"), .runsAvailable, .cancel(runId: 42), .cancelThread(threadId: "t-2")]
         for signal in expected { sender.send(signal, to: [receiver.port]) }
         var received: [ChangeSignal] = []
         for await signal in signals {
