@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import PodsimClient
 import PodsimCluster
@@ -68,6 +71,28 @@ struct HostedTestCluster: Sendable {
     }
 }
 
+/// Sends one change-signal datagram (`encoded` as the pods' bus writes it) to every registered
+/// pod: what a cancel route on another pod broadcasts.
+func broadcastSignal(_ encoded: String, store: Store) async throws {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { throw SupportError("socket failed") }
+    defer { close(fd) }
+    let payload = Array(encoded.utf8)
+    for endpoint in try await store.podEndpoints() {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(endpoint.signalPort).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = payload.withUnsafeBytes { bytes in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+        }
+    }
+}
+
 extension JSONValue {
     func encodedString() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
 }
@@ -117,6 +142,23 @@ func withHostedCluster(
             #expect(try await hosted.subjectBodies(threadId).isEmpty, "a clean finish purges the subject")
             let text = try await hosted.store.parts(threadId: threadId).filter { $0.role == "assistant" && $0.type == "text" }.map(\.body)
             #expect(text.count == 1 && text[0].contains("chunk-8"), "the reply is projected whole: \(text)")
+        }
+    }
+
+    @Test func aCancelSignalAbortsTheChildWhereItRuns() async throws {
+        try await withHostedCluster(pods: 2, hosted: HostedSettings()) { hosted in
+            let threadId = try await hosted.thread()
+            try await hosted.post("slow:40x100", on: threadId)
+            try await hosted.wait("chunks") { try await hosted.fencedIDs(threadId).count >= 3 }
+            let fence = try #require(try await hosted.thread(threadId).hosted.fence)
+            try await hosted.store.requestHostedCancel(threadId: threadId)
+            try await hosted.store.cancelWorkflows(threadId: threadId, fence: fence)
+            try await broadcastSignal("k\t\(threadId)", store: hosted.store)
+            try await hosted.wait("failed") { try await hosted.thread(threadId).status == .failed }
+            let thread = try await hosted.thread(threadId)
+            #expect(thread.hosted.failureKind == "cancelled" && thread.hosted.failureReason == "Run cancelled before it finished")
+            try await hosted.wait("the projector saw the abort and purged") { try await hosted.subjectBodies(threadId).isEmpty }
+            #expect(try await hosted.workflows(threadId, kind: .child).last?["status"] == "CANCELLED")
         }
     }
 

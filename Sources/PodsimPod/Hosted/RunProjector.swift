@@ -34,6 +34,8 @@ struct RunProjector: Sendable {
 
     /// Runs the step. Returns normally for every settled outcome; throws `LivenessFailure` when
     /// the stream went silent on an unsettled run, and `CancellationError` when the pod drains.
+    /// A DBOS cancel of the gate does not stop the step (it runs to its end, as in DBOS); a turn
+    /// superseded meanwhile is left alone, since its purge would behead the newer turn's log.
     func consume() async throws {
         guard let thread = try await store.thread(id: threadId), thread.hosted.fence == fence else {
             logLine("\(context.name): gate \(gate.id) superseded; nothing to project")
@@ -48,8 +50,8 @@ struct RunProjector: Sendable {
         } catch let failure as StreamFailure {
             outcome = .failure(failure)
         }
-        guard try await gateStillOurs() else {
-            logLine("\(context.name): gate \(gate.id) was cancelled; the projection ends without writes")
+        guard try await store.thread(id: threadId)?.hosted.fence == fence else {
+            logLine("\(context.name): gate \(gate.id) superseded by a newer turn; the projection ends without writes")
             return
         }
         try await settle(outcome, projection: projection)
@@ -100,12 +102,6 @@ struct RunProjector: Sendable {
                 }
             }
         }
-    }
-
-    /// A cancelled gate (a user cancel) stops projecting without writing anything more.
-    private func gateStillOurs() async throws -> Bool {
-        let current = try await store.workflow(id: gate.id)
-        return current?.status == .pending && current?.executor == context.name
     }
 
     /// "Settled for this fence": the turn's run already has its terminal status.
