@@ -133,15 +133,31 @@ func withHostedCluster(
             let ids = try await hosted.fencedIDs(threadId)
             #expect(ids.allSatisfy { $0.hasPrefix("\(threadId):\(fence):") }, "every fenced id carries the turn's fence: \(ids)")
             try await hosted.wait("completed") { try await hosted.thread(threadId).status == .completed }
+            try await hosted.wait("the gate ended") { try await hosted.workflows(threadId, kind: .gate).last?["status"] == "SUCCESS" }
 
             let summary = try #require(try await hosted.store.threadSummary(id: threadId))
             #expect(summary.renderablePartCount > 0)
             #expect(summary.thread.hosted.failureKind == nil)
-            #expect(try await hosted.workflows(threadId, kind: .gate).map { $0["status"] ?? nil } == ["SUCCESS"])
             #expect(try await hosted.workflows(threadId, kind: .child).map { $0["status"] ?? nil } == ["SUCCESS"])
             #expect(try await hosted.subjectBodies(threadId).isEmpty, "a clean finish purges the subject")
             let text = try await hosted.store.parts(threadId: threadId).filter { $0.role == "assistant" && $0.type == "text" }.map(\.body)
             #expect(text.count == 1 && text[0].contains("chunk-8"), "the reply is projected whole: \(text)")
+        }
+    }
+
+    @Test func aProviderFailureIsClassifiedAndProjectedAsAnError() async throws {
+        try await withHostedCluster(pods: 1, hosted: HostedSettings()) { hosted in
+            let threadId = try await hosted.thread()
+            try await hosted.post("fail:429", on: threadId)
+            try await hosted.wait("failed") { try await hosted.thread(threadId).status == .failed }
+            let thread = try await hosted.thread(threadId)
+            #expect(thread.hosted.failureKind == "overloaded")
+            #expect(thread.hosted.failureReason == "Run stopped: the model provider was overloaded or rate-limited")
+            try await hosted.wait("the synthesized error part") {
+                try await hosted.store.parts(threadId: threadId).contains { $0.role == "assistant" && $0.type == "error" }
+            }
+            try await hosted.wait("the gate ended") { try await hosted.workflows(threadId, kind: .gate).last?["status"] == "SUCCESS" }
+            #expect(try await hosted.workflows(threadId, kind: .child).last?["status"] == "SUCCESS")
         }
     }
 
@@ -195,8 +211,8 @@ func withHostedCluster(
             #expect(try await hosted.thread(threadId).status == .inProgress)
             try await hosted.cluster.start(executor)
             try await hosted.wait("completed after the restart", timeout: .seconds(20)) { try await hosted.thread(threadId).status == .completed }
-            let child = try #require(try await hosted.workflows(threadId, kind: .child).last)
-            #expect(child["status"] == "SUCCESS" && child["recoveries"] == "1")
+            try await hosted.wait("the child ended") { try await hosted.child(threadId)?.status == "SUCCESS" }
+            #expect(try await hosted.workflows(threadId, kind: .child).last?["recoveries"] == "1")
             #expect(try await hosted.store.threadSummary(id: threadId)?.renderablePartCount ?? 0 > 0)
         }
     }
@@ -209,7 +225,7 @@ func withHostedCluster(
             let thread = try await hosted.thread(threadId)
             #expect(thread.hosted.failureKind == "liveness")
             #expect(thread.hosted.failureReason == "liveness: no stream events for 3s")
-            #expect(try await hosted.workflows(threadId, kind: .gate).last?["status"] == "ERROR")
+            try await hosted.wait("the gate ended in error") { try await hosted.workflows(threadId, kind: .gate).last?["status"] == "ERROR" }
             #expect(try await hosted.child(threadId)?.status == "PENDING", "the child still waits for its executor")
         }
     }
@@ -238,8 +254,9 @@ func withHostedCluster(
             }
             try await stopping.value
             try await hosted.wait("completed by the survivor", timeout: .seconds(20)) { try await hosted.thread(threadId).status == .completed }
+            try await hosted.wait("the gate ended") { try await hosted.workflows(threadId, kind: .gate).last?["status"] == "SUCCESS" }
             let gate = try #require(try await hosted.workflows(threadId, kind: .gate).last)
-            #expect(gate["status"] == "SUCCESS" && gate["executor"] == "pod-2" && gate["recoveries"] == "1")
+            #expect(gate["executor"] == "pod-2" && gate["recoveries"] == "1")
             #expect(try await hosted.thread(threadId).hosted.fence == fence, "a replayed dispatch keeps the turn's fence")
             #expect(try await hosted.store.threadSummary(id: threadId)?.renderablePartCount ?? 0 > 0)
         }
@@ -268,7 +285,9 @@ func withHostedCluster(
             }
             #expect(maxPending == 3)
             #expect(sawWaitingCapacity, "the queued turn's subject shows waiting-capacity")
-            for threadId in threads { #expect(try await hosted.thread(threadId).status == .completed) }
+            for threadId in threads {
+                try await hosted.wait("\(threadId) completed") { try await hosted.thread(threadId).status == .completed }
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ import PodsimModel
 /// gate and the child publish identical frames.
 enum HostedFrames {
     /// The `data-run-status` stages, in order of first appearance.
-    enum Stage: String, Sendable, CaseIterable {
+    enum Stage: String, Sendable {
         case waitingRunner = "waiting-runner"
         case startingRun = "starting-run"
         case waitingCapacity = "waiting-capacity"

@@ -62,7 +62,8 @@ struct RunProjector: Sendable {
         let (wakeupID, bell) = await wakeups.add(threadId: threadId)
         defer { Task { [wakeups, threadId] in await wakeups.remove(threadId: threadId, id: wakeupID) } }
         let idleTimeout = Duration.milliseconds(settings.idleTimeoutMillis)
-        let poll = Duration.milliseconds(max(context.configuration.timings.pollMillis, 20))
+        // Change signals wake the tail; the poll only covers a lost datagram.
+        let poll = Duration.milliseconds(max(context.configuration.timings.pollMillis * 4, 20))
         var cursor: Int64 = 0
         var nextSeq = 1
         var lastSeq = 0
