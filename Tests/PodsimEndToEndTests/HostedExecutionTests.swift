@@ -230,6 +230,21 @@ func withHostedCluster(
         }
     }
 
+    @Test func theReaperFailsAChildWhoseProjectorDied() async throws {
+        let settings = HostedSettings(idleTimeoutMillis: 2000, reapIntervalMillis: 300, capacityBeatMillis: 300, runCap: 1)
+        try await withHostedCluster(pods: 2, hosted: settings) { hosted in
+            let threadId = try await splitPlacement(hosted, text: "slow:60x100")
+            try await hosted.cluster.kill("pod-1")
+            try await hosted.wait("failed") { try await hosted.thread(threadId).status == .failed }
+            let thread = try await hosted.thread(threadId)
+            #expect(thread.hosted.failureKind == "stall")
+            #expect(thread.hosted.failureReason == "Run stalled — no progress within the idle timeout window")
+            try await hosted.wait("the aborted child ended") { try await hosted.child(threadId)?.status == "SUCCESS" }
+            #expect(try await hosted.workflows(threadId, kind: .gate).last?["status"] == "PENDING", "the dead gate waits for pod-1")
+            #expect(try await hosted.subjectBodies(threadId).contains(#"{"type":"abort"}"#), "no purge: nobody projects the abort")
+        }
+    }
+
     @Test func theConductorRecoversADeadExecutorsChild() async throws {
         try await withHostedCluster(pods: 2, hosted: HostedSettings(idleTimeoutMillis: 8000, conductorDelayMillis: 500, runCap: 1)) { hosted in
             let threadId = try await splitPlacement(hosted, text: "slow:30x100")
