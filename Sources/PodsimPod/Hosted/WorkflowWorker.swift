@@ -94,14 +94,6 @@ actor WorkflowWorker {
         await doorbell.ring()
     }
 
-    /// Whether a gate or a child still runs here.
-    var hasWorkInFlight: Bool {
-        get async {
-            if !gates.isEmpty { return true }
-            return await runs.count > 0
-        }
-    }
-
     /// The end of the drain: stop every gate and child here without writes, hand the gates
     /// back to the queue (children stay PENDING on this executor), and tell the other pods.
     func handOff() async {
@@ -119,8 +111,9 @@ actor WorkflowWorker {
     }
 }
 
-/// The worker as a service: dequeues until SIGTERM, then keeps in-flight work running for at
-/// most `drainMillis` (readiness 503 meanwhile) before it hands the gates back.
+/// The worker as a service: dequeues until SIGTERM, then keeps in-flight work running for
+/// `drainMillis` (the real drain sleep; readiness answers 503 meanwhile) before it hands the
+/// gates back.
 struct WorkflowService: Service {
     let worker: WorkflowWorker
     let drainMillis: Int64
@@ -131,10 +124,7 @@ struct WorkflowService: Service {
             try? await gracefulShutdown()
             await worker.beginDrain()
             logLine("\(worker.context.name): draining for \(drainMillis) ms")
-            let deadline = ContinuousClock.now + .milliseconds(drainMillis)
-            while ContinuousClock.now < deadline, await worker.hasWorkInFlight {
-                try? await Task.sleep(for: .milliseconds(50))
-            }
+            try? await Task.sleep(for: .milliseconds(drainMillis))
             await worker.handOff()
             group.cancelAll()
         }
