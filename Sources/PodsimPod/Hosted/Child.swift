@@ -30,7 +30,7 @@ struct Child: Sendable {
             try await runAgent(messages: messages, writer: writer)
             await stop(heartbeat)
             try await writer.done()
-            logLine("\(pod): child \(workflow.id) finished at seq \(await writer.lastSeq)")
+            logLine("\(pod): child \(workflow.id) finished at seq \(await writer.lastAckedSeq)")
             try await store.finishWorkflow(id: workflow.id, executor: pod, status: .success)
         } catch {
             await stop(heartbeat)
@@ -128,7 +128,7 @@ struct Child: Sendable {
     }
 
     /// RUN_FAILED with the classifier's record, then `publishHostedHarnessFailure`: the error at
-    /// lastSeq+1 and the done marker.
+    /// the last acknowledged seq + 1 and the done marker.
     private func fail(errorText: String, writer: FencedWriter) async {
         let failure = FailureClassifier.classify(errorText)
         logLine("\(pod): child \(workflow.id) failed (\(failure.kind)): \(errorText)")

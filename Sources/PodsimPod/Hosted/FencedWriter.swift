@@ -23,8 +23,10 @@ actor FencedWriter {
     private let context: PodContext
     let threadId: String
     let fence: String
-    /// The last seq handed out (and, once its publish returned, published).
-    private(set) var lastSeq = 0
+    /// The last seq handed out.
+    private var lastSeq = 0
+    /// The last seq whose publish was acknowledged (`lastAckSeq`): the failure terminal follows it.
+    private(set) var lastAckedSeq = 0
     /// When the model last produced a chunk (the liveness heartbeat's silence baseline).
     private(set) var lastChunkAt = ContinuousClock.now
     private var tail: Task<Void, any Error>?
@@ -48,10 +50,10 @@ actor FencedWriter {
         try await emit(bodies: [HostedFrames.liveness(at: wallClockMillis())])
     }
 
-    /// The done marker after the last seq, when at least one chunk was published.
+    /// The done marker after the last acknowledged seq, when at least one chunk was acknowledged.
     func done() async throws {
-        guard lastSeq >= 1 else { return }
-        let finalSeq = lastSeq
+        guard lastAckedSeq >= 1 else { return }
+        let finalSeq = lastAckedSeq
         try await enqueue([
             SubjectPublish(msgId: HostedFrames.doneID(threadId: threadId, fence: fence, finalSeq: finalSeq), fence: fence, body: HostedFrames.done(finalSeq: finalSeq))
         ])
@@ -67,16 +69,25 @@ actor FencedWriter {
         })
     }
 
-    /// Chains the publish after the previous one, so commits land in seq order.
+    /// Chains the publish after the previous one, so commits land in seq order. A failed publish
+    /// fails the ones queued behind it and hands their seqs back, so the failure terminal lands
+    /// right after the last acknowledged chunk.
     private func enqueue(_ messages: [SubjectPublish]) async throws {
         let previous = tail
         let context = context
         let threadId = threadId
         let task = Task {
-            try? await previous?.value
+            try await previous?.value
             try await context.publish(messages, threadId: threadId)
         }
         tail = task
-        try await task.value
+        do {
+            try await task.value
+            lastAckedSeq = max(lastAckedSeq, messages.compactMap(\.seq).max() ?? 0)
+        } catch {
+            lastSeq = lastAckedSeq
+            if tail == task { tail = nil }
+            throw error
+        }
     }
 }
