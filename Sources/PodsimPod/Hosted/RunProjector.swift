@@ -33,7 +33,8 @@ struct RunProjector: Sendable {
     }
 
     /// Runs the step. Returns normally for every settled outcome; throws `LivenessFailure` when
-    /// the stream went silent on an unsettled run, and `CancellationError` when the pod drains.
+    /// the stream went silent on an unsettled run, any other failure of the tail after failing
+    /// the run `projection`, and `CancellationError` when the pod drains.
     /// A DBOS cancel of the gate does not stop the step (it runs to its end, as in DBOS); a turn
     /// superseded meanwhile is left alone, since its purge would behead the newer turn's log.
     func consume() async throws {
@@ -49,6 +50,9 @@ struct RunProjector: Sendable {
             outcome = .success(())
         } catch let failure as StreamFailure {
             outcome = .failure(failure)
+        } catch let error where !(error is CancellationError) {
+            _ = try? await store.markRunFailed(threadId: threadId, kind: "projection", reason: "\(error)")
+            throw error
         }
         guard try await store.thread(id: threadId)?.hosted.fence == fence else {
             logLine("\(context.name): gate \(gate.id) superseded by a newer turn; the projection ends without writes")
