@@ -31,7 +31,7 @@ struct HostedTestCluster: Sendable {
         let now = wallClockMillis()
         let parts = [
             MessagePart(
-                threadId: threadId, runId: nil, role: "user", type: "text", body: try JSONValue.object(["text": .string(text)]).encodedString(),
+                threadId: threadId, runId: nil, role: "user", type: "text", body: String(decoding: try JSONEncoder().encode(["text": text]), as: UTF8.self),
                 pod: "pod-1", createdAt: 0, key: "\(threadId):\(messageId):0", messageId: messageId),
             MessagePart(
                 threadId: threadId, runId: nil, role: "user", type: "finish", body: "{}", pod: "pod-1", createdAt: 0,
@@ -91,10 +91,6 @@ func broadcastSignal(_ encoded: String, store: Store) async throws {
             }
         }
     }
-}
-
-extension JSONValue {
-    func encodedString() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
 }
 
 /// Boots a real hosted cluster with short knobs, one account on pod-1 and an open store.
