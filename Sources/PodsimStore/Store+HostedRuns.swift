@@ -68,6 +68,14 @@ extension Store {
         _ = try await database.write("DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, messageId))
     }
 
+    /// The latest `createdAt` of one message's parts (nil when it has none): the projector
+    /// anchors the reply right after its own user message.
+    public func lastPartCreatedAt(threadId: String, messageId: String) async throws -> Int64? {
+        try await database.read(
+            "SELECT max(createdAt) AS last FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, messageId)
+        ).first?.optionalInt64("last")
+    }
+
     /// Inserts keyed parts, skipping keys already present; `createdAt` is each part's own when set
     /// (the projector orders a reply right after its user message), else `now`.
     func insertKeyedParts(_ parts: [MessagePart], at now: Int64, in transaction: Transaction) async throws {

@@ -144,6 +144,18 @@ extension Store {
         }
     }
 
+    /// The thread's user messages up to and including `messageId`, oldest first (the child's conversation).
+    public func turnMessages(threadId: String, upTo messageId: String) async throws -> [ChatMessage] {
+        try await database.read(
+            """
+            SELECT m.* FROM message m WHERE m.threadId = ? AND m.createdAt <=
+              (SELECT createdAt FROM message WHERE threadId = ? AND id = ?)
+            ORDER BY m.createdAt, m.rowid
+            """,
+            arguments(threadId, threadId, messageId)
+        ).map(ChatMessage.init(row:))
+    }
+
     /// The outcome of the gate's dispatch step.
     public struct Dispatch: Sendable, Equatable {
         public var fence: String

@@ -295,7 +295,7 @@ import Testing
             let gate = try #require(try await pod.store.dequeue(kind: .gate, executor: "pod-gone"))
             let dispatch = try #require(
                 try await pod.store.dispatchTurn(
-                    gateId: gate.id, executor: "pod-gone", fence: "f1", startingFrame: SubjectFrames.runStatus(.startingRun)))
+                    gateId: gate.id, executor: "pod-gone", fence: "f1", startingFrame: HostedFrames.stage(.startingRun)))
             let child = try await pod.store.startChild(of: gate, fence: dispatch.fence)
             let answer = try await pod.send(.post, account.cancel, headers: account.auth)
             #expect(answer.status == .accepted)
@@ -401,14 +401,14 @@ import Testing
             try await pod.store.publish(
                 [
                     SubjectPublish(msgId: "\(key):f:1", fence: "f", seq: 1, body: "{\"type\":\"start\"}"),
-                    SubjectPublish(msgId: "\(key):f:done:1", fence: "f", body: SubjectFrames.done(finalSeq: 1)),
+                    SubjectPublish(msgId: "\(key):f:done:1", fence: "f", body: HostedFrames.done(finalSeq: 1)),
                     SubjectPublish(body: "{\"done\":true}"),
-                    SubjectPublish(body: SubjectFrames.runStatus(.waitingRunner)),
+                    SubjectPublish(body: HostedFrames.stage(.waitingRunner)),
                 ], threadId: key, pod: pod.podName, dedupWindowMillis: 1000)
             await feeds.signal(threadId: key)
             await feeds.tick()
             try await watch.waitUntil { $0.contains(.comment("keepalive")) && SSEWatch.data(in: $0).count == 2 }
-            #expect(await watch.data == ["{\"type\":\"start\"}", SubjectFrames.runStatus(.waitingRunner)])
+            #expect(await watch.data == ["{\"type\":\"start\"}", HostedFrames.stage(.waitingRunner)])
             await feeds.closeAll()
             try await watch.waitUntilEnded()
         }
@@ -440,9 +440,9 @@ import Testing
             try await pod.store.markRunStarted(threadId: key)
             try await pod.store.publish(
                 [
-                    SubjectPublish(body: SubjectFrames.userMessage(id: "m1", text: "hi")),
+                    SubjectPublish(body: HostedFrames.userMessage(id: "m1", text: "hi")),
                     SubjectPublish(msgId: "\(key):f:1", fence: "f", seq: 1, body: "{\"type\":\"start\"}"),
-                    SubjectPublish(msgId: "\(key):f:done:1", fence: "f", body: SubjectFrames.done(finalSeq: 1)),
+                    SubjectPublish(msgId: "\(key):f:done:1", fence: "f", body: HostedFrames.done(finalSeq: 1)),
                 ], threadId: key, pod: pod.podName, dedupWindowMillis: 1000)
             let feeds = try pod.subjectFeeds()
             let watch = try await SSEWatch.open(pod, account.stream, headers: account.auth)
@@ -452,34 +452,12 @@ import Testing
             try await watch.waitUntil { $0.contains(.data("{\"type\":\"live\"}")) }
             #expect(
                 await watch.data == [
-                    SubjectFrames.runStatus(.waitingRunner), SubjectFrames.userMessage(id: "m1", text: "hi"), "{\"type\":\"start\"}",
+                    HostedFrames.stage(.waitingRunner), HostedFrames.userMessage(id: "m1", text: "hi"), "{\"type\":\"start\"}",
                     "{\"type\":\"live\"}",
                 ])
             await feeds.closeAll()
             try await watch.waitUntilEnded()
         }
-    }
-}
-
-/// The frames the hosted profile publishes, and what the stream swallows.
-@Suite struct SubjectFramesTests {
-    @Test func framesAreTheRealJSON() throws {
-        #expect(SubjectFrames.runStatus(.analyzingScope) == #"{"type":"data-run-status","id":"run-status","data":{"stage":"analyzing-scope"}}"#)
-        #expect(SubjectFrames.done(finalSeq: 7) == #"{"done":true,"finalSeq":7}"#)
-        #expect(SubjectFrames.liveness(atMillis: 12) == #"{"type":"data-liveness","data":{"t":12},"transient":true}"#)
-        let mirror = SubjectFrames.userMessage(id: "m\"1", text: "say \"hi\"\n/")
-        let decoded = try JSONDecoder().decode(JSONValue.self, from: Data(mirror.utf8))
-        #expect(decoded["data"]?["id"] == "m\"1")
-        #expect(decoded["data"]?["parts"] == [["type": "text", "text": "say \"hi\"\n/"]])
-    }
-
-    @Test func onlyDoneMarkersAreSwallowed() {
-        #expect(SubjectFrames.isDoneMarker(SubjectFrames.done(finalSeq: 3)))
-        #expect(SubjectFrames.isDoneMarker(#"{"done":true}"#))
-        #expect(!SubjectFrames.isDoneMarker(#"{"type":"text-delta","id":"t","delta":"\"done\":true"}"#))
-        #expect(!SubjectFrames.isDoneMarker(#"{"type":"data-done","done":true}"#))
-        #expect(!SubjectFrames.isDoneMarker(SubjectFrames.runStatus(.waitingRunner)))
-        #expect(!SubjectFrames.isDoneMarker("not json \"done\""))
     }
 }
 

@@ -81,7 +81,7 @@ struct HostedChatRoutes {
         return Store.HostedTurn(
             message: ChatMessage(id: id, threadId: thread.id, role: "user", text: message.texts.joined(separator: "\n"), createdAt: now),
             orgId: thread.orgId, userId: userId, userParts: parts, branch: branch, priority: Self.interactivePriority,
-            waitingFrame: SubjectFrames.runStatus(.waitingRunner), pod: pod.name)
+            waitingFrame: HostedFrames.stage(.waitingRunner), pod: pod.name)
     }
 
     /// The body as JSON; anything else is a plain error in the real handler (`c.req.json()`), so a 500.
@@ -138,7 +138,7 @@ struct HostedChatRoutes {
 
     private static func frames(_ messages: [SubjectMessage]) -> ByteBuffer {
         var buffer = ByteBuffer()
-        for message in messages where !SubjectFrames.isDoneMarker(message.body) { buffer.writeString(SSE.frame(message.body)) }
+        for message in messages where !HostedFrames.isDoneMarker(message.body) { buffer.writeString(SSE.frame(message.body)) }
         return buffer
     }
 

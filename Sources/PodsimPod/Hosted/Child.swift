@@ -1,0 +1,157 @@
+import Foundation
+import PodsimModel
+import PodsimServer
+import PodsimStore
+
+/// One child workflow (`hostedHarnessWorkflow` → `runHostedHarness`) executing on this pod: the
+/// agent loop of one turn, published chunk by chunk on the thread's subject under the turn's
+/// fence. It writes the thread only through the reactor's writes (RUN_STARTED, RUN_FAILED); the
+/// gate's projector settles a clean run.
+struct Child: Sendable {
+    let workflow: Workflow
+    let fence: String
+    let context: PodContext
+    let runs: HostedRuns
+
+    private var store: Store { context.store }
+    private var pod: String { context.name }
+    private var threadId: String { workflow.threadId }
+    private static let maxSteps = 4
+
+    /// The assistant message a turn's reply is projected into (deterministic per turn).
+    static func assistantMessageID(fence: String) -> String { "asst-\(fence)" }
+
+    func execute() async {
+        let writer = FencedWriter(context: context, threadId: threadId, fence: fence)
+        var heartbeat: Task<Void, Never>?
+        do {
+            let messages = try await prepareRun()
+            heartbeat = livenessHeartbeat(writer)
+            try await runAgent(messages: messages, writer: writer)
+            await stop(heartbeat)
+            try await writer.done()
+            logLine("\(pod): child \(workflow.id) finished at seq \(await writer.lastAckedSeq)")
+            try await store.finishWorkflow(id: workflow.id, executor: pod, status: .success)
+        } catch {
+            await stop(heartbeat)
+            await stopped(by: error, writer: writer)
+        }
+    }
+
+    /// prepareRun: stages 0–1, RUN_STARTED, the purge (completed before the mirror), the user
+    /// mirror and stage 2. Returns the conversation.
+    private func prepareRun() async throws -> [ChatMessage] {
+        try await context.publish(stage: .gatheringContext, threadId: threadId)
+        try await context.publish(stage: .preparingTools, threadId: threadId)
+        try Task.checkCancellation()
+        try await store.markRunStarted(threadId: threadId)
+        try await store.purgeSubject(threadId: threadId)
+        let messages = try await store.turnMessages(threadId: threadId, upTo: workflow.messageId)
+        let text = messages.last { $0.id == workflow.messageId }?.text ?? ""
+        try await context.publish([SubjectPublish(body: HostedFrames.userMessage(id: workflow.messageId, text: text))], threadId: threadId)
+        try await context.publish(stage: .startingAssistant, threadId: threadId)
+        return messages
+    }
+
+    /// The agent loop: provider steps with simple in-pod tools (no sandboxes in hosted).
+    private func runAgent(messages: [ChatMessage], writer: FencedWriter) async throws {
+        try await context.publish(stage: .analyzingScope, threadId: threadId)
+        try await writer.emit([.start(messageId: Self.assistantMessageID(fence: fence))])
+        var conversation = messages.map { ProviderMessage(role: $0.role, content: $0.text) }
+        for step in 1...Self.maxSteps {
+            let textID = "text-\(fence)-\(step)"
+            var pending: [UIChunk] = [.startStep]
+            var textOpen = false
+            let toolCall = try await context.provider.complete(messages: conversation, threadId: threadId) { deltas in
+                if !textOpen {
+                    pending.append(.textStart(id: textID))
+                    textOpen = true
+                }
+                pending += deltas.map { .textDelta(id: textID, delta: $0) }
+                try Task.checkCancellation()
+                try await writer.emit(pending)
+                pending = []
+            }
+            if textOpen { pending.append(.textEnd(id: textID)) }
+            guard let toolCall else {
+                try await writer.emit(pending + [.finishStep])
+                break
+            }
+            let input = (try? JSONDecoder().decode(JSONValue.self, from: Data(toolCall.function.arguments.utf8))) ?? .null
+            let output: JSONValue = ["tool": .string(toolCall.function.name), "result": "ok"]
+            try await writer.emit(pending + [
+                .toolInputAvailable(toolCallId: toolCall.id, toolName: toolCall.function.name, input: input),
+                .toolOutputAvailable(toolCallId: toolCall.id, output: output), .finishStep,
+            ])
+            conversation.append(ProviderMessage(role: "assistant", content: nil, toolCalls: [toolCall]))
+            conversation.append(ProviderMessage(role: "tool", content: String(decoding: try JSONEncoder().encode(output), as: UTF8.self), toolCallId: toolCall.id))
+        }
+        try Task.checkCancellation()
+        try await writer.emit([.finish])
+    }
+
+    /// `withLivenessHeartbeat`: a `data-liveness` chunk whenever the model is silent for a beat.
+    private func livenessHeartbeat(_ writer: FencedWriter) -> Task<Void, Never> {
+        let beat = Duration.milliseconds(context.configuration.hosted.livenessBeatMillis)
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: beat / 4)
+                if Task.isCancelled { return }
+                try? await writer.beatIfSilent(for: beat)
+            }
+        }
+    }
+
+    private func stop(_ heartbeat: Task<Void, Never>?) async {
+        heartbeat?.cancel()
+        await heartbeat?.value
+    }
+
+    /// The child ended early: a cancel, the reaper, a newer child, the drain, or a failure.
+    private func stopped(by error: any Error, writer: FencedWriter) async {
+        switch await runs.abortReason(threadId: threadId, fence: fence) {
+        case .cancelled:
+            logLine("\(pod): child \(workflow.id) cancelled")
+            _ = try? await store.markRunFailed(threadId: threadId, kind: FailureClassifier.cancelled.kind, reason: FailureClassifier.cancelled.reason)
+            await endStream(with: .abort, writer: writer)
+        case .reaped:
+            logLine("\(pod): child \(workflow.id) reaped")
+            await endStream(with: .abort, writer: writer)
+        case .evicted, .superseded:
+            logLine("\(pod): child \(workflow.id) stopped: its turn is over")
+            _ = try? await store.finishWorkflow(id: workflow.id, executor: pod, status: .success)
+        case .draining:
+            logLine("\(pod): child \(workflow.id) left PENDING for recovery")
+        case nil:
+            await fail(errorText: Self.errorText(error), writer: writer)
+        }
+    }
+
+    /// RUN_FAILED with the classifier's record, then `publishHostedHarnessFailure`: the error at
+    /// the last acknowledged seq + 1 and the done marker.
+    private func fail(errorText: String, writer: FencedWriter) async {
+        let failure = FailureClassifier.classify(errorText)
+        logLine("\(pod): child \(workflow.id) failed (\(failure.kind)): \(errorText)")
+        _ = try? await store.markRunFailed(threadId: threadId, kind: failure.kind, reason: failure.reason)
+        await endStream(with: .error(errorText: errorText), writer: writer)
+    }
+
+    private func endStream(with chunk: UIChunk, writer: FencedWriter) async {
+        do {
+            try await writer.emit([chunk])
+            try await writer.done()
+        } catch {
+            logLine("\(pod): child \(workflow.id) could not publish its terminal: \(error)")
+        }
+        _ = try? await store.finishWorkflow(id: workflow.id, executor: pod, status: .success)
+    }
+
+    /// The text a failed provider call reports in-band (as the AI SDK words it).
+    static func errorText(_ error: any Error) -> String {
+        switch error {
+        case ProviderError.status(let code, let body): "provider returned \(code): \(body)"
+        case let error as ProviderError: error.description
+        default: "\(error)"
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import PodsimModel
+import PodsimServer
+import PodsimStore
+import ServiceLifecycle
+
+/// This pod's end of the DBOS queues: dequeues gates (uncapped) and children (while fewer than
+/// `runCap` run here) from the queues it listens on, runs each as a task bound to this pod's
+/// executor name, and on SIGTERM hands its gates back to the queue.
+actor WorkflowWorker {
+    let context: PodContext
+    let runs: HostedRuns
+    let wakeups: SubjectWakeups
+    /// Rung by `.runsAvailable` signals and when a local child ends (a slot freed).
+    let doorbell = Doorbell()
+    private var gates: [String: Task<Void, Never>] = [:]
+    /// True from SIGTERM on: readiness answers 503 and nothing more is dequeued.
+    private(set) var isDraining = false
+
+    init(context: PodContext, runs: HostedRuns, wakeups: SubjectWakeups) {
+        self.context = context
+        self.runs = runs
+        self.wakeups = wakeups
+    }
+
+    /// Boot recovery, then the dequeue loop until the drain.
+    func run() async {
+        await Recovery.requeueOwnWorkflows(context: context)
+        let queues = context.configuration.listenQueues
+        guard !queues.isEmpty else { return }
+        let poll = Duration.milliseconds(context.configuration.timings.pollMillis)
+        while !isDraining && !Task.isCancelled {
+            var dequeued = false
+            if queues.contains(.threadGate), let gate = await dequeue(.gate) {
+                startGate(gate)
+                dequeued = true
+            }
+            if queues.contains(.hostedHarness), await runs.count < context.configuration.hosted.runCap, let child = await dequeue(.child) {
+                await startChild(child)
+                dequeued = true
+            }
+            if !dequeued { await doorbell.wait(upTo: poll) }
+        }
+    }
+
+    private func dequeue(_ kind: WorkflowKind) async -> Workflow? {
+        let store = context.store
+        do {
+            guard try await store.hasDequeueableWorkflow(kind: kind) else { return nil }
+            return try await store.dequeue(kind: kind, executor: context.name)
+        } catch {
+            logLine("\(context.name): dequeue of a \(kind.rawValue) failed: \(error)")
+            return nil
+        }
+    }
+
+    private func startGate(_ workflow: Workflow) {
+        logLine("\(context.name): dequeued gate \(workflow.id)\(workflow.recoveries > 0 ? " (recovered)" : "")")
+        let gate = Gate(workflow: workflow, context: context, wakeups: wakeups)
+        gates[workflow.id] = Task {
+            await gate.execute()
+            self.gateEnded(id: workflow.id)
+        }
+    }
+
+    private func gateEnded(id: String) {
+        gates[id] = nil
+    }
+
+    private func startChild(_ workflow: Workflow) async {
+        guard let fence = workflow.fence else {
+            logLine("\(context.name): child \(workflow.id) has no fence")
+            _ = try? await context.store.finishWorkflow(id: workflow.id, executor: context.name, status: .error, error: "no fence")
+            return
+        }
+        logLine("\(context.name): dequeued child \(workflow.id)\(workflow.recoveries > 0 ? " (recovered)" : "")")
+        let child = Child(workflow: workflow, fence: fence, context: context, runs: runs)
+        let doorbell = doorbell
+        await runs.start(threadId: workflow.threadId, fence: fence, startedAt: wallClockMillis()) {
+            await child.execute()
+            await doorbell.ring()
+        }
+    }
+
+    /// A cancel broadcast from another pod: abort the thread's child if it runs here and the
+    /// store confirms the request.
+    func cancelSignalled(threadId: String) async {
+        guard (try? await context.store.thread(id: threadId))?.hosted.cancelRequestedAt != nil else { return }
+        if await runs.cancel(threadId: threadId) { logLine("\(context.name): cancelled the child of \(threadId) on request") }
+    }
+
+    /// SIGTERM: readiness goes 503 and nothing more is dequeued; in-flight work keeps running.
+    func beginDrain() async {
+        isDraining = true
+        await doorbell.ring()
+    }
+
+    /// The end of the drain: stop every gate and child here without writes, hand the gates
+    /// back to the queue (children stay PENDING on this executor), and tell the other pods.
+    func handOff() async {
+        let tasks = Array(gates.values)
+        for task in tasks { task.cancel() }
+        await runs.abortAll(timeout: .milliseconds(300))
+        await waitFor(tasks, timeout: .milliseconds(300))
+        do {
+            let handed = try await context.store.requeueWorkflows(executor: context.name, kinds: [.gate])
+            logLine("\(context.name): handed \(handed.count) gate(s) back to the queue")
+        } catch {
+            logLine("\(context.name): could not hand the gates back: \(error)")
+        }
+        context.bus.publish(.runsAvailable)
+    }
+}
+
+/// The worker as a service: dequeues until SIGTERM, then keeps in-flight work running for
+/// `drainMillis` (the real drain sleep; readiness answers 503 meanwhile) before it hands the
+/// gates back.
+struct WorkflowService: Service {
+    let worker: WorkflowWorker
+    let drainMillis: Int64
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await worker.run() }
+            try? await gracefulShutdown()
+            await worker.beginDrain()
+            logLine("\(worker.context.name): draining for \(drainMillis) ms")
+            try? await Task.sleep(for: .milliseconds(drainMillis))
+            await worker.handOff()
+            group.cancelAll()
+        }
+    }
+}
