@@ -54,6 +54,7 @@ enum Schema {
             #"CREATE TABLE "subject" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "threadId" TEXT NOT NULL, "msgId" TEXT, "fence" TEXT, "seq" INTEGER, "pod" TEXT NOT NULL, "body" TEXT NOT NULL, "createdAt" INTEGER NOT NULL)"#,
             #"CREATE INDEX "subject_thread" ON "subject"("threadId", "id")"#,
             #"CREATE TABLE "dedup" ("msgId" TEXT PRIMARY KEY NOT NULL, "storedAt" INTEGER NOT NULL)"#,
+            #"CREATE TABLE "subjectPurge" ("threadId" TEXT PRIMARY KEY NOT NULL, "throughID" INTEGER NOT NULL)"#,
             #"ALTER TABLE "part" ADD COLUMN "key" TEXT"#,
             #"ALTER TABLE "part" ADD COLUMN "messageId" TEXT"#,
             #"CREATE UNIQUE INDEX "part_key" ON "part"("key")"#,

@@ -36,12 +36,48 @@ extension Store {
             arguments(threadId, message.msgId, message.fence, message.seq, pod, message.body, now))
     }
 
-    /// Deletes every message of the thread's subject. The duplicate window keeps its ids.
+    /// How long purged messages stay readable for consumers that were already delivering when
+    /// the purge landed (JetStream has pushed those to them); after that they are deleted.
+    static let purgedRetentionMillis: Int64 = 60_000
+
+    /// Purges the thread's subject: every message stored so far is gone for consumers created
+    /// from now on. A consumer already reading keeps what was published after its cursor, as
+    /// JetStream's push consumers do. The duplicate window keeps its ids.
     public func purgeSubject(threadId: String) async throws {
-        _ = try await database.write("DELETE FROM subject WHERE threadId = ?", arguments(threadId))
+        let now = now()
+        try await database.withTransaction { transaction in
+            try await transaction.execute(
+                """
+                INSERT INTO subjectPurge (threadId, throughID) VALUES (?, (SELECT coalesce(max(id), 0) FROM subject WHERE threadId = ?))
+                ON CONFLICT (threadId) DO UPDATE SET throughID = excluded.throughID
+                """,
+                arguments(threadId, threadId))
+            try await transaction.execute(
+                """
+                DELETE FROM subject WHERE threadId = ? AND createdAt < ?
+                  AND id <= (SELECT throughID FROM subjectPurge WHERE threadId = ?)
+                """,
+                arguments(threadId, now - Self.purgedRetentionMillis, threadId))
+        }
     }
 
-    /// The thread's messages after stream sequence `afterID`, in order.
+    /// The stream sequence a new `DeliverPolicy.All` consumer starts after: the thread's last purge (0 if none).
+    public func subjectPurgePoint(threadId: String) async throws -> Int64 {
+        try await database.read("SELECT throughID FROM subjectPurge WHERE threadId = ?", arguments(threadId)).first?.int64("throughID") ?? 0
+    }
+
+    /// What the subject holds for a new consumer: the messages after the last purge, in order.
+    public func retainedSubjectMessages(threadId: String) async throws -> [SubjectMessage] {
+        try await database.read(
+            """
+            SELECT * FROM subject WHERE threadId = ? AND id > coalesce((SELECT throughID FROM subjectPurge WHERE threadId = ?), 0) ORDER BY id
+            """,
+            arguments(threadId, threadId)
+        ).map(SubjectMessage.init(row:))
+    }
+
+    /// The thread's messages after stream sequence `afterID`, in order, as a consumer that is
+    /// already reading sees them (messages purged since it passed them are still delivered).
     public func subjectMessages(threadId: String, afterID: Int64) async throws -> [SubjectMessage] {
         try await database.read(
             "SELECT * FROM subject WHERE threadId = ? AND id > ? ORDER BY id", arguments(threadId, afterID)

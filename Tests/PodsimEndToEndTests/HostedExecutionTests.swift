@@ -63,11 +63,11 @@ struct HostedTestCluster: Sendable {
 
     /// The thread's fenced message ids on its subject.
     func fencedIDs(_ threadId: String) async throws -> [String] {
-        try await store.subjectMessages(threadId: threadId, afterID: 0).compactMap(\.msgId)
+        try await store.retainedSubjectMessages(threadId: threadId).compactMap(\.msgId)
     }
 
     func subjectBodies(_ threadId: String) async throws -> [String] {
-        try await store.subjectMessages(threadId: threadId, afterID: 0).map(\.body)
+        try await store.retainedSubjectMessages(threadId: threadId).map(\.body)
     }
 }
 

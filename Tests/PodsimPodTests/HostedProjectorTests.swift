@@ -88,7 +88,7 @@ struct ProjectorFixture {
         try await store.parts(threadId: threadId).filter { $0.role == "assistant" }
     }
 
-    func subjectIsEmpty() async throws -> Bool { try await store.subjectMessages(threadId: threadId, afterID: 0).isEmpty }
+    func subjectIsEmpty() async throws -> Bool { try await store.retainedSubjectMessages(threadId: threadId).isEmpty }
 }
 
 @Suite struct HostedProjectorTests {

@@ -198,7 +198,7 @@ import Testing
             #expect(gates.first?["id"] == "thread-run:\(thread.id):m1")
             #expect(gates.first?["status"] == "ENQUEUED")
             #expect(gates.first?["priority"] == "10")
-            let frames = try await pod.store.subjectMessages(threadId: thread.id, afterID: 0)
+            let frames = try await pod.store.retainedSubjectMessages(threadId: thread.id)
             #expect(frames.map(\.body).first == #"{"type":"data-run-status","id":"run-status","data":{"stage":"waiting-runner"}}"#)
             #expect(frames.allSatisfy { $0.msgId == nil && $0.fence == nil && $0.seq == nil })
         }
@@ -239,7 +239,7 @@ import Testing
             let thread = try #require(try await pod.store.thread(orgId: account.created.orgId, publicId: account.threadId))
             try await pod.store.markRunStarted(threadId: thread.id)
             #expect(try await pod.send(.post, account.messages, headers: account.auth, body: account.body()).status == .accepted)
-            #expect(try await pod.store.subjectMessages(threadId: thread.id, afterID: 0).isEmpty)
+            #expect(try await pod.store.retainedSubjectMessages(threadId: thread.id).isEmpty)
             #expect(try await pod.store.parts(threadId: thread.id).count == 2)
         }
     }

@@ -70,7 +70,7 @@ struct HostedStoreFixture {
     }
 
     func bodies(_ threadId: String) async throws -> [String] {
-        try await store.subjectMessages(threadId: threadId, afterID: 0).map(\.body)
+        try await store.retainedSubjectMessages(threadId: threadId).map(\.body)
     }
 }
 
@@ -154,12 +154,29 @@ struct HostedStoreFixture {
         fixture.clock.advance(by: 5_000)
         #expect(try await fixture.publish(a, fence: "f", seqs: 1...5) == [false, false, false, true, true], "the #23 trap")
         #expect(try await fixture.bodies(a) == ["chunk-4", "chunk-5"])
-        #expect(try await fixture.store.subjectMessages(threadId: a, afterID: 0).allSatisfy { $0.id > lastBeforePurge },
+        #expect(try await fixture.store.retainedSubjectMessages(threadId: a).allSatisfy { $0.id > lastBeforePurge },
             "stream sequences are never reused")
 
         fixture.clock.advance(by: 15_001)
         #expect(try await fixture.publish(a, fence: "f", seqs: 1...2) == [true, true], "ids older than the window are stored again")
         #expect(try await fixture.publish(a, fence: "f", seqs: 4...4) == [false], "seq 4 was stored 15 s ago, inside the window")
+    }
+
+    @Test func aPurgeHidesTheLogFromNewConsumersButNotFromOnesAlreadyReading() async throws {
+        let fixture = try await HostedStoreFixture()
+        let a = try await fixture.thread("a")
+        let reading = try await fixture.store.lastSubjectID(threadId: a)
+        #expect(try await fixture.publish(a, fence: "f", seqs: 1...2) == [true, true])
+        try await fixture.store.purgeSubject(threadId: a)
+        #expect(try await fixture.publish(a, fence: "g", seqs: 1...1) == [true])
+        #expect(try await fixture.store.subjectMessages(threadId: a, afterID: reading).map(\.body) == ["chunk-1", "chunk-2", "chunk-1"],
+            "a consumer that attached before the purge still gets what was published after it attached")
+        #expect(try await fixture.bodies(a) == ["chunk-1"], "a consumer created now starts after the purge")
+        #expect(try await fixture.store.subjectPurgePoint(threadId: a) > reading)
+
+        fixture.clock.advance(by: 60_001)
+        try await fixture.store.purgeSubject(threadId: a)
+        #expect(try await fixture.store.subjectMessages(threadId: a, afterID: reading).isEmpty, "purged messages are deleted a minute later")
     }
 
     @Test func unfencedFramesAreNeverDeduplicated() async throws {

@@ -111,7 +111,7 @@ struct HostedChatRoutes {
         let subscription = try await feeds.subscribe(threadId: thread.id)
         let replay =
             thread.status == .inProgress
-            ? try await pod.store.subjectMessages(threadId: thread.id, afterID: 0).filter { $0.id <= subscription.cursor } : []
+            ? try await pod.store.retainedSubjectMessages(threadId: thread.id).filter { $0.id <= subscription.cursor } : []
         let feeds = feeds
         let threadId = thread.id
         var headers = HTTPFields()

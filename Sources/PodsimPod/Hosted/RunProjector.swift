@@ -68,7 +68,7 @@ struct RunProjector: Sendable {
         let idleTimeout = Duration.milliseconds(settings.idleTimeoutMillis)
         // Change signals wake the tail; the poll only covers a lost datagram.
         let poll = Duration.milliseconds(max(context.configuration.timings.pollMillis * 4, 20))
-        var cursor: Int64 = 0
+        var cursor = try await store.subjectPurgePoint(threadId: threadId)
         var nextSeq = 1
         var lastSeq = 0
         var idleDeadline = ContinuousClock.now + idleTimeout

@@ -95,6 +95,18 @@ actor WorkflowWorker {
         await doorbell.ring()
     }
 
+    /// The drain: in-flight gates and children keep running until they end, at most `limit`.
+    /// (The real server always sleeps its whole drain; a pod with nothing in flight has nothing
+    /// a longer sleep could show, so podsim's stops it early.)
+    func waitForInFlightWork(upTo limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            let childrenRunning = await runs.count
+            if gates.isEmpty && childrenRunning == 0 { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// The end of the drain: stop every gate and child here without writes, hand the gates
     /// back to the queue (children stay PENDING on this executor), and tell the other pods.
     func handOff() async {
@@ -112,7 +124,7 @@ actor WorkflowWorker {
     }
 }
 
-/// The worker as a service: dequeues until SIGTERM, then keeps in-flight work running for
+/// The worker as a service: dequeues until SIGTERM, then keeps in-flight work running for up to
 /// `drainMillis` (the real drain sleep; readiness answers 503 meanwhile) before it hands the
 /// gates back.
 struct WorkflowService: Service {
@@ -124,8 +136,8 @@ struct WorkflowService: Service {
             group.addTask { await worker.run() }
             try? await gracefulShutdown()
             await worker.beginDrain()
-            logLine("\(worker.context.name): draining for \(drainMillis) ms")
-            try? await Task.sleep(for: .milliseconds(drainMillis))
+            logLine("\(worker.context.name): draining for at most \(drainMillis) ms")
+            await worker.waitForInFlightWork(upTo: .milliseconds(drainMillis))
             await worker.handOff()
             group.cancelAll()
         }
