@@ -112,28 +112,7 @@ struct HostedChatRoutes {
         let replay =
             thread.status == .inProgress
             ? try await pod.store.retainedSubjectMessages(threadId: thread.id).filter { $0.id <= subscription.cursor } : []
-        let feeds = feeds
-        let threadId = thread.id
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        let body = ResponseBody { writer in
-            do {
-                try await writer.write(Self.frames(replay))
-                for await event in subscription.events {
-                    switch event {
-                    case .chunks(let messages): try await writer.write(Self.frames(messages))
-                    case .keepalive: try await writer.write(ByteBuffer(string: SSE.keepalive))
-                    }
-                }
-                await feeds.unsubscribe(threadId: threadId, id: subscription.id)
-                try await writer.finish(nil)
-            } catch {
-                await feeds.unsubscribe(threadId: threadId, id: subscription.id)
-                throw error
-            }
-        }
-        return Response(status: .ok, headers: headers, body: body)
+        return feeds.eventStream(threadId: thread.id, subscription: subscription, preamble: Self.frames(replay), frames: Self.frames)
     }
 
     private static func frames(_ messages: [SubjectMessage]) -> ByteBuffer {

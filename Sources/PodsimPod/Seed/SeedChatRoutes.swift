@@ -81,28 +81,9 @@ struct SeedChatRoutes {
         } else {
             replay = try await pod.store.replayOfRunningAttempt(threadId: thread.id, upToID: subscription.cursor)
         }
-        let feeds = feeds
-        let threadId = thread.id
-        var headers = HTTPFields()
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        let body = ResponseBody { writer in
-            do {
-                try await writer.write(Self.frames(replay, prefix: ": attached\n\n"))
-                for await event in subscription.events {
-                    switch event {
-                    case .chunks(let chunks): try await writer.write(Self.frames(chunks))
-                    case .keepalive: try await writer.write(ByteBuffer(string: SSE.keepalive))
-                    }
-                }
-                await feeds.unsubscribe(threadId: threadId, id: subscription.id)
-                try await writer.finish(nil)
-            } catch {
-                await feeds.unsubscribe(threadId: threadId, id: subscription.id)
-                throw error
-            }
-        }
-        return Response(status: .ok, headers: headers, body: body)
+        return feeds.eventStream(
+            threadId: thread.id, subscription: subscription, preamble: Self.frames(replay, prefix: ": attached\n\n"),
+            frames: { Self.frames($0) })
     }
 
     private static func frames(_ chunks: [StoredChunk], prefix: String = "") -> ByteBuffer {
