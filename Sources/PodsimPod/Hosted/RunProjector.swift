@@ -178,9 +178,7 @@ struct Projection: Sendable {
     var base: Int64 = 1
     private(set) var parts: [MessagePart] = []
     private var stepParts: [MessagePart] = []
-    private var openText: [String: String] = [:]
-    private var textOrder: [String] = []
-    private var tools: [String: (name: String, input: JSONValue)] = [:]
+    private var content = AssistantContent()
     private(set) var finished = false
     private(set) var errorText: String?
 
@@ -194,25 +192,6 @@ struct Projection: Sendable {
     mutating func apply(body: String) -> [MessagePart]? {
         guard let chunk = try? UIChunk(storedBody: body) else { return nil }
         switch chunk {
-        case .textStart(let id):
-            openText[id] = ""
-            textOrder.append(id)
-        case .textDelta(let id, let delta):
-            openText[id, default: ""] += delta
-        case .textEnd(let id):
-            if let text = openText.removeValue(forKey: id) { add("text", ["text": .string(text)]) }
-        case .toolInputAvailable(let callId, let name, let input):
-            tools[callId] = (name, input)
-        case .toolOutputAvailable(let callId, let output):
-            let tool = tools[callId]
-            add("tool-\(tool?.name ?? "unknown")", [
-                "toolCallId": .string(callId), "input": tool?.input ?? .null, "output": output, "state": "output-available",
-            ])
-        case .toolOutputError(let callId, let errorText):
-            let tool = tools[callId]
-            add("tool-\(tool?.name ?? "unknown")", [
-                "toolCallId": .string(callId), "input": tool?.input ?? .null, "errorText": .string(errorText), "state": "output-error",
-            ])
         case .finishStep:
             flushOpenText()
             let step = stepParts
@@ -228,8 +207,8 @@ struct Projection: Sendable {
             errorText = text
         case .abort:
             errorText = errorText ?? "Run cancelled before it finished"
-        case .start, .startStep, .other:
-            break
+        default:
+            if let piece = content.apply(chunk) { add(piece) }
         }
         return nil
     }
@@ -240,15 +219,12 @@ struct Projection: Sendable {
     }
 
     private mutating func flushOpenText() {
-        for id in textOrder {
-            if let text = openText.removeValue(forKey: id) { add("text", ["text": .string(text)]) }
-        }
-        textOrder = []
+        for piece in content.closeOpenText() { add(piece) }
     }
 
-    private mutating func add(_ type: String, _ body: JSONValue) {
-        let encoded = (try? JSONEncoder().encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        stepParts.append(part(index: parts.count + stepParts.count, type: type, body: encoded))
+    private mutating func add(_ piece: AssistantContent.Piece) {
+        let encoded = (try? JSONEncoder().encode(piece.body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        stepParts.append(part(index: parts.count + stepParts.count, type: piece.type, body: encoded))
     }
 
     private func part(index: Int, type: String, body: String) -> MessagePart {

@@ -18,35 +18,12 @@ enum Projector {
             expected += 1
         }
         var parts: [MessagePart] = []
-        var openText: [String: String] = [:]
-        var textOrder: [String] = []
-        var tools: [String: (name: String, input: JSONValue)] = [:]
+        var content = AssistantContent()
         var state = RunState.failed
         var error: String? = "run ended without finish"
         for chunk in chunks {
             guard let ui = try? UIChunk(storedBody: chunk.body) else { continue }
             switch ui {
-            case .textStart(let id):
-                openText[id] = ""
-                textOrder.append(id)
-            case .textDelta(let id, let delta):
-                openText[id, default: ""] += delta
-            case .textEnd(let id):
-                if let text = openText.removeValue(forKey: id) {
-                    parts.append(part(threadId, runId, pod, "text", ["text": .string(text)]))
-                }
-            case .toolInputAvailable(let callId, let name, let input):
-                tools[callId] = (name, input)
-            case .toolOutputAvailable(let callId, let output):
-                let tool = tools[callId]
-                parts.append(part(threadId, runId, pod, "tool-\(tool?.name ?? "unknown")", [
-                    "toolCallId": .string(callId), "input": tool?.input ?? .null, "output": output, "state": "output-available",
-                ]))
-            case .toolOutputError(let callId, let errorText):
-                let tool = tools[callId]
-                parts.append(part(threadId, runId, pod, "tool-\(tool?.name ?? "unknown")", [
-                    "toolCallId": .string(callId), "input": tool?.input ?? .null, "errorText": .string(errorText), "state": "output-error",
-                ]))
             case .finish:
                 state = .completed
                 error = nil
@@ -57,13 +34,11 @@ enum Projector {
             case .abort:
                 state = .failed
                 error = "cancelled"
-            case .start, .startStep, .finishStep, .other:
-                break
+            default:
+                if let piece = content.apply(ui) { parts.append(part(threadId, runId, pod, piece.type, piece.body)) }
             }
         }
-        for id in textOrder {
-            if let text = openText[id] { parts.append(part(threadId, runId, pod, "text", ["text": .string(text)])) }
-        }
+        for piece in content.closeOpenText() { parts.append(part(threadId, runId, pod, piece.type, piece.body)) }
         return Store.Projection(state: state, error: error, parts: parts)
     }
 
