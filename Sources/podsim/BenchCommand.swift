@@ -21,14 +21,17 @@ struct BenchCommand: AsyncParsableCommand {
     var jsonPath: String?
     @Option(name: .customLong("only"), help: ArgumentHelp("Run only this section (repeatable).", valueName: "section"))
     var only: [BenchSection] = []
-    @Option(name: .customLong("scenario"), help: ArgumentHelp("The scenario the overhead section runs.", valueName: "file"))
-    var scenarioFile = "Scenarios/attach-cross-pod.yaml"
+    @Option(
+        name: .customLong("scenario"),
+        help: ArgumentHelp("The scenario the overhead section runs (default: the profile's attach-cross-pod).", valueName: "file"))
+    var scenarioFile: String?
     @Option(help: "The server profile every bench cluster runs (seed or hosted).") var profile: ServerProfile = .default
 
     func run() async throws {
         let options = Bench.Options(
             plan: quick ? .quick : .full, sections: only.isEmpty ? BenchSection.allCases : only,
-            target: BenchTarget(executable: ClusterSpec.currentExecutable, profile: profile), scenarioFile: scenarioFile)
+            target: BenchTarget(executable: ClusterSpec.currentExecutable, profile: profile),
+            scenarioFile: scenarioFile ?? Self.attachCrossPod(profile))
         let report = await Bench.run(options) { line in
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
         }
@@ -37,6 +40,16 @@ struct BenchCommand: AsyncParsableCommand {
             try report.json().write(to: URL(fileURLWithPath: jsonPath))
         }
         if !report.errors.isEmpty { throw ExitCode.failure }
+    }
+}
+
+extension BenchCommand {
+    /// The headline scenario of each profile's suite.
+    static func attachCrossPod(_ profile: ServerProfile) -> String {
+        switch profile {
+        case .seed: "Scenarios/attach-cross-pod.yaml"
+        case .hosted: "Scenarios/hosted/attach-cross-pod.yaml"
+        }
     }
 }
 
