@@ -25,6 +25,44 @@ struct TimingOptions: ParsableArguments {
     }
 }
 
+/// The hosted profile's knobs as flags (`podsim up --profile hosted`); each names its real setting.
+struct HostedKnobOptions: ParsableArguments {
+    @Option(name: .customLong("idle-timeout-ms"), help: "Hosted: RUN_IDLE_TIMEOUT_MS, stream silence before a run fails liveness.")
+    var idleTimeoutMillis: Int64 = HostedSettings().idleTimeoutMillis
+    @Option(name: .customLong("reap-interval-ms"), help: "Hosted: REAP_INTERVAL_MS, how often each pod's reaper runs.")
+    var reapIntervalMillis: Int64 = HostedSettings().reapIntervalMillis
+    @Option(name: .customLong("liveness-beat-ms"), help: "Hosted: model silence before a data-liveness chunk.")
+    var livenessBeatMillis: Int64 = HostedSettings().livenessBeatMillis
+    @Option(name: .customLong("capacity-beat-ms"), help: "Hosted: interval of waiting-capacity frames while a child is queued.")
+    var capacityBeatMillis: Int64 = HostedSettings().capacityBeatMillis
+    @Option(name: .customLong("dedup-window-ms"), help: "Hosted: the subject's duplicate window (JetStream: 2 min).")
+    var dedupWindowMillis: Int64 = HostedSettings().dedupWindowMillis
+    @Option(name: .customLong("progress-throttle-ms"), help: "Hosted: the last_progress_at bump throttle.")
+    var progressThrottleMillis: Int64 = HostedSettings().progressThrottleMillis
+    @Option(name: .customLong("conductor-ms"), help: "Hosted: enable a DBOS conductor that recovers a dead pod's work after this delay.")
+    var conductorDelayMillis: Int64?
+    @Option(name: .customLong("run-cap"), help: "Hosted: DECOPILOT_MAX_CONCURRENT_HOSTED_RUNS, children per pod.")
+    var runCap: Int = HostedSettings().runCap
+
+    var settings: HostedSettings {
+        HostedSettings(
+            idleTimeoutMillis: idleTimeoutMillis, reapIntervalMillis: reapIntervalMillis, livenessBeatMillis: livenessBeatMillis,
+            capacityBeatMillis: capacityBeatMillis, dedupWindowMillis: dedupWindowMillis, progressThrottleMillis: progressThrottleMillis,
+            conductorDelayMillis: conductorDelayMillis, runCap: runCap)
+    }
+
+    func validate() throws {
+        let durations = [
+            ("idle-timeout-ms", idleTimeoutMillis), ("reap-interval-ms", reapIntervalMillis), ("liveness-beat-ms", livenessBeatMillis),
+            ("capacity-beat-ms", capacityBeatMillis), ("dedup-window-ms", dedupWindowMillis), ("progress-throttle-ms", progressThrottleMillis),
+        ] + (conductorDelayMillis.map { [("conductor-ms", $0)] } ?? [])
+        for (name, value) in durations where !(1...86_400_000).contains(value) {
+            throw ValidationError("--\(name) must be between 1 and 86400000 ms, a day (got \(value))")
+        }
+        guard (1...64).contains(runCap) else { throw ValidationError("--run-cap must be between 1 and 64 (got \(runCap))") }
+    }
+}
+
 extension ServerProfile: ExpressibleByArgument {}
 
 extension BugSwitch: ExpressibleByArgument {

@@ -27,6 +27,7 @@ struct Up: AsyncParsableCommand {
     var linkDaemon = false
     @Option(name: .customLong("link-ttl-ms"), help: "TTL of the link daemon's link.") var linkTTLMillis: Int64 = 3000
     @OptionGroup var timing: TimingOptions
+    @OptionGroup var hosted: HostedKnobOptions
 
     func validate() throws {
         guard (1...64).contains(pods) else { throw ValidationError("--pods must be between 1 and 64 (got \(pods))") }
@@ -44,7 +45,8 @@ struct Up: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var spec = ClusterSpec(pods: pods, stateDirectory: stateDir, bugs: Set(bugs), timings: timing.timings, profile: profile)
+        var spec = ClusterSpec(pods: pods, stateDirectory: stateDir, bugs: Set(bugs), timings: timing.timings, profile: profile,
+            hosted: hosted.settings)
         for item in environment {
             let (key, value) = try parseAssignment(item, flag: "--env")
             spec.environment[key] = value

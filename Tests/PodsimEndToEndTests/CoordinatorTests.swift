@@ -110,6 +110,11 @@ extension EndToEnd {
             let bad = try await podsim(["up", "--profile", "hostd"])
             #expect(bad.status == 64, "an unknown profile is a usage error")
             #expect(bad.errors.contains("hostd"), "\(bad.errors)")
+            for knob in [["--run-cap", "0"], ["--idle-timeout-ms", "0"], ["--conductor-ms", "86400001"]] {
+                let refused = try await podsim(["up", "--profile", "hosted"] + knob)
+                #expect(refused.status == 64, "\(knob)")
+                #expect(refused.errors.contains(knob[0]), "\(refused.errors)")
+            }
         }
 
         @Test func linkDaemonsFromTheCommandLineAndTheControlAPI() async throws {
