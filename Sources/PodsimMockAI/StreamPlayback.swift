@@ -11,6 +11,9 @@ enum StreamInterruption: Error {
 }
 
 extension ChatCompletionScript {
+    /// How long a `cut:` stream lingers after its last chunk before it drops the connection.
+    static let lingerBeforeCut = Duration.milliseconds(50)
+
     /// The `text/event-stream` body that plays this script. Pauses and gate waits give up as soon
     /// as the server starts shutting down, so slow or held streams never delay shutdown.
     func responseBody(gates: Gates) -> ResponseBody {
@@ -25,6 +28,9 @@ extension ChatCompletionScript {
                 case .waitForGate(let name):
                     try await Self.unlessShuttingDown { await gates.wait(for: name) }
                 case .dropConnection:
+                    // Throwing closes the connection at once, dropping writes the channel has not
+                    // flushed yet; a short linger lets what was sent reach the client first.
+                    try await Self.unlessShuttingDown { try await Task.sleep(for: Self.lingerBeforeCut) }
                     throw StreamInterruption.cut
                 }
             }
