@@ -45,7 +45,23 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
     }
 
     /// The server profile whose code the switch changes; a scenario may only turn on its own profile's switches.
-    public var profile: ServerProfile { .seed }
+    public var profile: ServerProfile {
+        switch self {
+        case .eagerEnsureVm, .attachDeliverNew, .attachReexecutes, .resumeWithoutPurge, .noReclaim, .drainLosesRuns,
+            .doubleProjection, .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
+            .seed
+        }
+    }
+
+    /// The real fix: its pull request (nil when the catalogue does not know it) and date.
+    public var fix: (pullRequest: String?, date: String) {
+        switch self {
+        case .eagerEnsureVm: ("#3434", "2026-06")
+        case .attachDeliverNew, .attachReexecutes, .resumeWithoutPurge, .noReclaim, .drainLosesRuns, .doubleProjection,
+            .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
+            (nil, "before 2026-06")
+        }
+    }
 
     public static func < (lhs: BugSwitch, rhs: BugSwitch) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
