@@ -76,11 +76,12 @@ public actor Cluster {
             let name = "pod-\(index)"
             let port = try freeLoopbackPort()
             let environment = spec.environment.merging(spec.podEnvironment[name] ?? [:]) { $1 }.merging(["POD_NAME": name]) { $1 }
-            let configuration = PodConfiguration(
+            var configuration = PodConfiguration(
                 name: name, profile: spec.profile, port: port, storePath: storePath, providerURL: mock.url, bugs: spec.bugs,
                 timings: spec.timings, sandboxRunner: try Self.sandboxRunner(in: environment, pod: name),
                 dockerAvailable: environment["PODSIM_DOCKER_AVAILABLE"] == "1", parentPID: parent, hosted: spec.hosted,
                 dispatchRole: try Self.dispatchRole(in: environment, pod: name), listenQueues: try Self.listenQueues(in: environment, pod: name))
+            configuration.fixes = spec.fixes
             pods.append(
                 LaunchSpec(
                     name: name, role: .pod, port: port, executable: spec.executable,

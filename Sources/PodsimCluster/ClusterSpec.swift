@@ -13,6 +13,8 @@ public struct ClusterSpec: Sendable {
     public var podEnvironment: [String: [String: String]]
     /// Historical bugs to bring back; empty in normal use.
     public var bugs: Set<BugSwitch>
+    /// Candidate fixes of open bugs to switch on; empty is the real server.
+    public var fixes: Set<OpenBug>
     public var timings: PodTimings
     /// The server era the pods simulate.
     public var profile: ServerProfile
@@ -25,8 +27,8 @@ public struct ClusterSpec: Sendable {
 
     public init(
         pods: Int = 3, stateDirectory: String? = nil, environment: [String: String] = [:],
-        podEnvironment: [String: [String: String]] = [:], bugs: Set<BugSwitch> = [], timings: PodTimings = .init(),
-        profile: ServerProfile = .default, hosted: HostedSettings = .init(),
+        podEnvironment: [String: [String: String]] = [:], bugs: Set<BugSwitch> = [], fixes: Set<OpenBug> = [],
+        timings: PodTimings = .init(), profile: ServerProfile = .default, hosted: HostedSettings = .init(),
         executable: String = ClusterSpec.currentExecutable, readinessTimeout: Duration = .seconds(20)
     ) {
         self.profile = profile
@@ -36,6 +38,7 @@ public struct ClusterSpec: Sendable {
         self.environment = environment
         self.podEnvironment = podEnvironment
         self.bugs = bugs
+        self.fixes = fixes
         self.timings = timings
         self.executable = executable
         self.readinessTimeout = readinessTimeout

@@ -30,6 +30,8 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
     public var storePath: String
     public var providerURL: String
     public var bugs: Set<BugSwitch>
+    /// Candidate fixes of open bugs switched on (`--fix`); empty is the real server.
+    public var fixes: Set<OpenBug> = []
     public var timings: PodTimings
     /// `STUDIO_SANDBOX_RUNNER`: the default provider kind when the user has no live link.
     public var sandboxRunner: SandboxKind?
@@ -71,4 +73,7 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
     }
 
     public func has(_ bug: BugSwitch) -> Bool { bugs.contains(bug) }
+
+    /// Whether the candidate fix of an open bug is on.
+    public func fixes(_ bug: OpenBug) -> Bool { fixes.contains(bug) }
 }

@@ -35,8 +35,10 @@ public enum Pod {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.name),
             onServerRunning: { channel in
                 let bugs = configuration.bugs.sorted().map(\.rawValue)
+                let fixes = configuration.fixes.sorted().map(\.rawValue)
                 logLine("\(configuration.name) (\(configuration.profile.rawValue) profile) listening on http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
-                    + (bugs.isEmpty ? "" : " BUG SWITCHES ON: \(bugs.joined(separator: ", "))"))
+                    + (bugs.isEmpty ? "" : " BUG SWITCHES ON: \(bugs.joined(separator: ", "))")
+                    + (fixes.isEmpty ? "" : " CANDIDATE FIXES ON: \(fixes.joined(separator: ", "))"))
             },
             logger: logger)
         let timings = configuration.timings

@@ -70,6 +70,20 @@ extension BugSwitch: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 
+extension OpenBug: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+/// Refuses a `--bug` or `--fix` whose code belongs to another profile than the cluster's.
+func requireProfile(_ profile: ServerProfile, bugs: [BugSwitch], fixes: [OpenBug]) throws {
+    let foreign = bugs.filter { $0.profile != profile }.map { "--bug \($0.rawValue) (\($0.profile.rawValue))" }
+        + fixes.filter { $0.profile != profile }.map { "--fix \($0.rawValue) (\($0.profile.rawValue))" }
+    guard foreign.isEmpty else {
+        throw ValidationError("only for another profile than \(profile.rawValue): \(foreign.joined(separator: ", "))")
+    }
+}
+
 /// Parses `KEY=VALUE`.
 func parseAssignment(_ text: String, flag: String) throws -> (String, String) {
     guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {

@@ -67,16 +67,26 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Write a JUnit XML report here.") var junit: String?
     @Option(help: "Write a JSON report here.") var json: String?
     @Flag(help: "Keep every state directory (failed scenarios always keep theirs).") var keep = false
-    @Option(name: .customLong("bug"), help: "Turn a historical bug on in every scenario (repeatable).") var bugs: [BugSwitch] = []
+    @Option(name: .customLong("bug"), help: "Turn a historical bug on in every scenario of its profile (repeatable).")
+    var bugs: [BugSwitch] = []
+    @Option(name: .customLong("fix"), help: "Turn the candidate fix of an open bug on in every scenario of its profile (repeatable).")
+    var fixes: [OpenBug] = []
 
     func run() async throws {
         let suite = try loadSuite(scenarios.paths, profile: scenarios.profile.profile).filtered(scenarios.filter)
+        let profiles = Set(suite.scenarios.map(\.profile))
+        let foreign = bugs.filter { !profiles.contains($0.profile) }.map { "--bug \($0.rawValue) (\($0.profile.rawValue))" }
+            + fixes.filter { !profiles.contains($0.profile) }.map { "--fix \($0.rawValue) (\($0.profile.rawValue))" }
+        guard foreign.isEmpty else {
+            logLine("no scenario of this run has the profile of \(foreign.joined(separator: ", "))")
+            throw ScenarioExit.invalid
+        }
         guard !suite.scenarios.isEmpty else {
             logLine("no scenario matches --filter \(scenarios.filter ?? "")")
             throw ScenarioExit.invalid
         }
         let started = ContinuousClock.now
-        let options = RunOptions(extraBugs: Set(bugs), keep: keep)
+        let options = RunOptions(extraBugs: Set(bugs), extraFixes: Set(fixes), keep: keep)
         let results = await scenarios.run(suite.scenarios.map { ScenarioSuite.Job(scenario: $0) }, options: options)
         let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
         if let junit { try Data(JUnitReport.xml(results, seconds: seconds).utf8).write(to: URL(fileURLWithPath: junit)) }
@@ -111,9 +121,12 @@ struct Prove: AsyncParsableCommand {
         abstract: "Show that each scenario catches the bugs it claims to guard.",
         discussion: """
             Runs each scenario with no bug switch (it must pass), then once per bug in its `guards` \
-            with that switch on (it must fail). Exit status 1 if a scenario fails clean, a bug \
-            escapes, or a bug of `podsim bugs` is guarded by no scenario of its profile (when the \
-            scenarios include that profile).
+            with that switch on (it must fail), and once per open bug in its `reproduces` with that \
+            bug's candidate fix on (it must fail: the real server's symptom is gone). Both profiles \
+            share one table; the open bugs get a section of their own. Exit status 1 if a scenario \
+            fails clean, a bug escapes, a fix leaves its symptom, or a switch of `podsim bugs` is \
+            guarded (or reproduced) by no scenario of its profile (when the scenarios include that \
+            profile).
             """)
 
     @OptionGroup var scenarios: ScenarioRunOptions
@@ -124,17 +137,24 @@ struct Prove: AsyncParsableCommand {
         for scenario in suite.scenarios {
             jobs.append(.init(scenario: scenario))
             jobs += scenario.guards.map { .init(scenario: scenario, bugs: [$0]) }
+            jobs += scenario.reproduces.map { .init(scenario: scenario, fixes: [$0]) }
         }
-        let results = await scenarios.run(jobs, options: RunOptions()) { !$0.bugs.isEmpty }
-        let verdicts = zip(jobs, results).map { ProveVerdict(bug: $0.bugs.first, result: $1) }
+        let results = await scenarios.run(jobs, options: RunOptions()) { !$0.bugs.isEmpty || !$0.fixes.isEmpty }
+        let verdicts = zip(jobs, results).map { ProveVerdict(bug: $0.bugs.first, fix: $0.fixes.first, profile: $0.scenario.profile, result: $1) }
         logLine(ProveVerdict.table(verdicts))
         let profiles = Set(suite.scenarios.map(\.profile))
         let unguarded = BugSwitch.allCases.filter { bug in
             profiles.contains(bug.profile) && !suite.scenarios.contains { $0.guards.contains(bug) }
         }
+        let unreproduced = OpenBug.allCases.filter { bug in
+            profiles.contains(bug.profile) && !suite.scenarios.contains { $0.reproduces.contains(bug) }
+        }
         if !unguarded.isEmpty { logLine("guarded by no scenario: " + unguarded.map(\.rawValue).joined(separator: ", ")) }
+        let openBugs = ProveVerdict.openBugs(verdicts, profiles: profiles)
+        if !openBugs.isEmpty { logLine((["open bugs (the real server still has them):"] + openBugs.map { "  " + $0 }).joined(separator: "\n")) }
         let bad = verdicts.filter { !$0.holds }.count
-        logLine("\(verdicts.count - bad) of \(verdicts.count) runs as expected; \(unguarded.count) bug(s) unguarded")
-        if bad > 0 || !unguarded.isEmpty { throw ScenarioExit.failed }
+        logLine("\(verdicts.count - bad) of \(verdicts.count) runs as expected; \(unguarded.count) bug(s) unguarded; "
+            + "\(unreproduced.count) open bug(s) reproduced by no scenario")
+        if bad > 0 || !unguarded.isEmpty || !unreproduced.isEmpty { throw ScenarioExit.failed }
     }
 }

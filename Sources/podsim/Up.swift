@@ -23,6 +23,8 @@ struct Up: AsyncParsableCommand {
     var podEnvironment: [String] = []
     @Option(name: .customLong("bug"), help: "Turn a historical bug back on (repeatable; see `podsim bugs`).")
     var bugs: [BugSwitch] = []
+    @Option(name: .customLong("fix"), help: "Turn on the candidate fix of a bug the real server still has (repeatable; see `podsim bugs`).")
+    var fixes: [OpenBug] = []
     @Flag(name: .customLong("link-daemon"), help: "Also start a link daemon for a freshly created account.")
     var linkDaemon = false
     @Option(name: .customLong("link-ttl-ms"), help: "TTL of the link daemon's link.") var linkTTLMillis: Int64 = 3000
@@ -35,6 +37,7 @@ struct Up: AsyncParsableCommand {
             throw ValidationError("--link-ttl-ms must be between \(LinkDaemonSpec.ttlRange.lowerBound) and \(LinkDaemonSpec.ttlRange.upperBound)")
         }
         for item in environment { _ = try parseAssignment(item, flag: "--env") }
+        try requireProfile(profile, bugs: bugs, fixes: fixes)
         for item in podEnvironment { _ = try parsePodAssignment(item) }
     }
 
@@ -45,7 +48,7 @@ struct Up: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var spec = ClusterSpec(pods: pods, stateDirectory: stateDir, bugs: Set(bugs), timings: timing.timings, profile: profile,
+        var spec = ClusterSpec(pods: pods, stateDirectory: stateDir, bugs: Set(bugs), fixes: Set(fixes), timings: timing.timings, profile: profile,
             hosted: hosted.settings)
         for item in environment {
             let (key, value) = try parseAssignment(item, flag: "--env")
@@ -74,7 +77,8 @@ struct Up: AsyncParsableCommand {
             let description = await cluster.describe(controlURL: controlURL)
             let elapsed = ContinuousClock.now - started
             let podList = description.pods.map { "\($0.name)=\($0.url)" }.joined(separator: " ")
-            let bugNote = description.bugs.isEmpty ? "" : " BUG SWITCHES ON: \(description.bugs.joined(separator: ", "))."
+            let bugNote = (description.bugs.isEmpty ? "" : " BUG SWITCHES ON: \(description.bugs.joined(separator: ", ")).")
+                + (fixes.isEmpty ? "" : " CANDIDATE FIXES ON: \(fixes.sorted().map(\.rawValue).joined(separator: ", ")).")
             logLine(
                 "podsim: cluster ready in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))): \(podList) "
                     + "mock-ai=\(description.mockAI.url) control=\(controlURL) state=\(description.stateDir)/cluster.json.\(bugNote) Ctrl-C to stop.")

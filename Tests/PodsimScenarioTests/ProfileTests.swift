@@ -12,6 +12,14 @@ import Testing
         "cluster:\n  profile: hosted\n\(cluster)steps:\n  - bootstrap: s\n  - agent: a\n  - thread: t\n    agent: a\n" + steps
     }
 
+    @Test func fixesAndReproducesReachTheScenario() throws {
+        let scenario = try ScenarioParser.parse(
+            "reproduces: [dedup-after-purge]\ncluster:\n  profile: hosted\n  fixes: [zombie-child-recovery]\nsteps:\n  - wait: 1s\n", file: "h.yaml")
+        #expect(scenario.reproduces == [.dedupAfterPurge])
+        #expect(scenario.cluster.fixes == [.zombieChildRecovery])
+        #expect(ScenarioValidator.validate(scenario).isEmpty)
+    }
+
     @Test func theProfileAndHostedKnobsReachTheClusterBlock() throws {
         let scenario = try ScenarioParser.parse(
             """
@@ -101,6 +109,12 @@ import Testing
         ("cluster:\n  profile: hosted\n  poll: 10ms\nsteps:\n  - wait: 1s\n", "3:3: cluster.poll applies to the seed profile only"),
         ("cluster:\n  profile: hosted\n  bugs: [no-reclaim]\nsteps:\n  - wait: 1s\n", "3:10: bug switch no-reclaim applies to the seed profile only"),
         ("guards: [attach-deliver-new]\ncluster:\n  profile: hosted\nsteps:\n  - wait: 1s\n", "1:10: bug switch attach-deliver-new applies to the seed profile only"),
+        ("guards: [no-hosted-cap]\nsteps:\n  - wait: 1s\n", "1:10: bug switch no-hosted-cap applies to the hosted profile only"),
+        ("cluster:\n  fixes: [dedup-after-purge]\nsteps:\n  - wait: 1s\n", "2:11: open bug dedup-after-purge applies to the hosted profile only"),
+        ("reproduces: [zombie-child-recovery]\nsteps:\n  - wait: 1s\n", "1:14: open bug zombie-child-recovery applies to the hosted profile only"),
+        ("reproduces: [dedup-after-purge]\ncluster:\n  profile: hosted\n  fixes: [dedup-after-purge]\nsteps:\n  - wait: 1s\n",
+         "1:1: the scenario reproduces dedup-after-purge but cluster.fixes turns its fix on"),
+        ("cluster:\n  profile: hosted\n  fixes: [dedup-after-purg]\nsteps:\n  - wait: 1s\n", "3:11: unknown open bug id 'dedup-after-purg' (did you mean 'dedup-after-purge'?)"),
         ("cluster:\n  profile: hostd\nsteps:\n  - wait: 1s\n", "2:12: unknown profile 'hostd' (did you mean 'hosted'?); expected one of: seed, hosted"),
         ("cluster:\n  profile: hosted\n  runCap: 65\nsteps:\n  - wait: 1s\n", "3:11: cluster.runCap must be between 1 and 64"),
         ("cluster:\n  profile: hosted\n  idleTimeout: 0ms\nsteps:\n  - wait: 1s\n", "3:16: cluster.idleTimeout must be longer than 0ms"),

@@ -58,14 +58,35 @@ import Testing
         var escaped = Self.passed
         escaped.bugs = ["no-reclaim"]
         let verdicts = [
-            ProveVerdict(bug: nil, result: Self.passed), ProveVerdict(bug: .resumeWithoutPurge, result: Self.failed),
-            ProveVerdict(bug: .noReclaim, result: escaped), ProveVerdict(bug: nil, result: Self.failed),
+            ProveVerdict(profile: .seed, result: Self.passed), ProveVerdict(bug: .resumeWithoutPurge, profile: .seed, result: Self.failed),
+            ProveVerdict(bug: .noReclaim, profile: .seed, result: escaped), ProveVerdict(profile: .seed, result: Self.failed),
         ]
         #expect(verdicts.map(\.holds) == [true, true, false, false])
-        let rows = ProveVerdict.table(verdicts).split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).prefix(3).joined(separator: " ") }
+        let rows = ProveVerdict.table(verdicts).split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).prefix(4).joined(separator: " ") }
         #expect(rows == [
-            "SCENARIO BUG RESULT", "cluster-smoke (none) passes", "pod-death-replay resume-without-purge caught",
-            "cluster-smoke no-reclaim ESCAPED", "pod-death-replay (none) FAILS",
+            "PROFILE SCENARIO SWITCH RESULT", "seed cluster-smoke (none) passes", "seed pod-death-replay resume-without-purge caught",
+            "seed cluster-smoke no-reclaim ESCAPED", "seed pod-death-replay (none) FAILS",
         ])
+    }
+
+    /// An open bug is reproduced when its scenario passes on the default, and fixed when the
+    /// same scenario fails with the candidate fix on.
+    @Test func openBugsAreReportedReproducedAndFixed() {
+        var fixedRun = Self.failed
+        fixedRun.name = "hosted-pod-death"
+        var cleanRun = Self.passed
+        cleanRun.name = "hosted-pod-death"
+        let verdicts = [
+            ProveVerdict(profile: .hosted, result: cleanRun), ProveVerdict(fix: .dedupAfterPurge, profile: .hosted, result: fixedRun),
+        ]
+        #expect(verdicts.map(\.holds) == [true, true])
+        #expect(ProveVerdict.table(verdicts).contains("--fix dedup-after-purge  symptom gone"))
+        #expect(ProveVerdict.openBugs(verdicts, profiles: [.hosted]) == [
+            "dedup-after-purge: reproduced on the default; fixed by --fix dedup-after-purge (hosted-pod-death)",
+            "zombie-child-recovery: reproduced by no scenario",
+        ])
+        #expect(ProveVerdict.openBugs(verdicts, profiles: [.seed]).isEmpty)
+        let stays = [ProveVerdict(profile: .hosted, result: cleanRun), ProveVerdict(fix: .dedupAfterPurge, profile: .hosted, result: cleanRun)]
+        #expect(ProveVerdict.openBugs(stays, profiles: [.hosted]).first?.contains("NOT fixed by --fix dedup-after-purge") == true)
     }
 }

@@ -21,6 +21,9 @@ public struct Scenario: Sendable {
     public var description: String?
     public var file: String
     public var guards: [BugSwitch]
+    /// Open bugs whose real-server outcome the scenario asserts (`reproduces:`): it passes on the
+    /// default and must fail with the bug's candidate fix on (the symptom gone).
+    public var reproduces: [OpenBug] = []
     public var cluster: ClusterBlock
     public var timeout: Duration
     public var steps: [Step]
@@ -38,6 +41,8 @@ public struct ClusterBlock: Sendable, Equatable {
     public var environment: [String: String] = [:]
     public var podEnvironment: [String: [String: String]] = [:]
     public var bugs: [BugSwitch] = []
+    /// `fixes:`: candidate fixes of open bugs to switch on.
+    public var fixes: [OpenBug] = []
     public var timings = PodTimings()
     /// `profile:`; nil when the file names none (the runner's `--profile` or `seed` applies).
     public var profile: ServerProfile?

@@ -6,8 +6,8 @@ import PodsimStore
 /// Reads a scenario file into a `Scenario`, failing with the file, line and column of the
 /// first problem and what was expected there.
 public enum ScenarioParser {
-    static let topLevelKeys = ["name", "description", "guards", "cluster", "timeout", "steps"]
-    static let clusterKeys = ["profile", "pods", "env", "podEnv", "bugs", "keepalive", "drain"] + seedKnobs + hostedKnobs
+    static let topLevelKeys = ["name", "description", "guards", "reproduces", "cluster", "timeout", "steps"]
+    static let clusterKeys = ["profile", "pods", "env", "podEnv", "bugs", "fixes", "keepalive", "drain"] + seedKnobs + hostedKnobs
     /// Cluster timings only the seed profile has (run leases).
     static let seedKnobs = ["lease", "poll"]
     /// The hosted profile's knobs (`HostedSettings`).
@@ -46,15 +46,18 @@ public enum ScenarioParser {
         guard let stepsNode = members["steps"] else { throw root.error("missing 'steps': a scenario needs at least one step") }
         var bound: [ProfileBound] = []
         let guards = try members["guards"].map { try bugList($0, "guards", &bound) } ?? []
+        let reproduces = try members["reproduces"].map { try openBugList($0, "reproduces", &bound) } ?? []
         let steps = try stepsNode.items("steps").map(parseStep)
         if steps.isEmpty { throw stepsNode.error("'steps' is empty: a scenario needs at least one step") }
-        return Scenario(
+        var scenario = Scenario(
             name: try members["name"]?.string("name") ?? defaultName ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
             description: try members["description"]?.string("description"),
             file: file, guards: guards,
             cluster: try members["cluster"].map { try parseCluster($0, &bound) } ?? ClusterBlock(),
             timeout: try members["timeout"]?.duration("timeout") ?? .seconds(60),
             steps: steps, profileBound: bound)
+        scenario.reproduces = reproduces
+        return scenario
     }
 
     /// The `cluster:` block; what in it only one profile has is added to `bound`.
@@ -80,6 +83,7 @@ public enum ScenarioParser {
             }
         }
         if let bugs = members["bugs"] { cluster.bugs = try bugList(bugs, "cluster.bugs", &bound) }
+        if let fixes = members["fixes"] { cluster.fixes = try openBugList(fixes, "cluster.fixes", &bound) }
         for (key, keyNode, _) in try node.pairs("cluster") {
             let profile: ServerProfile? = seedKnobs.contains(key) ? .seed : hostedKnobs.contains(key) ? .hosted : nil
             if let profile { bound.append(ProfileBound(what: "cluster.\(key)", profile: profile, location: keyNode.location)) }
@@ -110,6 +114,18 @@ public enum ScenarioParser {
                 throw item.error(unknownMessage("bug id", id, expected: BugSwitch.allCases.map(\.rawValue)))
             }
             bound.append(ProfileBound(what: "bug switch \(id)", profile: bug.profile, location: item.location))
+            return bug
+        }
+    }
+
+    /// A list of open bug ids (`reproduces:`, `cluster.fixes`); each is bound to its profile.
+    static func openBugList(_ node: YAMLNode, _ what: String, _ bound: inout [ProfileBound]) throws -> [OpenBug] {
+        try node.items(what).map { item -> OpenBug in
+            let id = try item.string("an open bug id")
+            guard let bug = OpenBug(rawValue: id) else {
+                throw item.error(unknownMessage("open bug id", id, expected: OpenBug.allCases.map(\.rawValue)))
+            }
+            bound.append(ProfileBound(what: "open bug \(id)", profile: bug.profile, location: item.location))
             return bug
         }
     }

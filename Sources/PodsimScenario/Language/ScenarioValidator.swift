@@ -20,6 +20,11 @@ public enum ScenarioValidator {
         for bound in scenario.profileBound where bound.profile != scope.profile {
             errors.append(ScenarioError(bound.location, profileOnly(bound.what, bound.profile)))
         }
+        for bug in scenario.reproduces where scenario.cluster.fixes.contains(bug) {
+            errors.append(ScenarioError(
+                SourceLocation(file: scenario.file, line: 1, column: 1),
+                "the scenario reproduces \(bug.rawValue) but cluster.fixes turns its fix on; it can only show the real server's outcome without it"))
+        }
         for pod in scenario.cluster.podEnvironment.keys where !scope.processes.contains(pod) {
             errors.append(ScenarioError(SourceLocation(file: scenario.file, line: 1, column: 1), "cluster.podEnv names \(pod), which is not a pod of this cluster"))
         }

@@ -4,16 +4,16 @@ import Foundation
 /// says what to look at without reading code, and the summary line.
 public enum ConsoleReport {
     public static func started(_ result: ScenarioSuite.Job, position: String) -> String {
-        "\(position) ▶ \(title(result.scenario.name, Array(result.bugs).sorted().map(\.rawValue)))"
+        "\(position) ▶ \(title(result.scenario.name, result.bugs.sorted().map(\.rawValue), result.fixes.sorted().map(\.rawValue)))"
     }
 
     public static func finished(_ result: ScenarioResult, position: String) -> String {
         let mark = result.passed ? "✔" : "✘"
-        return "\(position) \(mark) \(title(result.name, result.bugs)) (\(String(format: "%.1f", result.seconds))s)"
+        return "\(position) \(mark) \(title(result.name, result.bugs, result.fixes ?? [])) (\(String(format: "%.1f", result.seconds))s)"
     }
 
-    private static func title(_ name: String, _ bugs: [String]) -> String {
-        bugs.isEmpty ? name : "\(name) [bug: \(bugs.joined(separator: ", "))]"
+    private static func title(_ name: String, _ bugs: [String], _ fixes: [String]) -> String {
+        name + (bugs.isEmpty ? "" : " [bug: \(bugs.joined(separator: ", "))]") + (fixes.isEmpty ? "" : " [fix: \(fixes.joined(separator: ", "))]")
     }
 
     /// What went wrong and where to look: the step, expected vs actual, the file and line, the
@@ -21,7 +21,8 @@ public enum ConsoleReport {
     public static func failure(_ result: ScenarioResult) -> String {
         guard let failure = result.failure else { return "" }
         var lines = [
-            "FAILED \(result.name)" + (result.bugs.isEmpty ? "" : " with bug switches \(result.bugs.joined(separator: ", "))"),
+            "FAILED \(result.name)" + (result.bugs.isEmpty ? "" : " with bug switches \(result.bugs.joined(separator: ", "))")
+                + (result.fixes.map { " with candidate fixes \($0.joined(separator: ", "))" } ?? ""),
             "  at:       \(failure.location)",
             "  step:     \(failure.step)",
             "  expected: \(failure.expected)",

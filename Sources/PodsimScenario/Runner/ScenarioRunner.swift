@@ -7,15 +7,21 @@ import PodsimServer
 /// each scenario's own, and whether state directories are kept.
 public struct RunOptions: Sendable {
     public var executable: String
+    /// Bug switches added on top of each scenario's own (only to scenarios of their profile).
     public var extraBugs: Set<BugSwitch>
+    /// Candidate fixes added on top of each scenario's `cluster.fixes`.
+    public var extraFixes: Set<OpenBug>
     /// Keep every state directory, not only those of failed scenarios.
     public var keep: Bool
     /// How many log lines of each process a failure report shows.
     public var logLines: Int
 
-    public init(executable: String = ClusterSpec.currentExecutable, extraBugs: Set<BugSwitch> = [], keep: Bool = false, logLines: Int = 12) {
+    public init(executable: String = ClusterSpec.currentExecutable, extraBugs: Set<BugSwitch> = [], extraFixes: Set<OpenBug> = [], keep: Bool = false,
+        logLines: Int = 12
+    ) {
         self.executable = executable
         self.extraBugs = extraBugs
+        self.extraFixes = extraFixes
         self.keep = keep
         self.logLines = logLines
     }
@@ -41,6 +47,8 @@ public struct ScenarioResult: Sendable, Codable {
     public var name: String
     public var file: String
     public var bugs: [String]
+    /// The candidate fixes that were on (absent in reports of runs without any).
+    public var fixes: [String]?
     public var passed: Bool
     public var seconds: Double
     public var stepsRun: Int
@@ -55,13 +63,16 @@ public struct ScenarioResult: Sendable, Codable {
 public enum ScenarioRunner {
     public static func run(_ scenario: Scenario, options: RunOptions) async -> ScenarioResult {
         let started = ContinuousClock.now
-        let bugs = Set(scenario.cluster.bugs).union(options.extraBugs)
+        // Extra switches reach only the scenarios of their own profile.
+        let bugs = Set(scenario.cluster.bugs).union(options.extraBugs.filter { $0.profile == scenario.profile })
+        let fixes = Set(scenario.cluster.fixes).union(options.extraFixes.filter { $0.profile == scenario.profile })
         var result = ScenarioResult(
             name: scenario.name, file: scenario.file, bugs: bugs.sorted().map(\.rawValue), passed: false, seconds: 0, stepsRun: 0,
             failure: nil, stateDirectory: nil, logs: [])
+        if !fixes.isEmpty { result.fixes = fixes.sorted().map(\.rawValue) }
         let spec = ClusterSpec(
             pods: scenario.cluster.pods, environment: scenario.cluster.environment, podEnvironment: scenario.cluster.podEnvironment,
-            bugs: bugs, timings: scenario.cluster.timings, profile: scenario.profile, hosted: scenario.cluster.hosted,
+            bugs: bugs, fixes: fixes, timings: scenario.cluster.timings, profile: scenario.profile, hosted: scenario.cluster.hosted,
             executable: options.executable)
         let cluster: Cluster
         do {

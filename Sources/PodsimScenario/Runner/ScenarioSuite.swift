@@ -72,10 +72,13 @@ public struct ScenarioSuite: Sendable {
     public struct Job: Sendable {
         public var scenario: Scenario
         public var bugs: Set<BugSwitch>
+        /// Candidate fixes to switch on (prove's open-bug runs).
+        public var fixes: Set<OpenBug>
 
-        public init(scenario: Scenario, bugs: Set<BugSwitch> = []) {
+        public init(scenario: Scenario, bugs: Set<BugSwitch> = [], fixes: Set<OpenBug> = []) {
             self.scenario = scenario
             self.bugs = bugs
+            self.fixes = fixes
         }
     }
 
@@ -97,6 +100,7 @@ public struct ScenarioSuite: Sendable {
                     await progress(index, job, nil)
                     var jobOptions = options
                     jobOptions.extraBugs.formUnion(job.bugs)
+                    jobOptions.extraFixes.formUnion(job.fixes)
                     let result = await ScenarioRunner.run(job.scenario, options: jobOptions)
                     await progress(index, job, result)
                     return (index, result)
