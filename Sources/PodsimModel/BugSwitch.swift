@@ -15,6 +15,13 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
     case podLocalSessions = "pod-local-sessions"
     case cancelLocalOnly = "cancel-local-only"
     case splitBrainWrites = "split-brain-writes"
+    case staleProgressReap = "stale-progress-reap"
+    case noLivenessHeartbeat = "no-liveness-heartbeat"
+    case noHostedCap = "no-hosted-cap"
+    case silentParkedRun = "silent-parked-run"
+    case parkInsideStep = "park-inside-step"
+    case unsafeThreadId = "unsafe-thread-id"
+    case legacyLinkDispatch = "legacy-link-dispatch"
 
     /// What goes wrong when the switch is on.
     public var summary: String {
@@ -41,6 +48,20 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
             "cancel only acts on the receiving pod: a run executing elsewhere keeps going"
         case .splitBrainWrites:
             "a paused owner keeps writing after it lost its lease (no fencing)"
+        case .staleProgressReap:
+            "a new turn keeps the previous turn's last_progress_at: the reaper fails a healthy run `stall` before its first chunk"
+        case .noLivenessHeartbeat:
+            "no data-liveness chunk while the model is silent: a live but quiet run is failed `liveness`"
+        case .noHostedCap:
+            "no per-pod cap on hosted children: every queued child runs at once on the pod that dequeues it"
+        case .silentParkedRun:
+            "a child waiting for capacity publishes no waiting-capacity frames: its projector fails it `liveness`"
+        case .parkInsideStep:
+            "children dequeue past the cap and park on that pod: a pod with free slots cannot take them"
+        case .unsafeThreadId:
+            "a thread id with '.', '*', '>' or whitespace is accepted by POST and /stream (an invalid or wildcard subject)"
+        case .legacyLinkDispatch:
+            "POST accepts harnessId/sandboxProviderKind: user-desktop dispatches to a link daemon, 409 link_unavailable"
         }
     }
 
@@ -50,6 +71,9 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .eagerEnsureVm, .attachDeliverNew, .attachReexecutes, .resumeWithoutPurge, .noReclaim, .drainLosesRuns,
             .doubleProjection, .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
             .seed
+        case .staleProgressReap, .noLivenessHeartbeat, .noHostedCap, .silentParkedRun, .parkInsideStep, .unsafeThreadId,
+            .legacyLinkDispatch:
+            .hosted
         }
     }
 
@@ -60,6 +84,13 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .attachDeliverNew, .attachReexecutes, .resumeWithoutPurge, .noReclaim, .drainLosesRuns, .doubleProjection,
             .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
             (nil, "before 2026-06")
+        case .staleProgressReap: ("#4027", "2026-06-19")
+        case .noLivenessHeartbeat: ("#4409", "2026-07-09")
+        case .noHostedCap: ("#4575", "2026-07-15")
+        case .silentParkedRun: ("#5411", "2026-07-30")
+        case .parkInsideStep: ("#6261", "2026-08-19")
+        case .unsafeThreadId: ("#5262", "2026-07-27")
+        case .legacyLinkDispatch: ("#5570/#6520/#6527", "2026-08-25")
         }
     }
 

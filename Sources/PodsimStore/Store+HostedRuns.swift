@@ -4,11 +4,13 @@
 extension Store {
     /// `RUN_STARTED` (the child's prepareRun, also on recovery): `in_progress`, the start time,
     /// no progress yet, no failure record, no pending cancel. Unguarded, as in the real reactor.
-    public func markRunStarted(threadId: String) async throws {
+    /// Before #4027 it left `last_progress_at` alone (`clearsProgress` false), so a new turn
+    /// started out with the previous turn's progress time.
+    public func markRunStarted(threadId: String, clearsProgress: Bool = true) async throws {
         let now = now()
         _ = try await database.write(
             """
-            UPDATE thread SET status = 'in_progress', runStartedAt = ?, lastProgressAt = NULL, failureKind = NULL,
+            UPDATE thread SET status = 'in_progress', runStartedAt = ?, \(clearsProgress ? "lastProgressAt = NULL, " : "")failureKind = NULL,
               failureReason = NULL, cancelRequestedAt = NULL, updatedAt = ? WHERE id = ?
             """,
             arguments(now, now, threadId))

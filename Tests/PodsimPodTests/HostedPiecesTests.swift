@@ -46,6 +46,20 @@ import Testing
         #expect(HostedFrames.parse(msgId: nil, threadId: "t:1", fence: "f") == nil)
     }
 
+    /// The `dedup-after-purge` candidate fix: a recovered attempt's ids differ from the dead
+    /// attempt's (so the duplicate window cannot drop them) and still parse as the fence's seqs.
+    @Test func attemptScopedIDsAreNewAndParseAsTheSameSeq() {
+        let first = HostedFrames.chunkID(threadId: "t:1", fence: "f", seq: 3)
+        let recovered = HostedFrames.chunkID(threadId: "t:1", fence: "f", attempt: 1, seq: 3)
+        #expect(first == "t:1:f:3")
+        #expect(recovered == "t:1:f:r1:3")
+        #expect(HostedFrames.chunkID(threadId: "t:1", fence: "f", attempt: 0, seq: 3) != recovered)
+        #expect(HostedFrames.parse(msgId: recovered, threadId: "t:1", fence: "f") == .chunk(seq: 3))
+        #expect(HostedFrames.doneID(threadId: "t:1", fence: "f", attempt: 2, finalSeq: 9) == "t:1:f:r2:done:9")
+        #expect(HostedFrames.parse(msgId: "t:1:f:r2:done:9", threadId: "t:1", fence: "f") == .done(finalSeq: 9))
+        #expect(HostedFrames.parse(msgId: "t:1:f:rx:3", threadId: "t:1", fence: "f") == nil)
+    }
+
     @Test func theLivenessReasonPrintsMinutesOrShortSeconds() {
         #expect(RunProjector.idleText(millis: 120_000) == "2m")
         #expect(RunProjector.idleText(millis: 600_000) == "10m")

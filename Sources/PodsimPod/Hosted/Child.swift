@@ -22,7 +22,9 @@ struct Child: Sendable {
     static func assistantMessageID(fence: String) -> String { "asst-\(fence)" }
 
     func execute() async {
-        let writer = FencedWriter(context: context, threadId: threadId, fence: fence)
+        let writer = FencedWriter(
+            context: context, threadId: threadId, fence: fence,
+            attempt: context.configuration.fixes(.dedupAfterPurge) ? workflow.recoveries : nil)
         var heartbeat: Task<Void, Never>?
         do {
             let messages = try await prepareRun()
@@ -44,7 +46,7 @@ struct Child: Sendable {
         try await context.publish(stage: .gatheringContext, threadId: threadId)
         try await context.publish(stage: .preparingTools, threadId: threadId)
         try Task.checkCancellation()
-        try await store.markRunStarted(threadId: threadId)
+        try await store.markRunStarted(threadId: threadId, clearsProgress: !context.configuration.has(.staleProgressReap))
         try await store.purgeSubject(threadId: threadId)
         let messages = try await store.turnMessages(threadId: threadId, upTo: workflow.messageId)
         let text = messages.last { $0.id == workflow.messageId }?.text ?? ""
@@ -53,14 +55,15 @@ struct Child: Sendable {
         return messages
     }
 
-    /// The agent loop: provider steps with simple in-pod tools (no sandboxes in hosted).
+    /// The agent loop: provider steps with simple in-pod tools (no sandboxes in hosted). Like
+    /// the AI SDK's stream, `start` goes out with the model's first output, so a model that is
+    /// slow to answer leaves the turn without a fenced chunk (audit K: a liveness beat can come first).
     private func runAgent(messages: [ChatMessage], writer: FencedWriter) async throws {
         try await context.publish(stage: .analyzingScope, threadId: threadId)
-        try await writer.emit([.start(messageId: Self.assistantMessageID(fence: fence))])
         var conversation = messages.map { ProviderMessage(role: $0.role, content: $0.text) }
         for step in 1...Self.maxSteps {
             let textID = "text-\(fence)-\(step)"
-            var pending: [UIChunk] = [.startStep]
+            var pending: [UIChunk] = (step == 1 ? [.start(messageId: Self.assistantMessageID(fence: fence))] : []) + [.startStep]
             var textOpen = false
             let toolCall = try await context.provider.complete(messages: conversation, threadId: threadId) { deltas in
                 if !textOpen {
@@ -90,8 +93,10 @@ struct Child: Sendable {
         try await writer.emit([.finish])
     }
 
-    /// `withLivenessHeartbeat`: a `data-liveness` chunk whenever the model is silent for a beat.
-    private func livenessHeartbeat(_ writer: FencedWriter) -> Task<Void, Never> {
+    /// `withLivenessHeartbeat`: a `data-liveness` chunk whenever the model is silent for a beat
+    /// (none before #4409: the `no-liveness-heartbeat` switch).
+    private func livenessHeartbeat(_ writer: FencedWriter) -> Task<Void, Never>? {
+        if context.configuration.has(.noLivenessHeartbeat) { return nil }
         let beat = Duration.milliseconds(context.configuration.hosted.livenessBeatMillis)
         return Task {
             while !Task.isCancelled {

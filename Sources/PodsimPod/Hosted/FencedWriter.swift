@@ -23,6 +23,8 @@ actor FencedWriter {
     private let context: PodContext
     let threadId: String
     let fence: String
+    /// The recovery attempt the ids carry (the `dedup-after-purge` candidate fix); nil: the real server's ids.
+    let attempt: Int?
     /// The last seq handed out.
     private var lastSeq = 0
     /// The last seq whose publish was acknowledged (`lastAckSeq`): the failure terminal follows it.
@@ -31,10 +33,11 @@ actor FencedWriter {
     private(set) var lastChunkAt = ContinuousClock.now
     private var tail: Task<Void, any Error>?
 
-    init(context: PodContext, threadId: String, fence: String) {
+    init(context: PodContext, threadId: String, fence: String, attempt: Int? = nil) {
         self.context = context
         self.threadId = threadId
         self.fence = fence
+        self.attempt = attempt
     }
 
     /// Publishes chunks in order; the whole batch gets consecutive seqs.
@@ -55,7 +58,7 @@ actor FencedWriter {
         guard lastAckedSeq >= 1 else { return }
         let finalSeq = lastAckedSeq
         try await enqueue([
-            SubjectPublish(msgId: HostedFrames.doneID(threadId: threadId, fence: fence, finalSeq: finalSeq), fence: fence, body: HostedFrames.done(finalSeq: finalSeq))
+            SubjectPublish(msgId: HostedFrames.doneID(threadId: threadId, fence: fence, attempt: attempt, finalSeq: finalSeq), fence: fence, body: HostedFrames.done(finalSeq: finalSeq))
         ])
     }
 
@@ -65,7 +68,7 @@ actor FencedWriter {
         lastSeq += bodies.count
         try await enqueue(bodies.enumerated().map { offset, body in
             let seq = first + offset
-            return SubjectPublish(msgId: HostedFrames.chunkID(threadId: threadId, fence: fence, seq: seq), fence: fence, seq: seq, body: body)
+            return SubjectPublish(msgId: HostedFrames.chunkID(threadId: threadId, fence: fence, attempt: attempt, seq: seq), fence: fence, seq: seq, body: body)
         })
     }
 

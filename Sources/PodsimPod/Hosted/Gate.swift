@@ -40,8 +40,8 @@ struct Gate: Sendable {
             } catch {
                 result = .failure(error)
             }
-            heartbeat.cancel()
-            await heartbeat.value
+            heartbeat?.cancel()
+            await heartbeat?.value
             switch result {
             case .success:
                 try await store.finishWorkflow(id: workflow.id, executor: pod, status: .success)
@@ -61,8 +61,10 @@ struct Gate: Sendable {
 
     /// `heartbeatWhileQueued`: a `waiting-capacity` frame every beat while the child is
     /// ENQUEUED, the first one beat after the consume step starts; it stops at the first beat
-    /// that finds the child not ENQUEUED (a failed read counts as queued).
-    private func capacityHeartbeat(childId: String) -> Task<Void, Never> {
+    /// that finds the child not ENQUEUED (a failed read counts as queued). Before #5411 a
+    /// waiting run published nothing (the `silent-parked-run` switch).
+    private func capacityHeartbeat(childId: String) -> Task<Void, Never>? {
+        if context.configuration.has(.silentParkedRun) { return nil }
         let beat = Duration.milliseconds(context.configuration.hosted.capacityBeatMillis)
         let context = context
         let threadId = workflow.threadId

@@ -25,7 +25,7 @@ struct HostedChatRoutes {
             .add(middleware: OrgMembershipMiddleware(store: pod.store))
         routes.post("threads/:id/messages", use: postMessage)
         let thread = routes.group()
-            .add(middleware: ThreadIDMiddleware())
+            .add(middleware: ThreadIDMiddleware(acceptsUnsafeIDs: pod.configuration.has(.unsafeThreadId)))
             .add(middleware: ThreadMiddleware(store: pod.store))
         thread.get("threads/:id/stream", use: stream)
         thread.post("cancel/:id", use: cancel)
@@ -40,12 +40,13 @@ struct HostedChatRoutes {
     func postMessage(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.Accepted> {
         let caller = try context.requireCaller()
         let org = try context.requireOrg()
-        let body = try HostedPostRequest(try await Self.json(request, context: context))
+        let body = try HostedPostRequest(
+            try await Self.json(request, context: context), acceptsLegacySelectors: pod.configuration.has(.legacyLinkDispatch))
         let publicId = try context.parameter("id")
         if body.threadIds.contains(where: { $0 != publicId }) {
             throw PodError.badRequest("threadId in URL does not match thread_id in body")
         }
-        try ThreadID.validate(publicId)
+        if !pod.configuration.has(.unsafeThreadId) { try ThreadID.validate(publicId) }
         guard let thread = try await pod.store.thread(orgId: org.id, publicId: publicId) else {
             throw PodError.notFound("Thread not found")
         }
@@ -61,6 +62,10 @@ struct HostedChatRoutes {
             throw PodError.conflict("Thread uses legacy message storage and cannot accept new messages")
         }
         guard body.message.role == "user" else { throw PodError.badRequest("No user message found in input") }
+        if body.legacyProviderKind == "user-desktop" {
+            // Before #5570 a desktop selector dispatched to the user's link daemon; hosted has none.
+            throw PodError.conflict("link_unavailable: No link daemon registered for this user")
+        }
         let accepted = try await pod.store.acceptHostedTurn(turn(body.message, thread: thread, userId: caller.userId, branch: body.branch))
         if accepted.publishedWaitingFrame { pod.bus.publish(.chunks(threadId: thread.id)) }
         if accepted.created { pod.bus.publish(.runsAvailable) }

@@ -48,11 +48,18 @@ enum HostedFrames {
         return members["done"] != nil && members["type"] == nil
     }
 
-    /// `<threadId>:<fence>:<seq>`.
-    static func chunkID(threadId: String, fence: String, seq: Int) -> String { "\(threadId):\(fence):\(seq)" }
+    /// `<threadId>:<fence>:<seq>`; with an attempt (the `dedup-after-purge` candidate fix),
+    /// `<threadId>:<fence>:r<attempt>:<seq>`, so a recovered attempt's ids are new to the bus.
+    static func chunkID(threadId: String, fence: String, attempt: Int? = nil, seq: Int) -> String {
+        "\(threadId):\(fence):\(attemptTag(attempt))\(seq)"
+    }
 
-    /// `<threadId>:<fence>:done:<finalSeq>`.
-    static func doneID(threadId: String, fence: String, finalSeq: Int) -> String { "\(threadId):\(fence):done:\(finalSeq)" }
+    /// `<threadId>:<fence>:done:<finalSeq>` (with an attempt, `<threadId>:<fence>:r<attempt>:done:<finalSeq>`).
+    static func doneID(threadId: String, fence: String, attempt: Int? = nil, finalSeq: Int) -> String {
+        "\(threadId):\(fence):\(attemptTag(attempt))done:\(finalSeq)"
+    }
+
+    private static func attemptTag(_ attempt: Int?) -> String { attempt.map { "r\($0):" } ?? "" }
 
     /// What a fenced message id of `fence` names; nil for another fence or no id.
     enum FencedID: Equatable {
@@ -60,10 +67,14 @@ enum HostedFrames {
         case done(finalSeq: Int)
     }
 
+    /// Reads both id forms: with and without the attempt tag.
     static func parse(msgId: String?, threadId: String, fence: String) -> FencedID? {
         let prefix = "\(threadId):\(fence):"
         guard let msgId, msgId.hasPrefix(prefix) else { return nil }
-        let rest = msgId.dropFirst(prefix.count)
+        var rest = msgId.dropFirst(prefix.count)
+        if rest.first == "r", let colon = rest.firstIndex(of: ":"), Int(rest.dropFirst().prefix(upTo: colon)) != nil {
+            rest = rest[rest.index(after: colon)...]
+        }
         if rest.hasPrefix("done:") { return Int(rest.dropFirst("done:".count)).map { .done(finalSeq: $0) } }
         return Int(rest).map { .chunk(seq: $0) }
     }

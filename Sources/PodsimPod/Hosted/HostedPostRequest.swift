@@ -19,6 +19,8 @@ struct HostedPostRequest: Sendable {
     var threadIds: [String]
     var tier: String
     var branch: String?
+    /// `sandboxProviderKind`, which only the pre-#6520 schema accepts (`legacy-link-dispatch`).
+    var legacyProviderKind: String?
 
     /// The tiers an org has configured (an org in podsim has all three).
     static let tiers: Set<String> = ["fast", "smart", "thinking"]
@@ -26,15 +28,22 @@ struct HostedPostRequest: Sendable {
     private static let keys: Set<String> = [
         "messages", "memory", "tier", "temperature", "branch", "toolApprovalLevel", "mode", "agent", "thread_id",
     ]
+    /// The runtime selectors the schema accepted before #6520/#6527.
+    private static let legacySelectorKeys: Set<String> = ["harnessId", "sandboxProviderKind"]
     private static let memoryKeys: Set<String> = ["windowSize", "thread_id"]
     private static let roles = ["user", "assistant", "system"]
     private static let toolApprovalLevels = ["auto", "readonly"]
     private static let modes = ["default", "plan", "web-search", "deep-research", "gen-image"]
 
     /// Checks `body` against the schema; a violation is a 400 whose text is the first zod issue.
-    init(_ body: JSONValue) throws {
+    /// `acceptsLegacySelectors` is the schema before #6520/#6527 (the `legacy-link-dispatch` switch).
+    init(_ body: JSONValue, acceptsLegacySelectors: Bool = false) throws {
         let root = try Self.object(body, at: [])
-        try Self.refuseUnknownKeys(root, allowed: Self.keys, at: [])
+        try Self.refuseUnknownKeys(root, allowed: acceptsLegacySelectors ? Self.keys.union(Self.legacySelectorKeys) : Self.keys, at: [])
+        if acceptsLegacySelectors {
+            if let harness = root["harnessId"] { _ = try Self.string(harness, at: ["harnessId"]) }
+            self.legacyProviderKind = try root["sandboxProviderKind"].map { try Self.string($0, at: ["sandboxProviderKind"]) }
+        }
         let messages = try Self.array(Self.required(root["messages"], at: ["messages"]), at: ["messages"])
         if messages.isEmpty { throw Self.issue(["messages"], "Array must contain at least 1 element(s)") }
         let parsed = try messages.enumerated().map { index, value in try Self.message(value, at: ["messages", "\(index)"]) }

@@ -14,6 +14,8 @@ actor WorkflowWorker {
     /// Rung by `.runsAvailable` signals and when a local child ends (a slot freed).
     let doorbell = Doorbell()
     private var gates: [String: Task<Void, Never>] = [:]
+    /// Children dequeued past the cap, waiting here for a local slot (the `park-inside-step` switch).
+    private var parked: [Workflow] = []
     /// True from SIGTERM on: readiness answers 503 and nothing more is dequeued.
     private(set) var isDraining = false
 
@@ -35,11 +37,41 @@ actor WorkflowWorker {
                 startGate(gate)
                 dequeued = true
             }
-            if queues.contains(.hostedHarness), await runs.count < context.configuration.hosted.runCap, let child = await dequeue(.child) {
-                await startChild(child)
-                dequeued = true
+            if queues.contains(.hostedHarness) {
+                await startParkedChildren()
+                if await dequeuesChild(), let child = await dequeue(.child) {
+                    await admit(child)
+                    dequeued = true
+                }
             }
             if !dequeued { await doorbell.wait(upTo: poll) }
+        }
+    }
+
+    /// Whether the loop may take a child: only with a free slot since #6261 (the cap at dequeue
+    /// time); always before it (`park-inside-step`: it parks here) and before #4575 (`no-hosted-cap`).
+    private func dequeuesChild() async -> Bool {
+        let configuration = context.configuration
+        if configuration.has(.noHostedCap) || configuration.has(.parkInsideStep) { return true }
+        return await runs.count < configuration.hosted.runCap
+    }
+
+    /// Starts a dequeued child, or parks it on this pod when every slot is taken (only under
+    /// `park-inside-step`; without it the loop never dequeues past the cap).
+    private func admit(_ child: Workflow) async {
+        let configuration = context.configuration
+        if configuration.has(.parkInsideStep), !configuration.has(.noHostedCap), await runs.count >= configuration.hosted.runCap {
+            logLine("\(context.name): parked child \(child.id) until a slot frees here")
+            parked.append(child)
+        } else {
+            await startChild(child)
+        }
+    }
+
+    /// Starts parked children while this pod has slots, oldest first.
+    private func startParkedChildren() async {
+        while !parked.isEmpty, await runs.count < context.configuration.hosted.runCap {
+            await startChild(parked.removeFirst())
         }
     }
 
@@ -74,6 +106,13 @@ actor WorkflowWorker {
             return
         }
         logLine("\(context.name): dequeued child \(workflow.id)\(workflow.recoveries > 0 ? " (recovered)" : "")")
+        if context.configuration.fixes(.zombieChildRecovery), let thread = try? await context.store.thread(id: workflow.threadId),
+            thread.hosted.fence != fence
+        {
+            logLine("\(context.name): child \(workflow.id) was superseded by a later turn; it ends without running")
+            _ = try? await context.store.finishWorkflow(id: workflow.id, executor: context.name, status: .success)
+            return
+        }
         let child = Child(workflow: workflow, fence: fence, context: context, runs: runs)
         let doorbell = doorbell
         await runs.start(threadId: workflow.threadId, fence: fence, startedAt: wallClockMillis()) {

@@ -81,7 +81,7 @@ struct AccountRoutes {
     func createThread(_ request: Request, context: PodRequestContext) async throws -> EditedResponse<PodAPI.ThreadCreated> {
         let org = try context.requireOrg()
         let body = try await request.decode(as: PodAPI.CreateThread.self, context: context)
-        if let id = body.id { try ThreadID.validate(id) }
+        if let id = body.id { try ThreadID.validateNew(id, profile: pod.configuration.profile) }
         guard let agent = try await pod.store.agent(id: body.agentId), agent.orgId == org.id else {
             throw PodError.notFound("Agent not found")
         }

@@ -9,14 +9,26 @@ enum ThreadID {
             throw PodError.badRequest("Invalid thread ID")
         }
     }
+
+    /// What a new thread's id may be: seed's chat rules; hosted stores any id without whitespace,
+    /// as the real thread store does (its chat routes refuse the NATS-unsafe ones since #5262).
+    static func validateNew(_ id: String, profile: ServerProfile) throws {
+        switch profile {
+        case .seed: try validate(id)
+        case .hosted: if id.isEmpty || id.contains(where: \.isWhitespace) { throw PodError.badRequest("Invalid thread ID") }
+        }
+    }
 }
 
-/// Answers 400 `Invalid thread ID` for an `:id` path parameter that cannot be a thread id.
+/// Answers 400 `Invalid thread ID` for an `:id` path parameter that cannot be a thread id
+/// (hosted's chat routes did not check before #5262: `acceptsUnsafeIDs`, the `unsafe-thread-id` switch).
 struct ThreadIDMiddleware: RouterMiddleware {
+    var acceptsUnsafeIDs = false
+
     func handle(
         _ request: Request, context: PodRequestContext, next: (Request, PodRequestContext) async throws -> Response
     ) async throws -> Response {
-        try ThreadID.validate(try context.parameter("id"))
+        if !acceptsUnsafeIDs { try ThreadID.validate(try context.parameter("id")) }
         return try await next(request, context)
     }
 }
