@@ -112,14 +112,15 @@ extension EndToEnd {
             let result = try await podsim(["prove", fixture("escapes.yaml")])
             #expect(result.status == 1)
             let rows = result.output.split(separator: "\n").map(String.init)
-            #expect(rows.contains { $0.hasPrefix("escapes") && $0.contains("(none)") && $0.contains("passes") })
-            #expect(rows.contains { $0.hasPrefix("escapes") && $0.contains("pod-local-sessions") && $0.contains("ESCAPED") })
+            #expect(rows.contains { $0.hasPrefix("seed") && $0.contains("escapes") && $0.contains("(none)") && $0.contains("passes") })
+            #expect(rows.contains { $0.hasPrefix("seed") && $0.contains("escapes") && $0.contains("pod-local-sessions") && $0.contains("ESCAPED") })
             #expect(result.output.contains("guarded by no scenario: eager-ensure-vm"))
         }
 
         /// A directory's subdirectories are part of it; a hosted scenario that guards nothing
-        /// proves (no seed switch is unguarded for want of a seed scenario), and `--profile`
-        /// gives the profile of scenarios that name none.
+        /// passes, and prove names the hosted switches and open bugs nothing guards (but no seed
+        /// switch, for want of a seed scenario); `--profile` gives the profile of scenarios that
+        /// name none.
         @Test func subdirectoriesProfilesAndHostedScenariosThatGuardNothing() async throws {
             let root = temporaryPath("suite")
             defer { try? FileManager.default.removeItem(atPath: root) }
@@ -132,8 +133,12 @@ extension EndToEnd {
                 .write(toFile: root + "/hosted/unnamed.yaml", atomically: true, encoding: .utf8)
 
             let prove = try await podsim(["prove", root + "/hosted/session.yaml"])
-            #expect(prove.status == 0, "\(prove.output)\n\(prove.errors)")
-            #expect(prove.output.contains("0 bug(s) unguarded"))
+            #expect(prove.status == 1, "\(prove.output)\n\(prove.errors)")
+            let row = prove.output.split(separator: "\n").first { $0.hasPrefix("hosted") && $0.contains("session") }
+            #expect(row?.contains("(none)") == true && row?.contains("passes") == true, "\(prove.output)")
+            #expect(prove.output.contains("guarded by no scenario: stale-progress-reap"), "\(prove.output)")
+            #expect(!prove.output.contains("no-reclaim"))
+            #expect(prove.output.contains("dedup-after-purge: reproduced by no scenario"))
             let seedRun = try await podsim(["run", root])
             #expect(seedRun.status == 2)
             #expect(seedRun.errors.contains("\(root)/hosted/unnamed.yaml:4:3: error: cluster.idleTimeout applies to the hosted profile only"), "\(seedRun.errors)")
@@ -146,7 +151,12 @@ extension EndToEnd {
             #expect(hostedRun.output.contains("✔ hosted/unnamed"))
             #expect(try await podsim(["run", root, "--profile", "hostd"]).status == 64)
             let bugs = try await podsim(["bugs"])
-            #expect(bugs.output.split(separator: "\n").allSatisfy { $0.contains("[seed]") }, "\(bugs.output)")
+            let sections = bugs.output.components(separatedBy: "\n\n")
+            #expect(sections.count == 2, "\(bugs.output)")
+            #expect(sections[0].split(separator: "\n").allSatisfy { $0.contains("[seed]") || $0.contains("[hosted]") }, "\(bugs.output)")
+            #expect(sections[0].contains("no-hosted-cap") && sections[0].contains("#4575, 2026-07-15"))
+            #expect(sections.last?.hasPrefix("Open bugs") == true)
+            #expect(sections.last?.contains("dedup-after-purge") == true && sections.last?.contains("fix: message ids carry the recovery attempt") == true)
         }
 
         /// Each scenario gets its own cluster (state dir, ports), so several run side by side.
