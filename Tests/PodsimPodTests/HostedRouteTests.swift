@@ -90,6 +90,27 @@ import Testing
         }
     }
 
+    /// Hosted's thread store takes a dotted id; since #5262 POST refuses it, and since #6520 the
+    /// desktop selector is a schema error. Their switches bring the old answers back: 202, and
+    /// 409 `link_unavailable` (hosted has no link daemons).
+    @Test(arguments: [false, true])
+    func unsafeIDsAndLegacySelectorsAnswerPerSwitch(switchedOn: Bool) async throws {
+        let bugs: Set<BugSwitch> = switchedOn ? [.unsafeThreadId, .legacyLinkDispatch] : []
+        try await PodRouterFixture.test(bugs: bugs, profile: .hosted) { pod in
+            let account = try await pod.createAccount()
+            let created = try await pod.send(
+                .post, PodPath.threads(org: account.slug), headers: account.auth, json: PodAPI.CreateThread(id: "chat.1", agentId: account.agentId))
+            #expect(created.status == .created, "\(created.text)")
+            let dotted = try await pod.send(.post, account.messages("chat.1"), headers: account.auth, body: account.body())
+            #expect(dotted.status == (switchedOn ? .accepted : .badRequest), "\(dotted.text)")
+            let legacy = try await pod.send(
+                .post, account.messages, headers: account.auth,
+                body: #"{"messages":[{"id":"m2","role":"user","parts":[{"type":"text","text":"hi"}]}],"sandboxProviderKind":"user-desktop"}"#)
+            #expect(legacy.status == (switchedOn ? .conflict : .badRequest), "\(legacy.text)")
+            #expect(try legacy.errorBody().error.contains(switchedOn ? "link_unavailable" : "sandboxProviderKind"))
+        }
+    }
+
     @Test func anotherOrgsThreadIsNotFound() async throws {
         try await PodRouterFixture.test(profile: .hosted) { pod in
             let account = try await pod.createAccount()
