@@ -77,10 +77,10 @@ extension OpenBug: ExpressibleByArgument {
 
 /// Refuses a `--bug` or `--fix` whose code belongs to another profile than the cluster's.
 func requireProfile(_ profile: ServerProfile, bugs: [BugSwitch], fixes: [OpenBug]) throws {
-    let foreign = bugs.filter { $0.profile != profile }.map { "--bug \($0.rawValue) (\($0.profile.rawValue))" }
-        + fixes.filter { $0.profile != profile }.map { "--fix \($0.rawValue) (\($0.profile.rawValue))" }
+    let foreign = bugs.filter { $0.profile != profile }.map { "--bug \($0.rawValue) applies to the \($0.profile.rawValue) profile only" }
+        + fixes.filter { $0.profile != profile }.map { "--fix \($0.rawValue) applies to the \($0.profile.rawValue) profile only" }
     guard foreign.isEmpty else {
-        throw ValidationError("only for another profile than \(profile.rawValue): \(foreign.joined(separator: ", "))")
+        throw ValidationError(foreign.joined(separator: "; ") + " (this cluster runs \(profile.rawValue))")
     }
 }
 

@@ -159,6 +159,21 @@ extension EndToEnd {
             #expect(sections.last?.contains("dedup-after-purge") == true && sections.last?.contains("fix: message ids carry the recovery attempt") == true)
         }
 
+        /// `--bug` and `--fix` must match the profile: `up` refuses another profile's, `run` one
+        /// whose profile no scenario of the run has (each reaches only its profile's scenarios).
+        @Test func switchesAndFixesOfAnotherProfileAreRefused() async throws {
+            let up = try await podsim(["up", "--fix", "dedup-after-purge"])
+            #expect(up.status == 64)
+            #expect(up.errors.contains("--fix dedup-after-purge applies to the hosted profile only (this cluster runs seed)"), "\(up.errors)")
+            let upBug = try await podsim(["up", "--profile", "hosted", "--bug", "no-reclaim"])
+            #expect(upBug.status == 64)
+            #expect(upBug.errors.contains("--bug no-reclaim applies to the seed profile only (this cluster runs hosted)"), "\(upBug.errors)")
+            let run = try await podsim(["run", fixture("escapes.yaml"), "--fix", "zombie-child-recovery"])
+            #expect(run.status == 2)
+            #expect(run.output.contains("no scenario of this run has the profile of --fix zombie-child-recovery (hosted)"), "\(run.output)")
+            #expect(try await podsim(["run", fixture("escapes.yaml"), "--fix", "dedup-after-purg"]).status == 64)
+        }
+
         /// Each scenario gets its own cluster (state dir, ports), so several run side by side.
         @Test func scenariosRunInParallelOnIsolatedClusters() async throws {
             let json = temporaryPath("parallel.json")
