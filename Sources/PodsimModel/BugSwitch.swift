@@ -15,6 +15,11 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
     case podLocalSessions = "pod-local-sessions"
     case cancelLocalOnly = "cancel-local-only"
     case splitBrainWrites = "split-brain-writes"
+    case publishNoRetry = "publish-no-retry"
+    case consumerOpenNoRetry = "consumer-open-no-retry"
+    case streamReplicas3 = "stream-replicas-3"
+    case swallowedChildStart = "swallowed-child-start"
+    case unclassifiedFailures = "unclassified-failures"
 
     /// What goes wrong when the switch is on.
     public var summary: String {
@@ -41,6 +46,16 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
             "cancel only acts on the receiving pod: a run executing elsewhere keeps going"
         case .splitBrainWrites:
             "a paused owner keeps writing after it lost its lease (no fencing)"
+        case .publishNoRetry:
+            "a transient JetStream publish error (leader election) kills the run: publishRawChunk failed, no terminal frame"
+        case .consumerOpenNoRetry:
+            "one transient consumer-create error: /stream answers 204, or the projector's step fails the run"
+        case .streamReplicas3:
+            "the stream cannot be created on a one-node bus (R3): every /stream answers 204, every run fails publishRawChunk failed"
+        case .swallowedChildStart:
+            "a failed child start is swallowed: the gate tails an empty subject until liveness, holding the thread's next turn"
+        case .unclassifiedFailures:
+            "every failure is recorded failure_kind error (\"Run ended with an error\"), a provider 429 included"
         }
     }
 
@@ -50,6 +65,8 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .eagerEnsureVm, .attachDeliverNew, .attachReexecutes, .resumeWithoutPurge, .noReclaim, .drainLosesRuns,
             .doubleProjection, .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
             .seed
+        case .publishNoRetry, .consumerOpenNoRetry, .streamReplicas3, .swallowedChildStart, .unclassifiedFailures:
+            .hosted
         }
     }
 
@@ -60,6 +77,11 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .attachDeliverNew, .attachReexecutes, .resumeWithoutPurge, .noReclaim, .drainLosesRuns, .doubleProjection,
             .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
             (nil, "before 2026-06")
+        case .publishNoRetry: ("#6597", "2026-08-26")
+        case .consumerOpenNoRetry: ("#6605, #6614", "2026-08-26")
+        case .streamReplicas3: ("#6625, #6679", "2026-08-28")
+        case .swallowedChildStart: (nil, "2026-08")
+        case .unclassifiedFailures: ("#6153", "2026-08-17")
         }
     }
 

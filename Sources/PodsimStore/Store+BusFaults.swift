@@ -1,0 +1,75 @@
+/// Why a bus operation failed.
+public enum BusError: Error, Equatable, CustomStringConvertible {
+    /// A transient JetStream API error (`refuse-publish`, `fail-consumer-open`): worth a retry.
+    case noResponders
+    /// The pod has no JetStream handle (`degrade`): retrying does not help.
+    case unavailable
+
+    public var isTransient: Bool { self == .noResponders }
+
+    public var description: String {
+        switch self {
+        case .noResponders: "no responders available for request"
+        case .unavailable: "JetStream unavailable"
+        }
+    }
+}
+
+/// The bus faults scenarios and the control API inject (kinds are `BusFaultKind` raw values),
+/// kept in the store so every pod sees them at once: a duration fault holds until `until` (or a
+/// heal), a counted one until it is used up.
+extension Store {
+    /// Adds a fault on one pod (nil: every pod).
+    public func addBusFault(_ kind: String, pod: String?, durationMillis: Int64?, count: Int?) async throws {
+        let now = now()
+        _ = try await database.write(
+            "INSERT INTO busFault (kind, pod, remaining, until, createdAt) VALUES (?, ?, ?, ?, ?)",
+            arguments(kind, pod, count.map(Int64.init), durationMillis.map { now + $0 }, now))
+    }
+
+    /// Clears every fault.
+    public func clearBusFaults() async throws {
+        _ = try await database.write("DELETE FROM busFault")
+    }
+
+    /// Whether a duration fault of `kind` holds for `pod` now.
+    public func busFaultHolds(_ kind: String, pod: String) async throws -> Bool {
+        try await !database.read(Self.holdsQuery, arguments(kind, pod, now())).isEmpty
+    }
+
+    /// Uses up one operation of a counted fault of `kind` on `pod`; true when one was there.
+    public func takeBusFault(_ kind: String, pod: String) async throws -> Bool {
+        try await !database.write(
+            """
+            UPDATE busFault SET remaining = remaining - 1 WHERE id = (
+              SELECT id FROM busFault WHERE kind = ? AND (pod IS NULL OR pod = ?) AND remaining > 0 ORDER BY id LIMIT 1
+            ) RETURNING id
+            """,
+            arguments(kind, pod)
+        ).isEmpty
+    }
+
+    /// Restarts the bus: the stored log survives, and the duplicate window is rebuilt only from
+    /// the message ids still stored (a purged id is forgotten), as nats-server rebuilds it.
+    public func restartBus() async throws {
+        _ = try await database.write(
+            """
+            DELETE FROM dedup WHERE msgId NOT IN (
+              SELECT s.msgId FROM subject s WHERE s.msgId IS NOT NULL
+                AND s.id > coalesce((SELECT throughID FROM subjectPurge p WHERE p.threadId = s.threadId), 0))
+            """)
+    }
+
+    /// Refuses a publish inside its transaction when the pod is degraded or publishes are refused.
+    func checkPublishAllowed(pod: String, at now: Int64, in transaction: Transaction) async throws {
+        if try await !transaction.execute(Self.holdsQuery, arguments("degrade", pod, now)).isEmpty {
+            throw BusError.unavailable
+        }
+        if try await !transaction.execute(Self.holdsQuery, arguments("refuse-publish", pod, now)).isEmpty {
+            throw BusError.noResponders
+        }
+    }
+
+    private static let holdsQuery =
+        "SELECT 1 FROM busFault WHERE kind = ? AND (pod IS NULL OR pod = ?) AND remaining IS NULL AND (until IS NULL OR until > ?) LIMIT 1"
+}
