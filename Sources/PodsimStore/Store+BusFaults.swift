@@ -24,7 +24,7 @@ extension Store {
         let now = now()
         _ = try await database.write(
             "INSERT INTO busFault (kind, pod, remaining, until, createdAt) VALUES (?, ?, ?, ?, ?)",
-            arguments(kind, pod, count.map(Int64.init), durationMillis.map { now + $0 }, now))
+            arguments(kind, pod, count.map { Int64($0) }, durationMillis.map { now + $0 }, now))
     }
 
     /// Clears every fault.
@@ -32,9 +32,16 @@ extension Store {
         _ = try await database.write("DELETE FROM busFault")
     }
 
-    /// Whether a duration fault of `kind` holds for `pod` now.
-    public func busFaultHolds(_ kind: String, pod: String) async throws -> Bool {
-        try await !database.read(Self.holdsQuery, arguments(kind, pod, now())).isEmpty
+    /// The kinds of fault that hold for `pod` now (a duration fault not yet over, a counted one
+    /// not yet used up): one read, cheap when no fault is set.
+    public func activeBusFaults(pod: String) async throws -> Set<String> {
+        Set(try await database.read(
+            """
+            SELECT DISTINCT kind FROM busFault WHERE (pod IS NULL OR pod = ?)
+              AND (remaining > 0 OR (remaining IS NULL AND (until IS NULL OR until > ?)))
+            """,
+            arguments(pod, now())
+        ).map { try $0.string("kind") })
     }
 
     /// Uses up one operation of a counted fault of `kind` on `pod`; true when one was there.
@@ -60,16 +67,17 @@ extension Store {
             """)
     }
 
-    /// Refuses a publish inside its transaction when the pod is degraded or publishes are refused.
+    /// Refuses a publish inside its transaction when the pod is degraded or publishes are refused
+    /// (one read of a table that stays empty unless a fault was injected).
     func checkPublishAllowed(pod: String, at now: Int64, in transaction: Transaction) async throws {
-        if try await !transaction.execute(Self.holdsQuery, arguments("degrade", pod, now)).isEmpty {
-            throw BusError.unavailable
-        }
-        if try await !transaction.execute(Self.holdsQuery, arguments("refuse-publish", pod, now)).isEmpty {
-            throw BusError.noResponders
-        }
+        let kinds = try await transaction.execute(
+            """
+            SELECT kind FROM busFault WHERE kind IN ('degrade', 'refuse-publish') AND (pod IS NULL OR pod = ?)
+              AND remaining IS NULL AND (until IS NULL OR until > ?)
+            """,
+            arguments(pod, now)
+        ).map { try $0.string("kind") }
+        if kinds.contains("degrade") { throw BusError.unavailable }
+        if !kinds.isEmpty { throw BusError.noResponders }
     }
-
-    private static let holdsQuery =
-        "SELECT 1 FROM busFault WHERE kind = ? AND (pod IS NULL OR pod = ?) AND remaining IS NULL AND (until IS NULL OR until > ?) LIMIT 1"
 }

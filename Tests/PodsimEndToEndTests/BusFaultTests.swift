@@ -114,7 +114,8 @@ import Testing
             #expect(try await hosted.subjectBodies(kept) == ["{}"], "the log survives")
             try await hosted.post("slow:3x20", on: key)
             try await hosted.wait("a turn after the restart completed") {
-                try await hosted.workflows(key, kind: .gate).last?["status"] == "SUCCESS" && hosted.thread(key).status == .completed
+                let gate = try await hosted.workflows(key, kind: .gate).last?["status"]
+                return try await hosted.thread(key).status == .completed && gate == "SUCCESS"
             }
         }
     }
@@ -127,7 +128,8 @@ import Testing
             try await hosted.post("slow:3x20", on: key)
             try await hosted.wait("turn 1's gate ended ERROR") { try await hosted.workflows(key, kind: .gate).first?["status"] == "ERROR" }
             try await hosted.wait("turn 2 completed") {
-                try await hosted.workflows(key, kind: .gate).last?["status"] == "SUCCESS" && hosted.thread(key).status == .completed
+                let gate = try await hosted.workflows(key, kind: .gate).last?["status"]
+                return try await hosted.thread(key).status == .completed && gate == "SUCCESS"
             }
             #expect(try await hosted.workflows(key, kind: .child).count == 1)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import PodsimModel
+import PodsimServer
 import PodsimStore
 
 /// A bus operation that failed for good (after its retries), worded as the real server logs it.
@@ -11,18 +12,19 @@ extension PodContext {
     /// Attempts of a publish or a consumer open (#6597, #6605, #6614).
     static let busAttempts = 6
 
-    /// Whether this pod has no JetStream handle: a `degrade` fault, or a stream that could not be
-    /// created at boot (`stream-replicas-3`).
-    func isBusDegraded() async throws -> Bool {
-        try await configuration.has(.streamReplicas3) || store.busFaultHolds(BusFaultKind.degrade.rawValue, pod: name)
-    }
-
     /// Opens a consumer on the bus (a `/stream` tail or a projector), retrying a transient
-    /// failure; throws the last `BusError`.
+    /// failure; throws the last `BusError`. A pod with no JetStream handle (a `degrade` fault, or
+    /// a stream that could not be created at boot: `stream-replicas-3`) fails at once.
     func openConsumer() async throws {
         try await withBusRetry(attempts: configuration.has(.consumerOpenNoRetry) ? 1 : Self.busAttempts) {
-            if try await isBusDegraded() { throw BusError.unavailable }
-            if try await store.takeBusFault(BusFaultKind.failConsumerOpen.rawValue, pod: name) { throw BusError.noResponders }
+            if configuration.has(.streamReplicas3) { throw BusError.unavailable }
+            let faults = try await store.activeBusFaults(pod: name)
+            if faults.contains(BusFaultKind.degrade.rawValue) { throw BusError.unavailable }
+            if faults.contains(BusFaultKind.failConsumerOpen.rawValue),
+                try await store.takeBusFault(BusFaultKind.failConsumerOpen.rawValue, pod: name)
+            {
+                throw BusError.noResponders
+            }
         }
     }
 
