@@ -25,19 +25,29 @@ import Testing
         _ = try await hosted.cluster.injectBusFault(ControlAPI.BusFault(kind: kind.rawValue, pod: pod, forMs: forMs, count: count))
     }
 
+    /// Waits until the thread's last turn's gate ended SUCCESS with the thread completed (a new
+    /// thread reads `completed` before its first turn starts).
+    private func waitCompleted(_ hosted: HostedTestCluster, _ key: String) async throws {
+        try await hosted.wait("the turn completed") {
+            let gate = try await hosted.workflows(key, kind: .gate).last?["status"]
+            return try await hosted.thread(key).status == .completed && gate == "SUCCESS"
+        }
+    }
+
     private func assistantText(_ hosted: HostedTestCluster, _ key: String) async throws -> [String] {
         try await hosted.store.parts(threadId: key).filter { $0.role == "assistant" && $0.type == "text" }.map(\.body)
     }
 
     @Test func aShortPublishRefusalIsAbsorbedAndALongOneFailsTheRun() async throws {
-        try await withHostedCluster(pods: 1, hosted: HostedSettings(idleTimeoutMillis: 3000)) { hosted in
+        // The idle timeout outlasts the child's retries, so the reactor's record is the first.
+        try await withHostedCluster(pods: 1, hosted: HostedSettings(idleTimeoutMillis: 8000)) { hosted in
             let (_, key) = try await thread(hosted)
             let gate = "g" + UUID().uuidString.prefix(8).lowercased()
             try await hosted.post("hold:\(gate)@3 slow:6x20", on: key)
             try await hosted.wait("chunk 2 published") { try await hosted.fencedIDs(key).count >= 3 }
             try await fault(hosted, .refusePublish, forMs: 1500)
             try await hosted.test.release(gate: gate)
-            try await hosted.wait("completed") { try await hosted.thread(key).status == .completed }
+            try await waitCompleted(hosted, key)
             let text = try await assistantText(hosted, key)
             #expect(text.count == 1 && text[0].contains("chunk-1 chunk-2 chunk-3 chunk-4 chunk-5 chunk-6 "), "exactly once, in order: \(text)")
 
@@ -62,7 +72,7 @@ import Testing
 
             try await fault(hosted, .failConsumerOpen, count: 1)
             try await hosted.post("slow:3x20", on: key)
-            try await hosted.wait("completed") { try await hosted.thread(key).status == .completed }
+            try await waitCompleted(hosted, key)
             try await hosted.wait("chunk-3 on the stream") { await watcher.frames.contains { $0.data.contains("chunk-3 ") } }
             await watcher.close()
 
@@ -89,7 +99,11 @@ import Testing
             await healed.close()
 
             try await fault(hosted, .degrade, pod: "pod-2", forMs: 300)
-            try await hosted.wait("the degrade to end") { await attach(hosted, publicId, on: 2).status == 200 }
+            try await hosted.wait("the degrade to end") {
+                let watcher = await attach(hosted, publicId, on: 2)
+                await watcher.close()
+                return await watcher.status == 200
+            }
 
             try await fault(hosted, .degrade)
             try await hosted.post("slow:3x20", on: key)
@@ -105,7 +119,7 @@ import Testing
         try await withHostedCluster(pods: 1, hosted: HostedSettings()) { hosted in
             let (_, key) = try await thread(hosted)
             try await hosted.post("slow:3x20", on: key)
-            try await hosted.wait("completed") { try await hosted.thread(key).status == .completed }
+            try await waitCompleted(hosted, key)
             let (_, kept) = try await thread(hosted)
             try await hosted.store.publish([SubjectPublish(msgId: "\(kept):f:1", fence: "f", seq: 1, body: "{}")], threadId: kept, pod: "test", dedupWindowMillis: 60_000)
             #expect(try await hosted.store.query("SELECT msgId FROM dedup").count > 1)
@@ -113,10 +127,7 @@ import Testing
             #expect(try await hosted.store.query("SELECT msgId FROM dedup").map { $0["msgId"] ?? nil } == ["\(kept):f:1"])
             #expect(try await hosted.subjectBodies(kept) == ["{}"], "the log survives")
             try await hosted.post("slow:3x20", on: key)
-            try await hosted.wait("a turn after the restart completed") {
-                let gate = try await hosted.workflows(key, kind: .gate).last?["status"]
-                return try await hosted.thread(key).status == .completed && gate == "SUCCESS"
-            }
+            try await waitCompleted(hosted, key)
         }
     }
 
@@ -127,10 +138,7 @@ import Testing
             try await hosted.post("slow:3x20", on: key)
             try await hosted.post("slow:3x20", on: key)
             try await hosted.wait("turn 1's gate ended ERROR") { try await hosted.workflows(key, kind: .gate).first?["status"] == "ERROR" }
-            try await hosted.wait("turn 2 completed") {
-                let gate = try await hosted.workflows(key, kind: .gate).last?["status"]
-                return try await hosted.thread(key).status == .completed && gate == "SUCCESS"
-            }
+            try await waitCompleted(hosted, key)
             #expect(try await hosted.workflows(key, kind: .child).count == 1)
         }
     }
