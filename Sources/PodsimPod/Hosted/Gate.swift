@@ -66,7 +66,8 @@ struct Gate: Sendable {
     /// `startHostedHarness`: enqueues the turn's child (a `fail-child-start` fault fails it once).
     /// A failure is rethrown, so the gate ends ERROR and the thread's partition frees.
     private func startChild(fence: String) async throws {
-        if try await store.takeBusFault(BusFaultKind.failChildStart.rawValue, pod: pod) {
+        let fault = BusFaultKind.failChildStart.rawValue
+        if try await store.activeBusFaults(pod: pod).contains(fault), try await store.takeBusFault(fault, pod: pod) {
             throw ChildStartFailure(description: "startHostedHarness failed: enqueue refused (injected fault)")
         }
         _ = try await store.startChild(of: workflow, fence: fence)
