@@ -80,7 +80,7 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .publishNoRetry: ("#6597", "2026-08-26")
         case .consumerOpenNoRetry: ("#6605, #6614", "2026-08-26")
         case .streamReplicas3: ("#6625, #6679", "2026-08-28")
-        case .swallowedChildStart: (nil, "2026-08")
+        case .swallowedChildStart: (nil, "before 2026-09")
         case .unclassifiedFailures: ("#6153", "2026-08-17")
         }
     }
