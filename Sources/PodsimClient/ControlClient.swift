@@ -33,6 +33,20 @@ public struct ControlClient: Sendable {
     public func startLinkDaemon(_ body: ControlAPI.StartLinkDaemon = .init()) async throws -> ControlAPI.ProcessStatus {
         try await transport.send(Endpoint(.POST, ControlPath.linkDaemons, body: body)).value
     }
+
+    /// Injects a bus fault (hosted clusters); answers when it took effect.
+    @discardableResult
+    public func injectBusFault(_ fault: ControlAPI.BusFault) async throws -> ControlAPI.BusApplied {
+        try await transport.send(Endpoint(.POST, ControlPath.busFaults, body: fault)).value
+    }
+
+    /// Clears every bus fault.
+    @discardableResult
+    public func healBus() async throws -> ControlAPI.BusApplied { try await transport.send(Endpoint(.POST, ControlPath.busHeal)).value }
+
+    /// Restarts the bus: the log survives, the duplicate window keeps only the ids still stored.
+    @discardableResult
+    public func restartBus() async throws -> ControlAPI.BusApplied { try await transport.send(Endpoint(.POST, ControlPath.busRestart)).value }
 }
 
 /// The mock provider's control calls: how often a thread called the model, and releasing gates.

@@ -31,6 +31,8 @@ public actor Cluster {
     /// Link daemon names taken by a start still on its way (checking its key, creating its account).
     private var reservedNames: Set<String> = []
     private var shutDown = false
+    /// The coordinator's handle on the store (bus faults live there).
+    var store: Store?
 
     private init(spec: ClusterSpec, stateDirectory: String) {
         self.spec = spec
@@ -63,7 +65,7 @@ public actor Cluster {
     }
 
     private func start() async throws {
-        _ = try await Store.create(at: storePath, clock: wallClockMillis)
+        store = try await Store.create(at: storePath, clock: wallClockMillis)
         let parent = getpid()
         let mockPort = try freeLoopbackPort()
         let mockConfiguration = MockAIConfiguration(port: mockPort, parentPID: parent)

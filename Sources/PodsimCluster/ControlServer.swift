@@ -5,7 +5,7 @@ import PodsimModel
 import PodsimServer
 
 /// The coordinator's loopback control API: list processes, kill / stop / start / pause /
-/// resume them by name, and start link daemons.
+/// resume them by name, start link daemons, and inject, heal or restart the hosted bus.
 public enum ControlServer {
 
     public static func application(cluster: Cluster, port: Int) -> some ApplicationProtocol {
@@ -35,6 +35,12 @@ public enum ControlServer {
             let info = try await cluster.startLinkDaemon(name: body.name, apiKey: body.apiKey, ttlMillis: body.ttlMs)
             return EditedResponse(status: .created, response: info)
         }
+        router.post(RouterPath(ControlPath.busFaults)) { request, context in
+            let body = try await request.decode(as: ControlAPI.BusFault.self, context: context)
+            return EditedResponse(status: .created, response: ControlAPI.BusApplied(at: try await cluster.injectBusFault(body)))
+        }
+        router.post(RouterPath(ControlPath.busHeal)) { _, _ in ControlAPI.BusApplied(at: try await cluster.healBus()) }
+        router.post(RouterPath(ControlPath.busRestart)) { _, _ in ControlAPI.BusApplied(at: try await cluster.restartBus()) }
         var logger = Logger(label: "control")
         logger.logLevel = .warning
         return Application(
@@ -75,3 +81,4 @@ public enum ControlServer {
 
 extension ControlAPI.ProcessStatus: ResponseEncodable {}
 extension ControlAPI.ProcessList: ResponseEncodable {}
+extension ControlAPI.BusApplied: ResponseEncodable {}

@@ -22,6 +22,11 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
     case parkInsideStep = "park-inside-step"
     case unsafeThreadId = "unsafe-thread-id"
     case legacyLinkDispatch = "legacy-link-dispatch"
+    case publishNoRetry = "publish-no-retry"
+    case consumerOpenNoRetry = "consumer-open-no-retry"
+    case streamReplicas3 = "stream-replicas-3"
+    case swallowedChildStart = "swallowed-child-start"
+    case unclassifiedFailures = "unclassified-failures"
 
     /// What goes wrong when the switch is on.
     public var summary: String {
@@ -62,6 +67,16 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
             "a thread id with '.', '*', '>' or whitespace is accepted by POST and /stream (an invalid or wildcard subject)"
         case .legacyLinkDispatch:
             "POST accepts harnessId/sandboxProviderKind: user-desktop dispatches to a link daemon, 409 link_unavailable"
+        case .publishNoRetry:
+            "a transient JetStream publish error (leader election) kills the run: publishRawChunk failed, no terminal frame"
+        case .consumerOpenNoRetry:
+            "one transient consumer-create error: /stream answers 204, or the projector's step fails the run"
+        case .streamReplicas3:
+            "the stream cannot be created on a one-node bus (R3): every /stream answers 204, every run fails publishRawChunk failed"
+        case .swallowedChildStart:
+            "a failed child start is swallowed: the gate tails an empty subject until liveness, holding the thread's next turn"
+        case .unclassifiedFailures:
+            "every failure is recorded failure_kind error (\"Run ended with an error\"), a provider 429 included"
         }
     }
 
@@ -72,7 +87,8 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
             .doubleProjection, .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
             .seed
         case .staleProgressReap, .noLivenessHeartbeat, .noHostedCap, .silentParkedRun, .parkInsideStep, .unsafeThreadId,
-            .legacyLinkDispatch:
+            .legacyLinkDispatch,
+            .publishNoRetry, .consumerOpenNoRetry, .streamReplicas3, .swallowedChildStart, .unclassifiedFailures:
             .hosted
         }
     }
@@ -91,6 +107,11 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .parkInsideStep: ("#6261", "2026-08-19")
         case .unsafeThreadId: ("#5262", "2026-07-27")
         case .legacyLinkDispatch: ("#5570/#6520/#6527", "2026-08-25")
+        case .publishNoRetry: ("#6597", "2026-08-26")
+        case .consumerOpenNoRetry: ("#6605, #6614", "2026-08-26")
+        case .streamReplicas3: ("#6625, #6679", "2026-08-28")
+        case .swallowedChildStart: (nil, "before 2026-09")
+        case .unclassifiedFailures: ("#6153", "2026-08-17")
         }
     }
 

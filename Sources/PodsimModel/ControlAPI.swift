@@ -55,6 +55,28 @@ public enum ControlAPI {
         }
     }
 
+    /// `POST /bus/faults`: a `BusFaultKind` on one pod (nil: every pod), lasting `forMs` (nil: until
+    /// healed) or, for the counted kinds, used up by `count` operations (default 1).
+    public struct BusFault: Sendable, Codable, Equatable {
+        public var kind: String
+        public var pod: String?
+        public var forMs: Int64?
+        public var count: Int?
+
+        public init(kind: String, pod: String? = nil, forMs: Int64? = nil, count: Int? = nil) {
+            self.kind = kind
+            self.pod = pod
+            self.forMs = forMs
+            self.count = count
+        }
+    }
+
+    /// The answer of every bus call: when it took effect (wall-clock ms), for `stampedAfter` checks.
+    public struct BusApplied: Sendable, Codable, Equatable {
+        public var at: Int64
+        public init(at: Int64) { self.at = at }
+    }
+
     /// The control API's errors: `{"error":{"message":"…"}}`.
     public struct ErrorEnvelope: Sendable, Codable, Equatable {
         public struct Detail: Sendable, Codable, Equatable {
@@ -77,6 +99,9 @@ public enum ControlPath {
     public static let processes = "/processes"
     public static let cluster = "/cluster"
     public static let linkDaemons = "/link-daemons"
+    public static let busFaults = "/bus/faults"
+    public static let busHeal = "/bus/heal"
+    public static let busRestart = "/bus/restart"
 
     public static func process(_ name: String, _ action: ProcessAction) -> String {
         "/processes/\(PodPath.escaped(name))/\(action.rawValue)"

@@ -52,11 +52,15 @@ public struct HostedSettings: Sendable, Equatable, Codable {
     public var conductorDelayMillis: Int64?
     /// `DECOPILOT_MAX_CONCURRENT_HOSTED_RUNS` (real: 3): children one pod executes at once.
     public var runCap: Int = 3
+    /// The publish retry's first backoff (real: 250 ms, doubling to 5 000 ms over 6 attempts, jitter
+    /// 0.5, ~8 s in all): podsim doubles it up to 16× over 6 attempts, ~3 s at the default, so a
+    /// 2 s publish refusal is absorbed. Consumer opens retry on the same schedule.
+    public var publishRetryBaseMillis: Int64 = 100
 
     public init(
         idleTimeoutMillis: Int64 = 6000, reapIntervalMillis: Int64 = 2000, livenessBeatMillis: Int64 = 2000,
         capacityBeatMillis: Int64 = 1500, dedupWindowMillis: Int64 = 20_000, progressThrottleMillis: Int64 = 500,
-        conductorDelayMillis: Int64? = nil, runCap: Int = 3
+        conductorDelayMillis: Int64? = nil, runCap: Int = 3, publishRetryBaseMillis: Int64 = 100
     ) {
         self.idleTimeoutMillis = idleTimeoutMillis
         self.reapIntervalMillis = reapIntervalMillis
@@ -66,5 +70,6 @@ public struct HostedSettings: Sendable, Equatable, Codable {
         self.progressThrottleMillis = progressThrottleMillis
         self.conductorDelayMillis = conductorDelayMillis
         self.runCap = runCap
+        self.publishRetryBaseMillis = publishRetryBaseMillis
     }
 }

@@ -53,15 +53,8 @@ actor ThreadFeeds<Log: ThreadLog> {
     private var signalled: Set<String> = []
     private var reading = false
 
-    /// Set while this pod cannot read the log (a fault): the hosted stream then answers 204.
-    private(set) var isDegraded = false
-
     init(store: Store) {
         self.log = Log(store: store)
-    }
-
-    func setDegraded(_ degraded: Bool) {
-        isDegraded = degraded
     }
 
     /// A watcher's subscription: its events and the id of the last entry it will not receive

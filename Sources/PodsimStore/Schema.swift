@@ -59,6 +59,9 @@ enum Schema {
             #"ALTER TABLE "part" ADD COLUMN "messageId" TEXT"#,
             #"CREATE UNIQUE INDEX "part_key" ON "part"("key")"#,
         ]),
+        Migration(id: "v4: bus faults", statements: [
+            #"CREATE TABLE "busFault" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "kind" TEXT NOT NULL, "pod" TEXT, "remaining" INTEGER, "until" INTEGER, "createdAt" INTEGER NOT NULL)"#,
+        ]),
     ]
 
     private static let createBookkeeping =

@@ -4,12 +4,14 @@
 /// reported as a success, as JetStream acknowledges it) even when the purge removed the original.
 extension Store {
     /// Publishes messages in order, in one transaction; returns, for each, whether it was stored
-    /// (false: a duplicate of a message id seen within `dedupWindowMillis`).
+    /// (false: a duplicate of a message id seen within `dedupWindowMillis`). Throws `BusError`
+    /// while a bus fault refuses the pod's publishes.
     @discardableResult
     public func publish(_ messages: [SubjectPublish], threadId: String, pod: String, dedupWindowMillis: Int64) async throws -> [Bool] {
         guard !messages.isEmpty else { return [] }
         let now = now()
         return try await database.withTransaction { transaction in
+            try await self.checkPublishAllowed(pod: pod, at: now, in: transaction)
             var stored: [Bool] = []
             for message in messages {
                 if let msgId = message.msgId {

@@ -43,18 +43,21 @@ struct HostedKnobOptions: ParsableArguments {
     var conductorDelayMillis: Int64?
     @Option(name: .customLong("run-cap"), help: "Hosted: DECOPILOT_MAX_CONCURRENT_HOSTED_RUNS, children per pod.")
     var runCap: Int = HostedSettings().runCap
+    @Option(name: .customLong("publish-retry-base-ms"), help: "Hosted: the first backoff of the publish and consumer-open retries.")
+    var publishRetryBaseMillis: Int64 = HostedSettings().publishRetryBaseMillis
 
     var settings: HostedSettings {
         HostedSettings(
             idleTimeoutMillis: idleTimeoutMillis, reapIntervalMillis: reapIntervalMillis, livenessBeatMillis: livenessBeatMillis,
             capacityBeatMillis: capacityBeatMillis, dedupWindowMillis: dedupWindowMillis, progressThrottleMillis: progressThrottleMillis,
-            conductorDelayMillis: conductorDelayMillis, runCap: runCap)
+            conductorDelayMillis: conductorDelayMillis, runCap: runCap, publishRetryBaseMillis: publishRetryBaseMillis)
     }
 
     func validate() throws {
         let durations = [
             ("idle-timeout-ms", idleTimeoutMillis), ("reap-interval-ms", reapIntervalMillis), ("liveness-beat-ms", livenessBeatMillis),
             ("capacity-beat-ms", capacityBeatMillis), ("dedup-window-ms", dedupWindowMillis), ("progress-throttle-ms", progressThrottleMillis),
+            ("publish-retry-base-ms", publishRetryBaseMillis),
         ] + (conductorDelayMillis.map { [("conductor-ms", $0)] } ?? [])
         for (name, value) in durations where !(1...86_400_000).contains(value) {
             throw ValidationError("--\(name) must be between 1 and 86400000 ms, a day (got \(value))")

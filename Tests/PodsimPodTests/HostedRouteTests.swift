@@ -398,8 +398,7 @@ import Testing
                 #expect(answer.status == status, "\(thread)")
                 #expect(try answer.errorBody().error == message, "\(thread)")
             }
-            let feeds = try pod.subjectFeeds()
-            await feeds.setDegraded(true)
+            try await pod.store.addBusFault(BusFaultKind.degrade.rawValue, pod: pod.podName, durationMillis: nil, count: nil)
             let degraded = try await pod.send(.get, account.stream, headers: account.auth)
             #expect(degraded.status == .noContent)
             #expect(degraded.body.readableBytes == 0)

@@ -137,6 +137,12 @@ import Testing
         ("  - attach: w\n    thread: t\n  - await: w\n    stages: [waiting-runer]\n", "11:14: unknown stage 'waiting-runer' (did you mean 'waiting-runner'?)"),
         ("  - attach: w\n    thread: t\n  - await: w\n    stages: []\n", "11:13: stages needs at least one stage"),
         ("  - owner: t\n    into: o\n    of: child\n", "10:9: unknown owner role 'child'; expected one of: executor, gate"),
+        ("  - bus: explode\n", "8:10: unknown bus action 'explode'"),
+        ("  - bus: heal\n    on: pod-1\n", "8:10: bus: heal takes no 'on:', 'for:' or 'count:'"),
+        ("  - bus: degrade\n    count: 2\n", "8:10: bus: degrade lasts 'for:' a duration"),
+        ("  - bus: fail-consumer-open\n    for: 1s\n", "8:10: bus: fail-consumer-open is used up by 'count:' operations"),
+        ("  - bus: refuse-publish\n    for: 11m\n", "8:10: bus: refuse-publish needs 'for:' between 1ms and 600s"),
+        ("  - bus: degrade\n    on: pod-7\n", "9:9: unknown process 'pod-7'"),
     ])
     func hostedScenariosRefuseSeedStepsAndFields(step: String, expected: String) {
         let error = parseError(hosted(step))
@@ -150,6 +156,7 @@ import Testing
         ("  - check:\n      thread: t\n      status: failed\n      capture: {f: fence}\n", "7:7: thread field 'fence' applies to the hosted profile only"),
         ("  - owner: t\n    into: o\n    of: gate\n", "8:5: owner … of: applies to the hosted profile only"),
         ("  - attach: w\n    thread: t\n  - await: w\n    stages: [starting-run]\n", "9:13: stages applies to the hosted profile only"),
+        ("  - bus: restart\n", "6:5: bus applies to the hosted profile only"),
     ])
     func seedScenariosRefuseHostedFields(step: String, expected: String) {
         let error = parseError("steps:\n  - bootstrap: s\n  - agent: a\n  - thread: t\n    agent: a\n" + step)

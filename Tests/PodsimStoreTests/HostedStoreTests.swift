@@ -162,6 +162,45 @@ struct HostedStoreFixture {
         #expect(try await fixture.publish(a, fence: "f", seqs: 4...4) == [false], "seq 4 was stored 15 s ago, inside the window")
     }
 
+    @Test func busFaultsRefusePublishesForTheirPodAndDurationAndCountedOnesRunOut() async throws {
+        let fixture = try await HostedStoreFixture()
+        let a = try await fixture.thread("a")
+        try await fixture.store.addBusFault(BusFaultKind.refusePublish.rawValue, pod: "pod-2", durationMillis: 1000, count: nil)
+        #expect(try await fixture.publish(a, fence: "f", seqs: 1...1) == [true], "pod-1 is not refused")
+        await #expect(throws: BusError.noResponders) {
+            try await fixture.store.publish([SubjectPublish(msgId: "x", body: "{}")], threadId: a, pod: "pod-2", dedupWindowMillis: 1000)
+        }
+        try await fixture.store.addBusFault(BusFaultKind.degrade.rawValue, pod: nil, durationMillis: nil, count: nil)
+        await #expect(throws: BusError.unavailable, "degraded wins over refused") {
+            try await fixture.store.publish([SubjectPublish(msgId: "x", body: "{}")], threadId: a, pod: "pod-2", dedupWindowMillis: 1000)
+        }
+        #expect(try await fixture.store.activeBusFaults(pod: "pod-1") == ["degrade"])
+        try await fixture.store.clearBusFaults()
+        #expect(try await fixture.store.activeBusFaults(pod: "pod-2").isEmpty)
+
+        try await fixture.store.addBusFault(BusFaultKind.refusePublish.rawValue, pod: nil, durationMillis: 1000, count: nil)
+        fixture.clock.advance(by: 1000)
+        #expect(try await fixture.publish(a, fence: "f", seqs: 2...2) == [true], "the refusal is over")
+
+        try await fixture.store.addBusFault(BusFaultKind.failConsumerOpen.rawValue, pod: "pod-1", durationMillis: nil, count: 2)
+        #expect(try await fixture.store.takeBusFault(BusFaultKind.failConsumerOpen.rawValue, pod: "pod-2") == false)
+        #expect(try await fixture.store.takeBusFault(BusFaultKind.failConsumerOpen.rawValue, pod: "pod-1"))
+        #expect(try await fixture.store.takeBusFault(BusFaultKind.failConsumerOpen.rawValue, pod: "pod-1"))
+        #expect(try await fixture.store.takeBusFault(BusFaultKind.failConsumerOpen.rawValue, pod: "pod-1") == false)
+    }
+
+    @Test func aBusRestartForgetsOnlyTheIdsNoLongerStored() async throws {
+        let fixture = try await HostedStoreFixture()
+        let a = try await fixture.thread("a")
+        let b = try await fixture.thread("b")
+        #expect(try await fixture.publish(a, fence: "f", seqs: 1...2) == [true, true])
+        try await fixture.store.purgeSubject(threadId: a)
+        #expect(try await fixture.publish(b, fence: "g", seqs: 1...1) == [true])
+        try await fixture.store.restartBus()
+        #expect(try await fixture.publish(a, fence: "f", seqs: 1...2) == [true, true], "purged ids are forgotten")
+        #expect(try await fixture.publish(b, fence: "g", seqs: 1...1) == [false], "a stored id is still a duplicate")
+    }
+
     @Test func aPurgeHidesTheLogFromNewConsumersButNotFromOnesAlreadyReading() async throws {
         let fixture = try await HostedStoreFixture()
         let a = try await fixture.thread("a")

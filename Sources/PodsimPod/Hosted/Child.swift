@@ -135,7 +135,7 @@ struct Child: Sendable {
     /// RUN_FAILED with the classifier's record, then `publishHostedHarnessFailure`: the error at
     /// the last acknowledged seq + 1 and the done marker.
     private func fail(errorText: String, writer: FencedWriter) async {
-        let failure = FailureClassifier.classify(errorText)
+        let failure = FailureClassifier.classify(errorText, configuration: context.configuration)
         logLine("\(pod): child \(workflow.id) failed (\(failure.kind)): \(errorText)")
         _ = try? await store.markRunFailed(threadId: threadId, kind: failure.kind, reason: failure.reason)
         await endStream(with: .error(errorText: errorText), writer: writer)

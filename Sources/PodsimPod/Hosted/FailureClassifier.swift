@@ -1,4 +1,5 @@
 import Foundation
+import PodsimModel
 
 /// `classifyRunFailure(errorText)`: turns a child's error text into the thread's failure record
 /// (spec 3.8). The patterns are tried in order and the first match wins; anything else is `error`.
@@ -26,6 +27,11 @@ enum FailureClassifier {
     /// The record a user cancel leaves (the reactor's `cancelled` path).
     static let cancelled = Failure(kind: "cancelled", reason: "Run cancelled before it finished")
     static let fallback = Failure(kind: "error", reason: "Run ended with an error — see the run's messages")
+
+    /// The record under `unclassified-failures` (before #6153): always `fallback`.
+    static func classify(_ errorText: String, configuration: PodConfiguration) -> Failure {
+        configuration.has(.unclassifiedFailures) ? fallback : classify(errorText)
+    }
 
     static func classify(_ errorText: String) -> Failure {
         let range = NSRange(errorText.startIndex..., in: errorText)

@@ -3,9 +3,19 @@ import PodsimStore
 
 extension PodContext {
     /// Publishes on a thread's subject through the duplicate window and wakes every pod's readers.
+    /// A transient bus error is retried (#6597), which the msgIds make safe; a final failure throws
+    /// `publishRawChunk failed`.
     @discardableResult
     func publish(_ messages: [SubjectPublish], threadId: String) async throws -> [Bool] {
-        let stored = try await store.publish(messages, threadId: threadId, pod: name, dedupWindowMillis: configuration.hosted.dedupWindowMillis)
+        let stored: [Bool]
+        do {
+            stored = try await withBusRetry(attempts: configuration.has(.publishNoRetry) ? 1 : Self.busAttempts) {
+                if configuration.has(.streamReplicas3) { throw BusError.unavailable }
+                return try await store.publish(messages, threadId: threadId, pod: name, dedupWindowMillis: configuration.hosted.dedupWindowMillis)
+            }
+        } catch let error as BusError {
+            throw BusFailure(description: "publishRawChunk failed: \(error)")
+        }
         bus.publish(.chunks(threadId: threadId))
         return stored
     }

@@ -29,8 +29,12 @@ struct Gate: Sendable {
             } else {
                 context.bus.publish(.chunks(threadId: workflow.threadId))
             }
-            let childId = try await store.startChild(of: workflow, fence: dispatch.fence)
-            context.bus.publish(.runsAvailable)
+            let childId = Store.WorkflowID.child(threadId: workflow.threadId, fence: dispatch.fence)
+            do {
+                try await startChild(fence: dispatch.fence)
+            } catch let error as ChildStartFailure where context.configuration.has(.swallowedChildStart) {
+                logLine("\(pod): gate \(workflow.id) swallowed a failed child start: \(error)")
+            }
             let heartbeat = capacityHeartbeat(childId: childId)
             let projector = RunProjector(gate: workflow, fence: dispatch.fence, context: context, wakeups: wakeups)
             let result: Result<Void, any Error>
@@ -57,6 +61,21 @@ struct Gate: Sendable {
             _ = try? await store.finishWorkflow(id: workflow.id, executor: pod, status: .error, error: "\(error)")
         }
         context.bus.publish(.runsAvailable)
+    }
+
+    /// `startHostedHarness`: enqueues the turn's child (a `fail-child-start` fault fails it once).
+    /// A failure is rethrown, so the gate ends ERROR and the thread's partition frees.
+    private func startChild(fence: String) async throws {
+        let fault = BusFaultKind.failChildStart.rawValue
+        if try await store.activeBusFaults(pod: pod).contains(fault), try await store.takeBusFault(fault, pod: pod) {
+            throw ChildStartFailure(description: "startHostedHarness failed: enqueue refused (injected fault)")
+        }
+        _ = try await store.startChild(of: workflow, fence: fence)
+        context.bus.publish(.runsAvailable)
+    }
+
+    struct ChildStartFailure: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// `heartbeatWhileQueued`: a `waiting-capacity` frame every beat while the child is

@@ -108,11 +108,16 @@ struct HostedChatRoutes {
 
     /// The live tail: a thread in progress replays its subject from the first stored message, any
     /// other only gets what is published from now on. Done markers are swallowed and the stream
-    /// never ends on its own (only when the pod shuts down or the client leaves).
+    /// never ends on its own (only when the pod shuts down or the client leaves). A degraded pod,
+    /// or a tail consumer that fails to open after its retries, answers 204 with no body.
     func stream(_ request: Request, context: PodRequestContext) async throws -> Response {
         let thread = try context.requireThread()
         try Self.requireHostedRuntime(thread)
-        if await feeds.isDegraded { return Response(status: .noContent) }
+        do {
+            try await pod.openConsumer()
+        } catch is BusError {
+            return Response(status: .noContent)
+        }
         let subscription = try await feeds.subscribe(threadId: thread.id)
         let replay =
             thread.status == .inProgress

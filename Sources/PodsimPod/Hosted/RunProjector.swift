@@ -63,6 +63,13 @@ struct RunProjector: Sendable {
 
     /// Reads until the fenced done, applying each chunk; throws the first gap or the idle timeout.
     private func tail(into projection: inout Projection) async throws {
+        do {
+            try await context.openConsumer()
+        } catch BusError.unavailable {
+            throw BusFailure(description: "JetStream unavailable for consume step")
+        } catch let error as BusError {
+            throw BusFailure(description: "consumer create failed: \(error)")
+        }
         let (wakeupID, bell) = await wakeups.add(threadId: threadId)
         defer { Task { [wakeups, threadId] in await wakeups.remove(threadId: threadId, id: wakeupID) } }
         let idleTimeout = Duration.milliseconds(settings.idleTimeoutMillis)

@@ -188,6 +188,7 @@ public indirect enum StepKind: Sendable {
     case fault(FaultAction, target: ProcessReference, record: String?)
     case owner(thread: String, caller: String, into: String, attempt: Int?, of: OwnerRole, timeout: Duration)
     case linkDaemon(name: String, caller: String, ttl: Duration)
+    case bus(BusStep)
     case releaseGate(Template)
     case record(name: String)
     case wait(Duration)
@@ -208,6 +209,7 @@ public indirect enum StepKind: Sendable {
         case .fault(let action, let target, _): "\(action.rawValue) \(target)"
         case .owner(let thread, _, let into, _, let role, _): "owner of \(thread)\(role == .gate ? " (gate)" : "") into \(into)"
         case .linkDaemon(let name, _, _): "link-daemon \(name)"
+        case .bus(let bus): "bus \(bus.action.rawValue)\(bus.pod.map { " on \($0)" } ?? "")"
         case .releaseGate(let gate): "release gate \(gate)"
         case .record(let name): "record \(name)"
         case .wait(let duration): "wait \(duration.podsimText)"
@@ -258,6 +260,30 @@ public struct ResponseExpectation: Sendable {
     public var bodyContains: Template?
     /// Where the expectation (or, when implicit, its step) was written.
     public var location: SourceLocation
+}
+
+/// `bus:` — a fault on the hosted profile's stream bus, or its heal or restart.
+public struct BusStep: Sendable {
+    public enum Action: String, Sendable, CaseIterable {
+        case refusePublish = "refuse-publish"
+        case failConsumerOpen = "fail-consumer-open"
+        case degrade
+        case failChildStart = "fail-child-start"
+        case heal, restart
+
+        /// The fault this action injects (nil for heal and restart).
+        public var fault: BusFaultKind? { BusFaultKind(rawValue: rawValue) }
+    }
+
+    public var action: Action
+    /// The pod (`on:`); nil means every pod.
+    public var pod: ProcessReference?
+    /// `for:`: how long a duration fault lasts (nil: until `bus: heal`).
+    public var duration: Duration?
+    /// `count:`: how many operations a counted fault fails (default 1).
+    public var count: Int?
+    /// `record:`: the variable that keeps the time the step took effect.
+    public var record: String?
 }
 
 /// A signal a fault step sends to a process.

@@ -13,11 +13,12 @@ public enum ScenarioParser {
     /// The hosted profile's knobs (`HostedSettings`).
     static let hostedKnobs = [
         "idleTimeout", "reapInterval", "livenessBeat", "capacityBeat", "dedupWindow", "progressThrottle", "conductor", "runCap",
+        "publishRetryBase",
     ]
     /// The key that names each step kind.
     static let stepKeys = [
         "bootstrap", "agent", "thread", "send", "request", "attach", "detach", "await", "check", "eventually", "stable",
-        "kill", "stop", "start", "pause", "resume", "restart", "owner", "link-daemon", "release", "record", "wait", "parallel",
+        "kill", "stop", "start", "pause", "resume", "restart", "owner", "link-daemon", "bus", "release", "record", "wait", "parallel",
     ]
     /// The largest count, attempt or frame number a scenario may write; anything near it is a typo.
     static let countLimit = 1_000_000
@@ -102,6 +103,7 @@ public enum ScenarioParser {
         cluster.hosted.dedupWindowMillis = try millis("dedupWindow") ?? cluster.hosted.dedupWindowMillis
         cluster.hosted.progressThrottleMillis = try millis("progressThrottle") ?? cluster.hosted.progressThrottleMillis
         cluster.hosted.conductorDelayMillis = try millis("conductor")
+        cluster.hosted.publishRetryBaseMillis = try millis("publishRetryBase") ?? cluster.hosted.publishRetryBaseMillis
         cluster.hosted.runCap = try members["runCap"]?.int("cluster.runCap", in: 1...64) ?? cluster.hosted.runCap
         return cluster
     }
@@ -207,6 +209,8 @@ public enum ScenarioParser {
             return .linkDaemon(
                 name: name, caller: try options.caller(),
                 ttl: try options.duration("ttl") ?? .seconds(3))
+        case "bus":
+            return .bus(try parseBus(value, options))
         case "release":
             return .releaseGate(try value.template("release"))
         case "record":
@@ -220,6 +224,30 @@ public enum ScenarioParser {
         default:
             throw value.error(unknownMessage("step", key, expected: stepKeys))
         }
+    }
+
+    static func parseBus(_ value: YAMLNode, _ options: StepOptions) throws -> BusStep {
+        let name = try value.string("bus")
+        guard let action = BusStep.Action(rawValue: name) else {
+            throw value.error(unknownMessage("bus action", name, expected: BusStep.Action.allCases.map(\.rawValue)))
+        }
+        let step = BusStep(
+            action: action, pod: try options.optionalPod(), duration: try options.duration("for"),
+            count: try options.int("count", in: 1...BusFaultLimits.maxCount), record: try options.name("record"))
+        let fault = action.fault
+        if fault == nil, step.pod != nil || step.duration != nil || step.count != nil {
+            throw value.error("bus: \(name) takes no 'on:', 'for:' or 'count:'")
+        }
+        if let fault, fault.isCounted, step.duration != nil {
+            throw value.error("bus: \(name) is used up by 'count:' operations; it takes no 'for:'")
+        }
+        if let fault, !fault.isCounted, step.count != nil {
+            throw value.error("bus: \(name) lasts 'for:' a duration (or until 'bus: heal'); it takes no 'count:'")
+        }
+        if let duration = step.duration, duration <= .zero || duration > .milliseconds(BusFaultLimits.maxDurationMillis) {
+            throw value.error("bus: \(name) needs 'for:' between 1ms and \(BusFaultLimits.maxDurationMillis / 1000)s")
+        }
+        return step
     }
 
     static func identifier(_ node: YAMLNode, _ what: String) throws -> String {

@@ -207,6 +207,10 @@ public enum ScenarioValidator {
             }
             need(caller, in: scope.callers, "caller")
             scope.processes.insert(name)
+        case .bus(let bus):
+            only(.hosted, "bus", at: step.location)
+            process(bus.pod)
+            if let record = bus.record { scope.define(record) }
         case .releaseGate(let gate):
             use(gate)
         case .record(let name):

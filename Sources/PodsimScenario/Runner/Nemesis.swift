@@ -1,8 +1,8 @@
 import PodsimCluster
 import PodsimModel
 
-/// The faults a scenario injects, Jepsen's nemesis: signals to processes by name and link
-/// daemons started for a caller. Each fault answers the wall-clock time it was invoked, which a
+/// The faults a scenario injects, Jepsen's nemesis: signals to processes by name, link
+/// daemons started for a caller, and faults on the hosted bus. Each fault answers the wall-clock time it was invoked, which a
 /// `record:` keeps for `stampedAfter` checks.
 struct Nemesis: Sendable {
     private let cluster: Cluster
@@ -27,6 +27,17 @@ struct Nemesis: Sendable {
             try await cluster.start(name)
         }
         return at
+    }
+
+    /// Injects, heals or restarts on the hosted bus; returns when it took effect.
+    func bus(_ action: BusStep.Action, on pod: String?, duration: Duration?, count: Int?) async throws -> Int64 {
+        switch action {
+        case .heal: return try await cluster.healBus()
+        case .restart: return try await cluster.restartBus()
+        case .refusePublish, .failConsumerOpen, .degrade, .failChildStart:
+            return try await cluster.injectBusFault(
+                ControlAPI.BusFault(kind: action.rawValue, pod: pod, forMs: duration.map { Int64($0 / .milliseconds(1)) }, count: count))
+        }
     }
 
     /// Starts a link daemon for the user behind `apiKey`, waiting until its link is live.

@@ -90,6 +90,9 @@ actor ScenarioRun {
             try await owner(of: thread, caller: callerName, into: into, attempt: attempt, role: role, timeout: timeout, at: step.location)
         case .linkDaemon(let name, let callerName, let ttl):
             try await nemesis.startLinkDaemon(name, apiKey: try await caller(callerName).apiKey, ttl: ttl)
+        case .bus(let bus):
+            let at = try await nemesis.bus(bus.action, on: try bus.pod.map { try variables.resolve($0) }, duration: bus.duration, count: bus.count)
+            if let record = bus.record { variables[record] = String(at) }
         case .releaseGate(let gate):
             let name = try variables.resolve(gate)
             do {
