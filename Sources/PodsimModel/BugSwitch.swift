@@ -15,6 +15,12 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
     case podLocalSessions = "pod-local-sessions"
     case cancelLocalOnly = "cancel-local-only"
     case splitBrainWrites = "split-brain-writes"
+    case postTimeFence = "post-time-fence"
+    case projectionSkippedWhenTerminal = "projection-skipped-when-terminal"
+    case purgeOnRunFailed = "purge-on-run-failed"
+    case gapAfterDoneFatal = "gap-after-done-fatal"
+    case nondeterministicPartIds = "nondeterministic-part-ids"
+    case sigtermNoGateHandoff = "sigterm-no-gate-handoff"
 
     /// What goes wrong when the switch is on.
     public var summary: String {
@@ -41,6 +47,18 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
             "cancel only acts on the receiving pod: a run executing elsewhere keeps going"
         case .splitBrainWrites:
             "a paused owner keeps writing after it lost its lease (no fencing)"
+        case .postTimeFence:
+            "the fence is minted at POST: a message queued behind a running turn overwrites its fence, so that turn's reply is never projected"
+        case .projectionSkippedWhenTerminal:
+            "the child's reactor writes completed at FINISH and the consume step skips a terminal run: a fast turn completes with 0 renderable parts"
+        case .purgeOnRunFailed:
+            "the reactor purges the subject on RUN_FAILED: a recovered projector sees a gap, and the failed run keeps no error part"
+        case .gapAfterDoneFatal:
+            "a gap or idle timeout after the run settled is fatal and unguarded: a completed run replayed by its recovered gate flips to failed"
+        case .nondeterministicPartIds:
+            "step part ids are not deterministic: a re-projection by a recovered gate duplicates the step's parts"
+        case .sigtermNoGateHandoff:
+            "SIGTERM leaves the pod's gates PENDING: nobody projects the turn and later turns on the thread never start"
         }
     }
 
@@ -50,6 +68,9 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .eagerEnsureVm, .attachDeliverNew, .attachReexecutes, .resumeWithoutPurge, .noReclaim, .drainLosesRuns,
             .doubleProjection, .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
             .seed
+        case .postTimeFence, .projectionSkippedWhenTerminal, .purgeOnRunFailed, .gapAfterDoneFatal, .nondeterministicPartIds,
+            .sigtermNoGateHandoff:
+            .hosted
         }
     }
 
@@ -60,6 +81,12 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .attachDeliverNew, .attachReexecutes, .resumeWithoutPurge, .noReclaim, .drainLosesRuns, .doubleProjection,
             .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
             (nil, "before 2026-06")
+        case .postTimeFence: (nil, "before 2026-08-25 (#6520)")
+        case .projectionSkippedWhenTerminal: ("#4196", "2026-06-30")
+        case .purgeOnRunFailed: ("#4337", "2026-07-06")
+        case .gapAfterDoneFatal: ("#5039", "2026-07-22")
+        case .nondeterministicPartIds: ("#4570", "2026-07-15")
+        case .sigtermNoGateHandoff: ("#4236/#4241", "2026-07-01")
         }
     }
 

@@ -52,11 +52,17 @@ public struct HostedSettings: Sendable, Equatable, Codable {
     public var conductorDelayMillis: Int64?
     /// `DECOPILOT_MAX_CONCURRENT_HOSTED_RUNS` (real: 3): children one pod executes at once.
     public var runCap: Int = 3
+    /// podsim only (0, the default, in the real server): a pause between the child's start and
+    /// the gate's consume step, so a scenario can let a fast run finish before its projector starts.
+    public var projectorStartDelayMillis: Int64 = 0
+    /// podsim only (0, the default): a pause after the projector's terminal purge, before the
+    /// gate journals its end, so a scenario can kill the gate's pod in that window.
+    public var pauseAfterPurgeMillis: Int64 = 0
 
     public init(
         idleTimeoutMillis: Int64 = 6000, reapIntervalMillis: Int64 = 2000, livenessBeatMillis: Int64 = 2000,
         capacityBeatMillis: Int64 = 1500, dedupWindowMillis: Int64 = 20_000, progressThrottleMillis: Int64 = 500,
-        conductorDelayMillis: Int64? = nil, runCap: Int = 3
+        conductorDelayMillis: Int64? = nil, runCap: Int = 3, projectorStartDelayMillis: Int64 = 0, pauseAfterPurgeMillis: Int64 = 0
     ) {
         self.idleTimeoutMillis = idleTimeoutMillis
         self.reapIntervalMillis = reapIntervalMillis
@@ -66,5 +72,7 @@ public struct HostedSettings: Sendable, Equatable, Codable {
         self.progressThrottleMillis = progressThrottleMillis
         self.conductorDelayMillis = conductorDelayMillis
         self.runCap = runCap
+        self.projectorStartDelayMillis = projectorStartDelayMillis
+        self.pauseAfterPurgeMillis = pauseAfterPurgeMillis
     }
 }

@@ -16,12 +16,16 @@ extension Store {
 
     /// Fails the thread's run if it is still in progress (and, with `fence`, still that turn's).
     /// A nil `kind` leaves the failure record empty (the ghost force-fail writes only the status).
+    /// `onlyInProgress: false` is the unguarded write of the pre-#5039 projector
+    /// (`gap-after-done-fatal`): it fails a settled run too.
     @discardableResult
-    public func markRunFailed(threadId: String, kind: String?, reason: String?, fence: String? = nil) async throws -> Bool {
+    public func markRunFailed(
+        threadId: String, kind: String?, reason: String?, fence: String? = nil, onlyInProgress: Bool = true
+    ) async throws -> Bool {
         try await !database.write(
             """
             UPDATE thread SET status = 'failed', failureKind = coalesce(?, failureKind), failureReason = coalesce(?, failureReason),
-              updatedAt = ? WHERE id = ? AND status = 'in_progress' \(fence == nil ? "" : "AND fence = ?") RETURNING id
+              updatedAt = ? WHERE id = ? \(onlyInProgress ? "AND status = 'in_progress'" : "") \(fence == nil ? "" : "AND fence = ?") RETURNING id
             """,
             arguments(kind, reason, now(), threadId) + (fence.map { arguments($0) } ?? [])
         ).isEmpty

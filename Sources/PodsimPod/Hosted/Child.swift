@@ -31,6 +31,10 @@ struct Child: Sendable {
             await stop(heartbeat)
             try await writer.done()
             logLine("\(pod): child \(workflow.id) finished at seq \(await writer.lastAckedSeq)")
+            if context.configuration.has(.projectionSkippedWhenTerminal) {
+                // Before #4196 the reactor's FINISH wrote the terminal status itself.
+                try await store.settleRun(threadId: threadId, status: .completed)
+            }
             try await store.finishWorkflow(id: workflow.id, executor: pod, status: .success)
         } catch {
             await stop(heartbeat)
@@ -112,7 +116,7 @@ struct Child: Sendable {
         switch await runs.abortReason(threadId: threadId, fence: fence) {
         case .cancelled:
             logLine("\(pod): child \(workflow.id) cancelled")
-            _ = try? await store.markRunFailed(threadId: threadId, kind: FailureClassifier.cancelled.kind, reason: FailureClassifier.cancelled.reason)
+            await runFailed(FailureClassifier.cancelled)
             await endStream(with: .abort, writer: writer)
         case .reaped:
             logLine("\(pod): child \(workflow.id) reaped")
@@ -132,8 +136,18 @@ struct Child: Sendable {
     private func fail(errorText: String, writer: FencedWriter) async {
         let failure = FailureClassifier.classify(errorText)
         logLine("\(pod): child \(workflow.id) failed (\(failure.kind)): \(errorText)")
-        _ = try? await store.markRunFailed(threadId: threadId, kind: failure.kind, reason: failure.reason)
+        await runFailed(failure)
         await endStream(with: .error(errorText: errorText), writer: writer)
+    }
+
+    /// The reactor's RUN_FAILED: the classified failure record, guarded; before #4337 it also
+    /// purged the subject, beheading the log the projector had not read yet.
+    private func runFailed(_ failure: FailureClassifier.Failure) async {
+        _ = try? await store.markRunFailed(threadId: threadId, kind: failure.kind, reason: failure.reason)
+        if context.configuration.has(.purgeOnRunFailed) {
+            _ = try? await store.purgeSubject(threadId: threadId)
+            logLine("\(pod): child \(workflow.id) purged the subject on RUN_FAILED")
+        }
     }
 
     private func endStream(with chunk: UIChunk, writer: FencedWriter) async {

@@ -13,6 +13,7 @@ public enum ScenarioParser {
     /// The hosted profile's knobs (`HostedSettings`).
     static let hostedKnobs = [
         "idleTimeout", "reapInterval", "livenessBeat", "capacityBeat", "dedupWindow", "progressThrottle", "conductor", "runCap",
+        "projectorStartDelay", "pauseAfterPurge",
     ]
     /// The key that names each step kind.
     static let stepKeys = [
@@ -98,6 +99,8 @@ public enum ScenarioParser {
         cluster.hosted.dedupWindowMillis = try millis("dedupWindow") ?? cluster.hosted.dedupWindowMillis
         cluster.hosted.progressThrottleMillis = try millis("progressThrottle") ?? cluster.hosted.progressThrottleMillis
         cluster.hosted.conductorDelayMillis = try millis("conductor")
+        cluster.hosted.projectorStartDelayMillis = try millis("projectorStartDelay") ?? cluster.hosted.projectorStartDelayMillis
+        cluster.hosted.pauseAfterPurgeMillis = try millis("pauseAfterPurge") ?? cluster.hosted.pauseAfterPurgeMillis
         cluster.hosted.runCap = try members["runCap"]?.int("cluster.runCap", in: 1...64) ?? cluster.hosted.runCap
         return cluster
     }
