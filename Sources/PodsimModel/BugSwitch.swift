@@ -21,6 +21,7 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
     case gapAfterDoneFatal = "gap-after-done-fatal"
     case nondeterministicPartIds = "nondeterministic-part-ids"
     case sigtermNoGateHandoff = "sigterm-no-gate-handoff"
+    case ownerClaimCas = "owner-claim-cas"
 
     /// What goes wrong when the switch is on.
     public var summary: String {
@@ -59,6 +60,8 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
             "step part ids are not deterministic: a re-projection by a recovered gate duplicates the step's parts"
         case .sigtermNoGateHandoff:
             "SIGTERM leaves the pod's gates PENDING: nobody projects the turn and later turns on the thread never start"
+        case .ownerClaimCas:
+            "a run claims run_owner_pod: recovered on another pod, the child fails RunClaimError and the run never resumes"
         }
     }
 
@@ -69,7 +72,7 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
             .doubleProjection, .gapAfterChurn, .podLocalSessions, .cancelLocalOnly, .splitBrainWrites:
             .seed
         case .postTimeFence, .projectionSkippedWhenTerminal, .purgeOnRunFailed, .gapAfterDoneFatal, .nondeterministicPartIds,
-            .sigtermNoGateHandoff:
+            .sigtermNoGateHandoff, .ownerClaimCas:
             .hosted
         }
     }
@@ -87,6 +90,7 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .gapAfterDoneFatal: ("#5039", "2026-07-22")
         case .nondeterministicPartIds: ("#4570", "2026-07-15")
         case .sigtermNoGateHandoff: ("#4236/#4241", "2026-07-01")
+        case .ownerClaimCas: ("#3917", "2026-06-15")
         }
     }
 

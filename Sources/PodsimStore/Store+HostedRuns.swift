@@ -40,6 +40,22 @@ extension Store {
         ).isEmpty
     }
 
+    /// The pre-#3917 run claim (`owner-claim-cas`): the pod starting the thread's run takes
+    /// `run_owner_pod` if nobody holds it or it already does. Returns the holder when another
+    /// pod does (nil when the claim is this pod's).
+    public func claimRunOwner(threadId: String, pod: String) async throws -> String? {
+        let claimed = try await database.write(
+            "UPDATE thread SET runOwnerPod = ? WHERE id = ? AND (runOwnerPod IS NULL OR runOwnerPod = ?) RETURNING id",
+            arguments(pod, threadId, pod))
+        guard claimed.isEmpty else { return nil }
+        return try await database.read("SELECT runOwnerPod FROM thread WHERE id = ?", arguments(threadId)).first?.optionalString("runOwnerPod")
+    }
+
+    /// Gives the pre-#3917 claim back when this pod's run ends.
+    public func releaseRunOwner(threadId: String, pod: String) async throws {
+        _ = try await database.write("UPDATE thread SET runOwnerPod = NULL WHERE id = ? AND runOwnerPod = ?", arguments(threadId, pod))
+    }
+
     /// The projector's progress tap: `last_progress_at = now`.
     public func bumpProgress(threadId: String) async throws {
         _ = try await database.write("UPDATE thread SET lastProgressAt = ? WHERE id = ?", arguments(now(), threadId))

@@ -31,6 +31,7 @@ struct Child: Sendable {
             await stop(heartbeat)
             try await writer.done()
             logLine("\(pod): child \(workflow.id) finished at seq \(await writer.lastAckedSeq)")
+            await releaseClaim()
             if context.configuration.has(.projectionSkippedWhenTerminal) {
                 // Before #4196 the reactor's FINISH wrote the terminal status itself.
                 try await store.settleRun(threadId: threadId, status: .completed)
@@ -49,6 +50,9 @@ struct Child: Sendable {
         try await context.publish(stage: .preparingTools, threadId: threadId)
         try Task.checkCancellation()
         try await store.markRunStarted(threadId: threadId)
+        if context.configuration.has(.ownerClaimCas), let holder = try await store.claimRunOwner(threadId: threadId, pod: pod) {
+            throw RunClaimError(description: "RunClaimError: run \(threadId) is already running on another pod (\(holder))")
+        }
         try await store.purgeSubject(threadId: threadId)
         let messages = try await store.turnMessages(threadId: threadId, upTo: workflow.messageId)
         let text = messages.last { $0.id == workflow.messageId }?.text ?? ""
@@ -157,7 +161,19 @@ struct Child: Sendable {
         } catch {
             logLine("\(pod): child \(workflow.id) could not publish its terminal: \(error)")
         }
+        await releaseClaim()
         _ = try? await store.finishWorkflow(id: workflow.id, executor: pod, status: .success)
+    }
+
+    /// Before #3917 a recovered run had to claim the thread's owner column first.
+    struct RunClaimError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Gives the pre-#3917 claim back at the run's end (only `owner-claim-cas` takes one).
+    private func releaseClaim() async {
+        guard context.configuration.has(.ownerClaimCas) else { return }
+        _ = try? await store.releaseRunOwner(threadId: threadId, pod: pod)
     }
 
     /// The text a failed provider call reports in-band (as the AI SDK words it).
