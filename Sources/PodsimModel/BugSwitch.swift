@@ -27,6 +27,13 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
     case streamReplicas3 = "stream-replicas-3"
     case swallowedChildStart = "swallowed-child-start"
     case unclassifiedFailures = "unclassified-failures"
+    case postTimeFence = "post-time-fence"
+    case projectionSkippedWhenTerminal = "projection-skipped-when-terminal"
+    case purgeOnRunFailed = "purge-on-run-failed"
+    case gapAfterDoneFatal = "gap-after-done-fatal"
+    case nondeterministicPartIds = "nondeterministic-part-ids"
+    case sigtermNoGateHandoff = "sigterm-no-gate-handoff"
+    case ownerClaimCas = "owner-claim-cas"
 
     /// What goes wrong when the switch is on.
     public var summary: String {
@@ -77,6 +84,20 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
             "a failed child start is swallowed: the gate tails an empty subject until liveness, holding the thread's next turn"
         case .unclassifiedFailures:
             "every failure is recorded failure_kind error (\"Run ended with an error\"), a provider 429 included"
+        case .postTimeFence:
+            "the fence is minted at POST: a message queued behind a running turn overwrites its fence, so that turn's reply is never projected"
+        case .projectionSkippedWhenTerminal:
+            "the child's reactor writes completed at FINISH and the consume step skips a terminal run: a fast turn completes with 0 renderable parts"
+        case .purgeOnRunFailed:
+            "the reactor purges the subject on RUN_FAILED: a recovered projector sees a gap, and the failed run keeps no error part"
+        case .gapAfterDoneFatal:
+            "a gap or idle timeout after the run settled is fatal and unguarded: a completed run replayed by its recovered gate flips to failed"
+        case .nondeterministicPartIds:
+            "step part ids are not deterministic: a re-projection by a recovered gate duplicates the step's parts"
+        case .sigtermNoGateHandoff:
+            "SIGTERM leaves the pod's gates PENDING: nobody projects the turn and later turns on the thread never start"
+        case .ownerClaimCas:
+            "a run claims run_owner_pod: recovered on another pod, the child fails RunClaimError and the run never resumes"
         }
     }
 
@@ -88,7 +109,9 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
             .seed
         case .staleProgressReap, .noLivenessHeartbeat, .noHostedCap, .silentParkedRun, .parkInsideStep, .unsafeThreadId,
             .legacyLinkDispatch,
-            .publishNoRetry, .consumerOpenNoRetry, .streamReplicas3, .swallowedChildStart, .unclassifiedFailures:
+            .publishNoRetry, .consumerOpenNoRetry, .streamReplicas3, .swallowedChildStart, .unclassifiedFailures,
+            .postTimeFence, .projectionSkippedWhenTerminal, .purgeOnRunFailed, .gapAfterDoneFatal, .nondeterministicPartIds,
+            .sigtermNoGateHandoff, .ownerClaimCas:
             .hosted
         }
     }
@@ -112,6 +135,13 @@ public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
         case .streamReplicas3: ("#6625, #6679", "2026-08-28")
         case .swallowedChildStart: (nil, "before 2026-09")
         case .unclassifiedFailures: ("#6153", "2026-08-17")
+        case .postTimeFence: (nil, "before 2026-08-25 (#6520)")
+        case .projectionSkippedWhenTerminal: ("#4196", "2026-06-30")
+        case .purgeOnRunFailed: ("#4337", "2026-07-06")
+        case .gapAfterDoneFatal: ("#5039", "2026-07-22")
+        case .nondeterministicPartIds: ("#4570", "2026-07-15")
+        case .sigtermNoGateHandoff: ("#4236/#4241", "2026-07-01")
+        case .ownerClaimCas: ("#3917", "2026-06-15")
         }
     }
 

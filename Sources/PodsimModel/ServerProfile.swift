@@ -56,11 +56,18 @@ public struct HostedSettings: Sendable, Equatable, Codable {
     /// 0.5, ~8 s in all): podsim doubles it up to 16× over 6 attempts, ~3 s at the default, so a
     /// 2 s publish refusal is absorbed. Consumer opens retry on the same schedule.
     public var publishRetryBaseMillis: Int64 = 100
+    /// podsim only (0, the default, in the real server): a pause between the child's start and
+    /// the gate's consume step, so a scenario can let a fast run finish before its projector starts.
+    public var projectorStartDelayMillis: Int64 = 0
+    /// podsim only (0, the default): a pause after the projector's terminal purge, before the
+    /// gate journals its end, so a scenario can kill the gate's pod in that window.
+    public var pauseAfterPurgeMillis: Int64 = 0
 
     public init(
         idleTimeoutMillis: Int64 = 6000, reapIntervalMillis: Int64 = 2000, livenessBeatMillis: Int64 = 2000,
         capacityBeatMillis: Int64 = 1500, dedupWindowMillis: Int64 = 20_000, progressThrottleMillis: Int64 = 500,
-        conductorDelayMillis: Int64? = nil, runCap: Int = 3, publishRetryBaseMillis: Int64 = 100
+        conductorDelayMillis: Int64? = nil, runCap: Int = 3, publishRetryBaseMillis: Int64 = 100,
+        projectorStartDelayMillis: Int64 = 0, pauseAfterPurgeMillis: Int64 = 0
     ) {
         self.idleTimeoutMillis = idleTimeoutMillis
         self.reapIntervalMillis = reapIntervalMillis
@@ -71,5 +78,7 @@ public struct HostedSettings: Sendable, Equatable, Codable {
         self.conductorDelayMillis = conductorDelayMillis
         self.runCap = runCap
         self.publishRetryBaseMillis = publishRetryBaseMillis
+        self.projectorStartDelayMillis = projectorStartDelayMillis
+        self.pauseAfterPurgeMillis = pauseAfterPurgeMillis
     }
 }

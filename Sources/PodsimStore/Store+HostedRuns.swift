@@ -18,12 +18,16 @@ extension Store {
 
     /// Fails the thread's run if it is still in progress (and, with `fence`, still that turn's).
     /// A nil `kind` leaves the failure record empty (the ghost force-fail writes only the status).
+    /// `onlyInProgress: false` is the unguarded write of the pre-#5039 projector
+    /// (`gap-after-done-fatal`): it fails a settled run too.
     @discardableResult
-    public func markRunFailed(threadId: String, kind: String?, reason: String?, fence: String? = nil) async throws -> Bool {
+    public func markRunFailed(
+        threadId: String, kind: String?, reason: String?, fence: String? = nil, onlyInProgress: Bool = true
+    ) async throws -> Bool {
         try await !database.write(
             """
             UPDATE thread SET status = 'failed', failureKind = coalesce(?, failureKind), failureReason = coalesce(?, failureReason),
-              updatedAt = ? WHERE id = ? AND status = 'in_progress' \(fence == nil ? "" : "AND fence = ?") RETURNING id
+              updatedAt = ? WHERE id = ? \(onlyInProgress ? "AND status = 'in_progress'" : "") \(fence == nil ? "" : "AND fence = ?") RETURNING id
             """,
             arguments(kind, reason, now(), threadId) + (fence.map { arguments($0) } ?? [])
         ).isEmpty
@@ -36,6 +40,22 @@ extension Store {
             "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ? AND status = 'in_progress' RETURNING id",
             arguments(status.rawValue, now(), threadId)
         ).isEmpty
+    }
+
+    /// The pre-#3917 run claim (`owner-claim-cas`): the pod starting the thread's run takes
+    /// `run_owner_pod` if nobody holds it or it already does. Returns the holder when another
+    /// pod does (nil when the claim is this pod's).
+    public func claimRunOwner(threadId: String, pod: String) async throws -> String? {
+        let claimed = try await database.write(
+            "UPDATE thread SET runOwnerPod = ? WHERE id = ? AND (runOwnerPod IS NULL OR runOwnerPod = ?) RETURNING id",
+            arguments(pod, threadId, pod))
+        guard claimed.isEmpty else { return nil }
+        return try await database.read("SELECT runOwnerPod FROM thread WHERE id = ?", arguments(threadId)).first?.optionalString("runOwnerPod")
+    }
+
+    /// Gives the pre-#3917 claim back when this pod's run ends.
+    public func releaseRunOwner(threadId: String, pod: String) async throws {
+        _ = try await database.write("UPDATE thread SET runOwnerPod = NULL WHERE id = ? AND runOwnerPod = ?", arguments(threadId, pod))
     }
 
     /// The projector's progress tap: `last_progress_at = now`.

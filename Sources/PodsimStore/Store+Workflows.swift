@@ -24,10 +24,13 @@ extension Store {
         /// Published on the thread's subject unless the thread is `in_progress`.
         public var waitingFrame: String
         public var pod: String
+        /// Only under `post-time-fence`: the fence the POST mints and writes on the thread at once
+        /// (the old `setRunFence` at POST); the gate's dispatch step then takes it as journaled.
+        public var postTimeFence: String?
 
         public init(
             message: ChatMessage, orgId: String, userId: String, userParts: [MessagePart], branch: String?, priority: Int,
-            waitingFrame: String, pod: String
+            waitingFrame: String, pod: String, postTimeFence: String? = nil
         ) {
             self.message = message
             self.orgId = orgId
@@ -37,6 +40,7 @@ extension Store {
             self.priority = priority
             self.waitingFrame = waitingFrame
             self.pod = pod
+            self.postTimeFence = postTimeFence
         }
     }
 
@@ -76,6 +80,11 @@ extension Store {
                 VALUES (?, 'gate', ?, ?, ?, ?, 'ENQUEUED', ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id
                 """,
                 arguments(gateId, threadId, turn.orgId, turn.userId, turn.message.id, turn.priority, now, now))
+            if let fence = turn.postTimeFence, !inserted.isEmpty {
+                try await transaction.execute(
+                    "UPDATE thread SET fence = ?, status = 'in_progress', updatedAt = ? WHERE id = ?", arguments(fence, now, threadId))
+                try await transaction.execute("UPDATE workflow SET fence = ? WHERE id = ?", arguments(fence, gateId))
+            }
             return AcceptedTurn(gateId: gateId, created: !inserted.isEmpty, publishedWaitingFrame: publishWaiting)
         }
     }

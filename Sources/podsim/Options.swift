@@ -45,12 +45,17 @@ struct HostedKnobOptions: ParsableArguments {
     var runCap: Int = HostedSettings().runCap
     @Option(name: .customLong("publish-retry-base-ms"), help: "Hosted: the first backoff of the publish and consumer-open retries.")
     var publishRetryBaseMillis: Int64 = HostedSettings().publishRetryBaseMillis
+    @Option(name: .customLong("projector-start-delay-ms"), help: "Hosted (podsim only): pause before the gate's consume step starts.")
+    var projectorStartDelayMillis: Int64 = 0
+    @Option(name: .customLong("pause-after-purge-ms"), help: "Hosted (podsim only): pause after the projector's terminal purge, before the gate ends.")
+    var pauseAfterPurgeMillis: Int64 = 0
 
     var settings: HostedSettings {
         HostedSettings(
             idleTimeoutMillis: idleTimeoutMillis, reapIntervalMillis: reapIntervalMillis, livenessBeatMillis: livenessBeatMillis,
             capacityBeatMillis: capacityBeatMillis, dedupWindowMillis: dedupWindowMillis, progressThrottleMillis: progressThrottleMillis,
-            conductorDelayMillis: conductorDelayMillis, runCap: runCap, publishRetryBaseMillis: publishRetryBaseMillis)
+            conductorDelayMillis: conductorDelayMillis, runCap: runCap, publishRetryBaseMillis: publishRetryBaseMillis,
+            projectorStartDelayMillis: projectorStartDelayMillis, pauseAfterPurgeMillis: pauseAfterPurgeMillis)
     }
 
     func validate() throws {
@@ -61,6 +66,10 @@ struct HostedKnobOptions: ParsableArguments {
         ] + (conductorDelayMillis.map { [("conductor-ms", $0)] } ?? [])
         for (name, value) in durations where !(1...86_400_000).contains(value) {
             throw ValidationError("--\(name) must be between 1 and 86400000 ms, a day (got \(value))")
+        }
+        for (name, value) in [("projector-start-delay-ms", projectorStartDelayMillis), ("pause-after-purge-ms", pauseAfterPurgeMillis)]
+        where !(0...86_400_000).contains(value) {
+            throw ValidationError("--\(name) must be between 0 and 86400000 ms, a day (got \(value))")
         }
         guard (1...64).contains(runCap) else { throw ValidationError("--run-cap must be between 1 and 64 (got \(runCap))") }
     }

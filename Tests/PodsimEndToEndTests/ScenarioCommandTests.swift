@@ -156,6 +156,7 @@ extension EndToEnd {
             #expect(sections[0].split(separator: "\n").allSatisfy { $0.contains("[seed]") || $0.contains("[hosted]") }, "\(bugs.output)")
             #expect(sections[0].contains("no-hosted-cap") && sections[0].contains("#4575, 2026-07-15"))
             #expect(sections[0].contains("publish-no-retry") && sections[0].contains("#6597"))
+            #expect(sections[0].contains("post-time-fence") && sections[0].contains("[hosted]"))
             #expect(sections.last?.hasPrefix("Open bugs") == true)
             #expect(sections.last?.contains("dedup-after-purge") == true && sections.last?.contains("fix: message ids carry the recovery attempt") == true)
         }

@@ -16,14 +16,14 @@ struct ProjectorFixture {
     let directory: String
     let fence = "f"
 
-    init(idleTimeoutMillis: Int64 = 1000) async throws {
+    init(idleTimeoutMillis: Int64 = 1000, bugs: Set<BugSwitch> = []) async throws {
         directory = FileManager.default.temporaryDirectory.path + "/podsim-projector-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/store.sqlite"
         store = try await Store.create(at: path, clock: wallClockMillis)
         socket = try ChangeSignalSocket()
         let configuration = PodConfiguration(
-            name: "pod-test", profile: .hosted, port: 0, storePath: path, providerURL: "http://127.0.0.1:9",
+            name: "pod-test", profile: .hosted, port: 0, storePath: path, providerURL: "http://127.0.0.1:9", bugs: bugs,
             hosted: HostedSettings(idleTimeoutMillis: idleTimeoutMillis))
         context = PodContext(
             configuration: configuration, store: store, bus: SignalBus(store: store, socket: socket),
@@ -188,5 +188,60 @@ struct ProjectorFixture {
         #expect(try await fixture.thread().status == .inProgress)
         #expect(try await fixture.assistantParts().isEmpty)
         #expect(try await !fixture.subjectIsEmpty())
+    }
+
+    @Test(arguments: [false, true])
+    func aRunSettledBeforeTheConsumeStepIsProjectedUnlessTheSwitchIsOn(switchOn: Bool) async throws {
+        let fixture = try await ProjectorFixture(bugs: switchOn ? [.projectionSkippedWhenTerminal] : [])
+        defer { fixture.close() }
+        try await fixture.publish(ProjectorFixture.numbered(ProjectorFixture.reply))
+        try await fixture.publishDone(msgIdFinalSeq: 8)
+        try await fixture.store.settleRun(threadId: fixture.threadId, status: .completed)
+        try await fixture.consume()
+        #expect(try await fixture.thread().status == .completed)
+        #expect(try await fixture.assistantParts().map(\.type) == (switchOn ? [] : ["text", "finish"]))
+    }
+
+    @Test(arguments: [false, true])
+    func aGapAfterTheRunSettledIsFatalOnlyWithTheSwitch(switchOn: Bool) async throws {
+        let fixture = try await ProjectorFixture(bugs: switchOn ? [.gapAfterDoneFatal] : [])
+        defer { fixture.close() }
+        try await fixture.store.settleRun(threadId: fixture.threadId, status: .completed)
+        try await fixture.publish([(2, .startStep)])
+        try await fixture.consume()
+        let thread = try await fixture.thread()
+        #expect(thread.status == (switchOn ? .failed : .completed))
+        #expect(thread.hosted.failureKind == (switchOn ? "projection" : nil))
+    }
+
+    @Test func partIdsAreDeterministicUnlessTheProjectionCarriesItsAttempt() {
+        func stepKeys(attempt: String?) -> [String] {
+            var projection = Projection(threadId: "t", messageId: "asst-f", pod: "pod-test", attempt: attempt)
+            for chunk in ProjectorFixture.reply.prefix(3) { _ = projection.apply(body: try! chunk.storedBody()) }
+            return projection.apply(body: try! UIChunk.finishStep.storedBody())?.compactMap(\.key) ?? []
+        }
+        #expect(stepKeys(attempt: nil) == ["t:asst-f:0"] && stepKeys(attempt: nil) == stepKeys(attempt: nil))
+        #expect(stepKeys(attempt: "a1") != stepKeys(attempt: "a2"))
+    }
+
+    @Test func aPostTimeFenceSupersedesTheRunningTurn() async throws {
+        let fixture = try await ProjectorFixture()
+        defer { fixture.close() }
+        try await fixture.publish(ProjectorFixture.numbered(ProjectorFixture.reply))
+        try await fixture.publishDone(msgIdFinalSeq: 8)
+        let thread = try await fixture.thread()
+        _ = try await fixture.store.acceptHostedTurn(
+            Store.HostedTurn(
+                message: ChatMessage(id: "m2", threadId: fixture.threadId, role: "user", text: "again", createdAt: wallClockMillis()),
+                orgId: thread.orgId, userId: "u", userParts: [], branch: nil, priority: 10, waitingFrame: HostedFrames.waitingRunner,
+                pod: "pod-test", postTimeFence: "posted"))
+        #expect(try await fixture.thread().hosted.fence == "posted")
+        try await fixture.consume()
+        #expect(try await fixture.assistantParts().isEmpty, "the running turn sees itself superseded")
+        try await fixture.store.finishWorkflow(id: fixture.gate.id, executor: "pod-test", status: .success)
+        let next = try #require(try await fixture.store.dequeue(kind: .gate, executor: "pod-test"))
+        let dispatch = try #require(
+            try await fixture.store.dispatchTurn(gateId: next.id, executor: "pod-test", fence: "minted", startingFrame: "starting"))
+        #expect(dispatch.fence == "posted" && dispatch.replayed, "the gate takes the POST's fence")
     }
 }

@@ -316,4 +316,27 @@ struct HostedStoreFixture {
         #expect(try await fixture.store.turnMessages(threadId: a, upTo: "a2").map(\.id) == ["a1", "a2"])
         #expect(try await fixture.store.turnMessages(threadId: a, upTo: "a1").map(\.id) == ["a1"])
     }
+
+    @Test func theRunOwnerClaimIsHeldUntilItsPodGivesItBack() async throws {
+        let fixture = try await HostedStoreFixture()
+        let a = try await fixture.thread("a")
+        #expect(try await fixture.store.claimRunOwner(threadId: a, pod: "pod-1") == nil)
+        #expect(try await fixture.store.claimRunOwner(threadId: a, pod: "pod-1") == nil, "the owner claims again (a same-name restart)")
+        #expect(try await fixture.store.claimRunOwner(threadId: a, pod: "pod-2") == "pod-1")
+        try await fixture.store.releaseRunOwner(threadId: a, pod: "pod-2")
+        #expect(try await fixture.store.thread(id: a)?.runOwnerPod == "pod-1", "only the holder gives the claim back")
+        try await fixture.store.releaseRunOwner(threadId: a, pod: "pod-1")
+        #expect(try await fixture.store.claimRunOwner(threadId: a, pod: "pod-2") == nil)
+    }
+
+    @Test func anUnguardedFailureWriteFailsASettledRun() async throws {
+        let fixture = try await HostedStoreFixture()
+        let a = try await fixture.thread("a")
+        try await fixture.post("a1", on: a)
+        _ = try await fixture.dispatchNext(on: "pod-1", fence: "f1")
+        #expect(try await fixture.store.settleRun(threadId: a, status: .completed))
+        #expect(try await !fixture.store.markRunFailed(threadId: a, kind: "liveness", reason: "late"))
+        #expect(try await fixture.store.markRunFailed(threadId: a, kind: "liveness", reason: "late", onlyInProgress: false))
+        #expect(try await fixture.store.thread(id: a)?.status == .failed)
+    }
 }

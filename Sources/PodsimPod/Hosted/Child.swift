@@ -33,6 +33,11 @@ struct Child: Sendable {
             await stop(heartbeat)
             try await writer.done()
             logLine("\(pod): child \(workflow.id) finished at seq \(await writer.lastAckedSeq)")
+            await releaseClaim()
+            if context.configuration.has(.projectionSkippedWhenTerminal) {
+                // Before #4196 the reactor's FINISH wrote the terminal status itself.
+                try await store.settleRun(threadId: threadId, status: .completed)
+            }
             try await store.finishWorkflow(id: workflow.id, executor: pod, status: .success)
         } catch {
             await stop(heartbeat)
@@ -47,6 +52,9 @@ struct Child: Sendable {
         try await context.publish(stage: .preparingTools, threadId: threadId)
         try Task.checkCancellation()
         try await store.markRunStarted(threadId: threadId, clearsProgress: !context.configuration.has(.staleProgressReap))
+        if context.configuration.has(.ownerClaimCas), let holder = try await store.claimRunOwner(threadId: threadId, pod: pod) {
+            throw RunClaimError(description: "RunClaimError: run \(threadId) is already running on another pod (\(holder))")
+        }
         try await store.purgeSubject(threadId: threadId)
         let messages = try await store.turnMessages(threadId: threadId, upTo: workflow.messageId)
         let text = messages.last { $0.id == workflow.messageId }?.text ?? ""
@@ -117,7 +125,7 @@ struct Child: Sendable {
         switch await runs.abortReason(threadId: threadId, fence: fence) {
         case .cancelled:
             logLine("\(pod): child \(workflow.id) cancelled")
-            _ = try? await store.markRunFailed(threadId: threadId, kind: FailureClassifier.cancelled.kind, reason: FailureClassifier.cancelled.reason)
+            await runFailed(FailureClassifier.cancelled)
             await endStream(with: .abort, writer: writer)
         case .reaped:
             logLine("\(pod): child \(workflow.id) reaped")
@@ -137,8 +145,18 @@ struct Child: Sendable {
     private func fail(errorText: String, writer: FencedWriter) async {
         let failure = FailureClassifier.classify(errorText, configuration: context.configuration)
         logLine("\(pod): child \(workflow.id) failed (\(failure.kind)): \(errorText)")
-        _ = try? await store.markRunFailed(threadId: threadId, kind: failure.kind, reason: failure.reason)
+        await runFailed(failure)
         await endStream(with: .error(errorText: errorText), writer: writer)
+    }
+
+    /// The reactor's RUN_FAILED: the classified failure record, guarded; before #4337 it also
+    /// purged the subject, beheading the log the projector had not read yet.
+    private func runFailed(_ failure: FailureClassifier.Failure) async {
+        _ = try? await store.markRunFailed(threadId: threadId, kind: failure.kind, reason: failure.reason)
+        if context.configuration.has(.purgeOnRunFailed) {
+            _ = try? await store.purgeSubject(threadId: threadId)
+            logLine("\(pod): child \(workflow.id) purged the subject on RUN_FAILED")
+        }
     }
 
     private func endStream(with chunk: UIChunk, writer: FencedWriter) async {
@@ -148,7 +166,19 @@ struct Child: Sendable {
         } catch {
             logLine("\(pod): child \(workflow.id) could not publish its terminal: \(error)")
         }
+        await releaseClaim()
         _ = try? await store.finishWorkflow(id: workflow.id, executor: pod, status: .success)
+    }
+
+    /// Before #3917 a recovered run had to claim the thread's owner column first.
+    struct RunClaimError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Gives the pre-#3917 claim back at the run's end (only `owner-claim-cas` takes one).
+    private func releaseClaim() async {
+        guard context.configuration.has(.ownerClaimCas) else { return }
+        _ = try? await store.releaseRunOwner(threadId: threadId, pod: pod)
     }
 
     /// The text a failed provider call reports in-band (as the AI SDK words it).

@@ -14,6 +14,7 @@ struct Gate: Sendable {
 
     private var store: Store { context.store }
     private var pod: String { context.name }
+    private var settings: HostedSettings { context.configuration.hosted }
 
     /// Runs the gate; a cancelled task (the pod drains) returns without writing anything more.
     func execute() async {
@@ -39,7 +40,9 @@ struct Gate: Sendable {
             let projector = RunProjector(gate: workflow, fence: dispatch.fence, context: context, wakeups: wakeups)
             let result: Result<Void, any Error>
             do {
+                try await pause(millis: settings.projectorStartDelayMillis)
                 try await projector.consume()
+                try await pause(millis: settings.pauseAfterPurgeMillis)
                 result = .success(())
             } catch {
                 result = .failure(error)
@@ -76,6 +79,12 @@ struct Gate: Sendable {
 
     struct ChildStartFailure: Error, CustomStringConvertible {
         let description: String
+    }
+
+    /// A scenario's pause knob (`projectorStartDelay`, `pauseAfterPurge`); none by default.
+    private func pause(millis: Int64) async throws {
+        guard millis > 0 else { return }
+        try await Task.sleep(for: .milliseconds(millis))
     }
 
     /// `heartbeatWhileQueued`: a `waiting-capacity` frame every beat while the child is

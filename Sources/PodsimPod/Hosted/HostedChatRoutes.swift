@@ -86,7 +86,8 @@ struct HostedChatRoutes {
         return Store.HostedTurn(
             message: ChatMessage(id: id, threadId: thread.id, role: "user", text: message.texts.joined(separator: "\n"), createdAt: now),
             orgId: thread.orgId, userId: userId, userParts: parts, branch: branch, priority: Self.interactivePriority,
-            waitingFrame: HostedFrames.stage(.waitingRunner), pod: pod.name)
+            waitingFrame: HostedFrames.stage(.waitingRunner), pod: pod.name,
+            postTimeFence: pod.configuration.has(.postTimeFence) ? UUID().uuidString.lowercased() : nil)
     }
 
     /// The body as JSON; anything else is a plain error in the real handler (`c.req.json()`), so a 500.

@@ -42,7 +42,13 @@ struct RunProjector: Sendable {
             logLine("\(context.name): gate \(gate.id) superseded; nothing to project")
             return
         }
-        var projection = Projection(threadId: threadId, messageId: assistantMessageID, pod: context.name)
+        if context.configuration.has(.projectionSkippedWhenTerminal), thread.status != .inProgress {
+            logLine("\(context.name): gate \(gate.id) found the run \(thread.status.rawValue); nothing to project")
+            return
+        }
+        var projection = Projection(
+            threadId: threadId, messageId: assistantMessageID, pod: context.name,
+            attempt: context.configuration.has(.nondeterministicPartIds) ? UUID().uuidString.lowercased() : nil)
         projection.base = (try await store.lastPartCreatedAt(threadId: threadId, messageId: gate.messageId) ?? 0) + 1
         let outcome: Result<Void, StreamFailure>
         do {
@@ -124,6 +130,8 @@ struct RunProjector: Sendable {
 
     private func settle(_ outcome: Result<Void, StreamFailure>, projection: Projection) async throws {
         let name = context.name
+        // Before #5039 a gap or an idle tail was fatal even on a settled run, and its write was unguarded.
+        let fatalAfterSettle = context.configuration.has(.gapAfterDoneFatal)
         switch outcome {
         case .success where projection.finished:
             try await store.replaceMessageParts(threadId: threadId, messageId: assistantMessageID, with: projection.finalParts())
@@ -136,7 +144,7 @@ struct RunProjector: Sendable {
             try await store.purgeSubject(threadId: threadId)
             logLine("\(name): projected \(threadId) fence \(fence): the harness reported an error")
         case .failure(let failure):
-            if try await settled() {
+            if !fatalAfterSettle, try await settled() {
                 try await store.deleteMessageParts(threadId: threadId, messageId: errorMessageID)
                 try await store.purgeSubject(threadId: threadId)
                 logLine("\(name): projected \(threadId) fence \(fence): \(failure) after the run settled (benign)")
@@ -145,13 +153,14 @@ struct RunProjector: Sendable {
             switch failure {
             case .gap(let gap):
                 try await store.markRunFailed(
-                    threadId: threadId, kind: "projection", reason: "stream truncated before projection could replay it: \(gap)")
+                    threadId: threadId, kind: "projection", reason: "stream truncated before projection could replay it: \(gap)",
+                    onlyInProgress: !fatalAfterSettle)
                 try await writeSynthesizedError("Error: \(gap)")
                 try await store.purgeSubject(threadId: threadId)
                 logLine("\(name): projected \(threadId) fence \(fence): failed (projection: \(gap))")
             case .idle:
                 let reason = "liveness: no stream events for \(Self.idleText(millis: settings.idleTimeoutMillis))"
-                try await store.markRunFailed(threadId: threadId, kind: "liveness", reason: reason)
+                try await store.markRunFailed(threadId: threadId, kind: "liveness", reason: reason, onlyInProgress: !fatalAfterSettle)
                 try await store.deleteMessageParts(threadId: threadId, messageId: errorMessageID)
                 logLine("\(name): projected \(threadId) fence \(fence): failed (\(reason))")
                 throw LivenessFailure(description: reason)
@@ -181,6 +190,9 @@ struct Projection: Sendable {
     let threadId: String
     let messageId: String
     let pod: String
+    /// Set only under `nondeterministic-part-ids`: before #4570 a part's id carried the
+    /// projection attempt, so a re-projection inserted its step parts again.
+    let attempt: String?
     /// `createdAt` of part 0 (the user message's last part + 1 ms); part n gets `base + n`.
     var base: Int64 = 1
     private(set) var parts: [MessagePart] = []
@@ -189,10 +201,11 @@ struct Projection: Sendable {
     private(set) var finished = false
     private(set) var errorText: String?
 
-    init(threadId: String, messageId: String, pod: String) {
+    init(threadId: String, messageId: String, pod: String, attempt: String? = nil) {
         self.threadId = threadId
         self.messageId = messageId
         self.pod = pod
+        self.attempt = attempt
     }
 
     /// Applies one fenced chunk; returns the step's parts at a `finish-step`.
@@ -237,6 +250,6 @@ struct Projection: Sendable {
     private func part(index: Int, type: String, body: String) -> MessagePart {
         MessagePart(
             threadId: threadId, runId: nil, role: "assistant", type: type, body: body, pod: pod, createdAt: base + Int64(index),
-            key: "\(threadId):\(messageId):\(index)", messageId: messageId)
+            key: attempt.map { "\(threadId):\(messageId):\($0):\(index)" } ?? "\(threadId):\(messageId):\(index)", messageId: messageId)
     }
 }

@@ -153,6 +153,10 @@ actor WorkflowWorker {
         for task in tasks { task.cancel() }
         await runs.abortAll(timeout: .milliseconds(300))
         await waitFor(tasks, timeout: .milliseconds(300))
+        if context.configuration.has(.sigtermNoGateHandoff) {
+            logLine("\(context.name): left its gates PENDING (no hand-off before #4236)")
+            return
+        }
         do {
             let handed = try await context.store.requeueWorkflows(executor: context.name, kinds: [.gate])
             logLine("\(context.name): handed \(handed.count) gate(s) back to the queue")

@@ -14,6 +14,7 @@ public enum ScenarioParser {
     static let hostedKnobs = [
         "idleTimeout", "reapInterval", "livenessBeat", "capacityBeat", "dedupWindow", "progressThrottle", "conductor", "runCap",
         "publishRetryBase",
+        "projectorStartDelay", "pauseAfterPurge",
     ]
     /// The key that names each step kind.
     static let stepKeys = [
@@ -104,6 +105,8 @@ public enum ScenarioParser {
         cluster.hosted.progressThrottleMillis = try millis("progressThrottle") ?? cluster.hosted.progressThrottleMillis
         cluster.hosted.conductorDelayMillis = try millis("conductor")
         cluster.hosted.publishRetryBaseMillis = try millis("publishRetryBase") ?? cluster.hosted.publishRetryBaseMillis
+        cluster.hosted.projectorStartDelayMillis = try millis("projectorStartDelay") ?? cluster.hosted.projectorStartDelayMillis
+        cluster.hosted.pauseAfterPurgeMillis = try millis("pauseAfterPurge") ?? cluster.hosted.pauseAfterPurgeMillis
         cluster.hosted.runCap = try members["runCap"]?.int("cluster.runCap", in: 1...64) ?? cluster.hosted.runCap
         return cluster
     }
