@@ -3,7 +3,10 @@
 /// Every switch is off by default (today's fixed behaviour); a cluster turns one on only when
 /// asked explicitly (`--bug ID` or a scenario's `cluster.bugs`), and a pod running with one on
 /// says so in its log.
-public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable {
+public enum BugSwitch: String, CaseIterable, Sendable, Codable, Comparable, ProfileBoundSwitch {
+    public static let noun = "bug switch"
+    public static let idNoun = "bug id"
+
     case eagerEnsureVm = "eager-ensure-vm"
     case attachDeliverNew = "attach-deliver-new"
     case attachReexecutes = "attach-reexecutes"

@@ -4,7 +4,10 @@
 /// The direction is the opposite of `BugSwitch`: off is the real server (the bug is there), on
 /// is a proposed fix. A scenario that `reproduces` an open bug asserts what the real server does
 /// today; `podsim prove` shows it passes on the default and fails with the fix (the symptom gone).
-public enum OpenBug: String, CaseIterable, Sendable, Codable, Comparable {
+public enum OpenBug: String, CaseIterable, Sendable, Codable, Comparable, ProfileBoundSwitch {
+    public static let noun = "open bug"
+    public static let idNoun = "open bug id"
+
     case dedupAfterPurge = "dedup-after-purge"
     case zombieChildRecovery = "zombie-child-recovery"
 

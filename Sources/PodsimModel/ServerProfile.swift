@@ -11,6 +11,16 @@ public enum ServerProfile: String, CaseIterable, Sendable, Codable {
     public static let `default` = ServerProfile.seed
 }
 
+/// A switch bound to one profile's code: a bug switch (on brings a fixed bug back) or an open
+/// bug (on applies a candidate fix). A scenario may only turn on its own profile's.
+public protocol ProfileBoundSwitch: RawRepresentable<String>, CaseIterable, Sendable {
+    /// What the scenario language calls one: `bug switch`, `open bug`.
+    static var noun: String { get }
+    /// What its ids are called: `bug id`, `open bug id`.
+    static var idNoun: String { get }
+    var profile: ServerProfile { get }
+}
+
 /// `STUDIO_DISPATCH_ROLE`: which hosted work queues a pod takes work from. `api` serves HTTP only.
 public enum DispatchRole: String, CaseIterable, Sendable, Codable {
     case all

@@ -47,8 +47,8 @@ public enum ScenarioParser {
         let members = try root.members("a scenario", allowed: topLevelKeys)
         guard let stepsNode = members["steps"] else { throw root.error("missing 'steps': a scenario needs at least one step") }
         var bound: [ProfileBound] = []
-        let guards = try members["guards"].map { try bugList($0, "guards", &bound) } ?? []
-        let reproduces = try members["reproduces"].map { try openBugList($0, "reproduces", &bound) } ?? []
+        let guards = try members["guards"].map { try switchList($0, "guards", &bound) as [BugSwitch] } ?? []
+        let reproduces = try members["reproduces"].map { try switchList($0, "reproduces", &bound) as [OpenBug] } ?? []
         let steps = try stepsNode.items("steps").map(parseStep)
         if steps.isEmpty { throw stepsNode.error("'steps' is empty: a scenario needs at least one step") }
         var scenario = Scenario(
@@ -84,8 +84,8 @@ public enum ScenarioParser {
                 }
             }
         }
-        if let bugs = members["bugs"] { cluster.bugs = try bugList(bugs, "cluster.bugs", &bound) }
-        if let fixes = members["fixes"] { cluster.fixes = try openBugList(fixes, "cluster.fixes", &bound) }
+        if let bugs = members["bugs"] { cluster.bugs = try switchList(bugs, "cluster.bugs", &bound) }
+        if let fixes = members["fixes"] { cluster.fixes = try switchList(fixes, "cluster.fixes", &bound) }
         for (key, keyNode, _) in try node.pairs("cluster") {
             let profile: ServerProfile? = seedKnobs.contains(key) ? .seed : hostedKnobs.contains(key) ? .hosted : nil
             if let profile { bound.append(ProfileBound(what: "cluster.\(key)", profile: profile, location: keyNode.location)) }
@@ -111,27 +111,16 @@ public enum ScenarioParser {
         return cluster
     }
 
-    /// A list of bug ids; each switch is bound to its profile.
-    static func bugList(_ node: YAMLNode, _ what: String, _ bound: inout [ProfileBound]) throws -> [BugSwitch] {
-        try node.items(what).map { item -> BugSwitch in
-            let id = try item.string("a bug id")
-            guard let bug = BugSwitch(rawValue: id) else {
-                throw item.error(unknownMessage("bug id", id, expected: BugSwitch.allCases.map(\.rawValue)))
+    /// A list of bug or open bug ids (`guards`, `reproduces`, `cluster.bugs`, `cluster.fixes`); each
+    /// is bound to its profile.
+    static func switchList<Switch: ProfileBoundSwitch>(_ node: YAMLNode, _ what: String, _ bound: inout [ProfileBound]) throws -> [Switch] {
+        try node.items(what).map { item -> Switch in
+            let id = try item.string(Switch.idNoun)
+            guard let value = Switch(rawValue: id) else {
+                throw item.error(unknownMessage(Switch.idNoun, id, expected: Switch.allCases.map(\.rawValue)))
             }
-            bound.append(ProfileBound(what: "bug switch \(id)", profile: bug.profile, location: item.location))
-            return bug
-        }
-    }
-
-    /// A list of open bug ids (`reproduces:`, `cluster.fixes`); each is bound to its profile.
-    static func openBugList(_ node: YAMLNode, _ what: String, _ bound: inout [ProfileBound]) throws -> [OpenBug] {
-        try node.items(what).map { item -> OpenBug in
-            let id = try item.string("an open bug id")
-            guard let bug = OpenBug(rawValue: id) else {
-                throw item.error(unknownMessage("open bug id", id, expected: OpenBug.allCases.map(\.rawValue)))
-            }
-            bound.append(ProfileBound(what: "open bug \(id)", profile: bug.profile, location: item.location))
-            return bug
+            bound.append(ProfileBound(what: "\(Switch.noun) \(id)", profile: value.profile, location: item.location))
+            return value
         }
     }
 
