@@ -18,10 +18,14 @@ struct TimingOptions: ParsableArguments {
     }
 
     func validate() throws {
-        for (name, value) in [("lease-ms", leaseMillis), ("poll-ms", pollMillis), ("keepalive-ms", keepaliveMillis), ("drain-ms", drainMillis)]
-        where !(1...86_400_000).contains(value) {
-            throw ValidationError("--\(name) must be between 1 and 86400000 ms, a day (got \(value))")
-        }
+        try validateMillis([("lease-ms", leaseMillis), ("poll-ms", pollMillis), ("keepalive-ms", keepaliveMillis), ("drain-ms", drainMillis)])
+    }
+}
+
+/// Refuses a millisecond flag outside `from`…a day, naming the flag.
+func validateMillis(_ flags: [(name: String, value: Int64)], from lowest: Int64 = 1) throws {
+    for (name, value) in flags where !(lowest...86_400_000).contains(value) {
+        throw ValidationError("--\(name) must be between \(lowest) and 86400000 ms, a day (got \(value))")
     }
 }
 
@@ -64,13 +68,8 @@ struct HostedKnobOptions: ParsableArguments {
             ("capacity-beat-ms", capacityBeatMillis), ("dedup-window-ms", dedupWindowMillis), ("progress-throttle-ms", progressThrottleMillis),
             ("publish-retry-base-ms", publishRetryBaseMillis),
         ] + (conductorDelayMillis.map { [("conductor-ms", $0)] } ?? [])
-        for (name, value) in durations where !(1...86_400_000).contains(value) {
-            throw ValidationError("--\(name) must be between 1 and 86400000 ms, a day (got \(value))")
-        }
-        for (name, value) in [("projector-start-delay-ms", projectorStartDelayMillis), ("pause-after-purge-ms", pauseAfterPurgeMillis)]
-        where !(0...86_400_000).contains(value) {
-            throw ValidationError("--\(name) must be between 0 and 86400000 ms, a day (got \(value))")
-        }
+        try validateMillis(durations)
+        try validateMillis([("projector-start-delay-ms", projectorStartDelayMillis), ("pause-after-purge-ms", pauseAfterPurgeMillis)], from: 0)
         guard (1...64).contains(runCap) else { throw ValidationError("--run-cap must be between 1 and 64 (got \(runCap))") }
     }
 }
