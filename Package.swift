@@ -79,9 +79,16 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // A run's recorded history: the event format of `history.jsonl`. Depends on nothing.
+        .target(name: "PodsimHistory"),
+        // Checkers: pure functions from a history to a verdict (delivery, cross-pod, termination, …).
+        .target(name: "PodsimCheckers", dependencies: ["PodsimHistory"]),
+        // The self-contained HTML timeline of a history.
+        .target(name: "PodsimTimeline", dependencies: ["PodsimHistory", "PodsimCheckers"]),
         // The scenario language and its runner.
         .target(name: "PodsimScenario", dependencies: [
             "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimServer", "PodsimStore",
+            "PodsimHistory", "PodsimCheckers", "PodsimTimeline",
             .product(name: "Yams", package: "Yams"),
         ]),
         // `podsim bench`: boot, delivery latency, queue throughput, fan-out and memory measurements.
@@ -92,7 +99,7 @@ let package = Package(
         // The CLI: one command per subcommand; every child role re-executes this binary.
         .executableTarget(name: "podsim", dependencies: [
             "PodsimModel", "PodsimServer", "PodsimMockAI", "PodsimPod", "PodsimLink", "PodsimCluster", "PodsimScenario",
-            "PodsimBench",
+            "PodsimBench", "PodsimHistory", "PodsimCheckers", "PodsimTimeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,6 +120,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimModel", "PodsimClient", "PodsimCluster"]),
+        .testTarget(name: "PodsimCheckersTests", dependencies: ["PodsimCheckers", "PodsimHistory"]),
+        .testTarget(name: "PodsimTimelineTests", dependencies: ["PodsimTimeline", "PodsimCheckers", "PodsimHistory", "PodsimScenario"]),
         .testTarget(name: "PodsimEndToEndTests", dependencies: ["PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore"]),
     ]
 )

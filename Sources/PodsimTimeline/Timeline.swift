@@ -1,0 +1,6 @@
+import PodsimCheckers
+import PodsimHistory
+
+/// The self-contained HTML timeline of one history.
+public enum Timeline {
+}
