@@ -17,6 +17,14 @@ public struct APIError<Body: Decodable & Sendable & Equatable>: Error, Equatable
     public var description: String { "\(method) \(path) answered \(status): \(text.prefix(300))" }
 }
 
+/// An answer outside 2xx, whatever its body type: the status and the body as text.
+public protocol RefusedCall: Error {
+    var status: Int { get }
+    var text: String { get }
+}
+
+extension APIError: RefusedCall {}
+
 /// The pod API's error: `{"error": "...", "code"?: "..."}`.
 public typealias PodAPIError = APIError<ErrorBody>
 

@@ -24,6 +24,10 @@ public actor Cluster {
     public nonisolated let spec: ClusterSpec
     public nonisolated let stateDirectory: String
     public nonisolated let storePath: String
+    /// When the cluster began booting, on the monotonic clock every process shares and as epoch
+    /// milliseconds: a run's history counts time from here.
+    public nonisolated let bootedAtNanos: Int64
+    public nonisolated let bootedAtMillis: Int64
     private let http: HTTPClient
     private var processes: [String: Managed] = [:]
     private var order: [String] = []
@@ -38,6 +42,8 @@ public actor Cluster {
         self.spec = spec
         self.stateDirectory = stateDirectory
         self.storePath = stateDirectory + "/store.sqlite"
+        self.bootedAtNanos = monotonicNanos()
+        self.bootedAtMillis = wallClockMillis()
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(1), read: .seconds(5))
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

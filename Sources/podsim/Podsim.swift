@@ -7,5 +7,5 @@ struct Podsim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "podsim",
         abstract: "Reproduce and prevent multi-pod bugs: a local cluster of pods sharing one SQLite run queue.",
-        subcommands: [Up.self, Run.self, Validate.self, Prove.self, BenchCommand.self, Bugs.self, PodCommand.self, MockAICommand.self, LinkDaemonCommand.self])
+        subcommands: [Up.self, Run.self, Validate.self, Prove.self, TimelineCommand.self, CheckCommand.self, BenchCommand.self, Bugs.self, PodCommand.self, MockAICommand.self, LinkDaemonCommand.self])
 }

@@ -37,9 +37,20 @@ struct ScenarioRunOptions: ParsableArguments {
     @Option(help: "How many scenarios run at once, each on its own cluster.") var jobs: Int = 1
     @Option(help: "Only scenarios whose name or file contains this text.") var filter: String?
     @OptionGroup var profile: ProfileOption
+    @Option(help: "Write each scenario's HTML timeline (one self-contained file each) into this directory.") var html: String?
+    @Flag(name: .customLong("no-history"), help: "Record no history and run no checkers (to measure what recording costs).")
+    var noHistory = false
 
     func validate() throws {
         guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16 (got \(jobs))") }
+        if noHistory, html != nil { throw ValidationError("--html draws the history; it cannot go with --no-history") }
+    }
+
+    /// The run options these flags ask for.
+    func runOptions(extraBugs: Set<BugSwitch> = [], extraFixes: Set<OpenBug> = [], keep: Bool = false, checkersOnly: Bool = false) -> RunOptions {
+        RunOptions(
+            extraBugs: extraBugs, extraFixes: extraFixes, keep: keep, history: !noHistory, htmlDirectory: html,
+            checkersOnly: checkersOnly)
     }
 
     /// Runs the jobs with a progress line as each starts and ends, and the failure report of
@@ -86,7 +97,7 @@ struct Run: AsyncParsableCommand {
             throw ScenarioExit.invalid
         }
         let started = ContinuousClock.now
-        let options = RunOptions(extraBugs: Set(bugs), extraFixes: Set(fixes), keep: keep)
+        let options = scenarios.runOptions(extraBugs: Set(bugs), extraFixes: Set(fixes), keep: keep)
         let results = await scenarios.run(suite.scenarios.map { ScenarioSuite.Job(scenario: $0) }, options: options)
         let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
         if let junit { try Data(JUnitReport.xml(results, seconds: seconds).utf8).write(to: URL(fileURLWithPath: junit)) }
@@ -130,6 +141,15 @@ struct Prove: AsyncParsableCommand {
             """)
 
     @OptionGroup var scenarios: ScenarioRunOptions
+    @Flag(help: """
+        Pass over the scenarios' own assertions and let only the checkers judge; prints which \
+        checkers catch each bug switch. Exit status 1 if a checker fails a clean run.
+        """)
+    var checkersOnly = false
+
+    func validate() throws {
+        if checkersOnly && scenarios.noHistory { throw ValidationError("--checkers-only judges the history; it cannot go with --no-history") }
+    }
 
     func run() async throws {
         let suite = try loadSuite(scenarios.paths, profile: scenarios.profile.profile).filtered(scenarios.filter)
@@ -139,9 +159,16 @@ struct Prove: AsyncParsableCommand {
             jobs += scenario.guards.map { .init(scenario: scenario, bugs: [$0]) }
             jobs += scenario.reproduces.map { .init(scenario: scenario, fixes: [$0]) }
         }
-        let results = await scenarios.run(jobs, options: RunOptions()) { !$0.bugs.isEmpty || !$0.fixes.isEmpty }
+        let results = await scenarios.run(jobs, options: scenarios.runOptions(checkersOnly: checkersOnly)) { !$0.bugs.isEmpty || !$0.fixes.isEmpty }
         let verdicts = zip(jobs, results).map { ProveVerdict(bug: $0.bugs.first, fix: $0.fixes.first, profile: $0.scenario.profile, result: $1) }
         logLine(ProveVerdict.table(verdicts))
+        if checkersOnly {
+            logLine(ProveVerdict.checkerTable(verdicts))
+            let falseAlarms = verdicts.filter { $0.bug == nil && $0.fix == nil && !$0.result.passed }
+            logLine("\(falseAlarms.count) clean run(s) failed by a checker")
+            if !falseAlarms.isEmpty { throw ScenarioExit.failed }
+            return
+        }
         let profiles = Set(suite.scenarios.map(\.profile))
         let unguarded = BugSwitch.allCases.filter { bug in
             profiles.contains(bug.profile) && !suite.scenarios.contains { $0.guards.contains(bug) }

@@ -1,3 +1,4 @@
+import PodsimCheckers
 import PodsimModel
 
 /// Where something was written: the scenario file, line and column (1-based).
@@ -25,6 +26,8 @@ public struct Scenario: Sendable {
     /// default and must fail with the bug's candidate fix on (the symptom gone).
     public var reproduces: [OpenBug] = []
     public var cluster: ClusterBlock
+    /// `checks:`: the checkers this scenario turns off, each with its reason.
+    public var checks = CheckSettings()
     public var timeout: Duration
     public var steps: [Step]
     /// What the file turns on that only one profile has (cluster knobs, bug switches), checked
@@ -33,6 +36,12 @@ public struct Scenario: Sendable {
 
     /// The profile the scenario runs: its own `cluster.profile`, else the default.
     public var profile: ServerProfile { cluster.profile ?? .default }
+}
+
+/// The `checks:` block. Every checker judges every run's history unless the scenario skips it
+/// by name with a reason; a skipped checker still runs and its findings are shown, unjudged.
+public struct CheckSettings: Sendable, Equatable {
+    public var skip: [CheckerName: String] = [:]
 }
 
 /// The `cluster:` block.
@@ -168,6 +177,15 @@ public struct Step: Sendable {
 
     /// A short human label, e.g. `kill ${owner}` or `check watcher w2`.
     public var label: String { kind.label }
+
+    /// Whether the step is one of the scenario's own assertions (a check, or a call with an
+    /// expected answer) rather than an action: `--checkers-only` passes over its failures.
+    public var isAssertion: Bool {
+        switch kind {
+        case .check, .eventually, .stable, .send, .request: true
+        default: false
+        }
+    }
 }
 
 /// Which pod (or process) a step talks to: a name like `pod-2`, possibly from a variable.

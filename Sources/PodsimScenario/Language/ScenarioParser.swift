@@ -1,4 +1,5 @@
 import Foundation
+import PodsimCheckers
 import PodsimCluster
 import PodsimModel
 import PodsimStore
@@ -6,7 +7,7 @@ import PodsimStore
 /// Reads a scenario file into a `Scenario`, failing with the file, line and column of the
 /// first problem and what was expected there.
 public enum ScenarioParser {
-    static let topLevelKeys = ["name", "description", "guards", "reproduces", "cluster", "timeout", "steps"]
+    static let topLevelKeys = ["name", "description", "guards", "reproduces", "cluster", "checks", "timeout", "steps"]
     static let clusterKeys = ["profile", "pods", "env", "podEnv", "bugs", "fixes", "keepalive", "drain"] + seedKnobs + hostedKnobs
     /// Cluster timings only the seed profile has (run leases).
     static let seedKnobs = ["lease", "poll"]
@@ -59,7 +60,24 @@ public enum ScenarioParser {
             timeout: try members["timeout"]?.duration("timeout") ?? .seconds(60),
             steps: steps, profileBound: bound)
         scenario.reproduces = reproduces
+        scenario.checks = try members["checks"].map(parseChecks) ?? CheckSettings()
         return scenario
+    }
+
+    /// The `checks:` block: `skip: {<checker>: "<reason>"}`.
+    static func parseChecks(_ node: YAMLNode) throws -> CheckSettings {
+        let members = try node.members("checks", allowed: ["skip"])
+        var settings = CheckSettings()
+        guard let skip = members["skip"] else { return settings }
+        for (name, keyNode, value) in try skip.pairs("checks.skip") {
+            guard let checker = CheckerName(rawValue: name) else {
+                throw keyNode.error(unknownMessage("checker", name, expected: CheckerName.allCases.map(\.rawValue)))
+            }
+            let reason = try value.string("the reason for skipping \(name)").trimmingCharacters(in: .whitespaces)
+            if reason.isEmpty { throw value.error("give the reason for skipping \(name): a report shows it") }
+            settings.skip[checker] = reason
+        }
+        return settings
     }
 
     /// The `cluster:` block; what in it only one profile has is added to `bound`.

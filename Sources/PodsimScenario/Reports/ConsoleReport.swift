@@ -16,8 +16,9 @@ public enum ConsoleReport {
         name + (bugs.isEmpty ? "" : " [bug: \(bugs.joined(separator: ", "))]") + (fixes.isEmpty ? "" : " [fix: \(fixes.joined(separator: ", "))]")
     }
 
-    /// What went wrong and where to look: the step, expected vs actual, the file and line, the
-    /// kept state directory and the tail of every process's log.
+    /// What went wrong and where to look: the step or checker, expected vs actual, the file and
+    /// line, every checker that failed, the kept state directory, the history and timeline, and
+    /// the tail of every process's log.
     public static func failure(_ result: ScenarioResult) -> String {
         guard let failure = result.failure else { return "" }
         var lines = [
@@ -26,16 +27,26 @@ public enum ConsoleReport {
             "  at:       \(failure.location)",
             "  step:     \(failure.step)",
             "  expected: \(failure.expected)",
-            "  actual:   \(failure.actual)",
+            "  actual:   \(indented(failure.actual))",
         ]
+        for check in result.checks ?? [] where check.fails && check.checker != failure.checker {
+            lines.append("  checker \(check.checker) failed: \(check.property)")
+            lines += check.violations.prefix(5).map { "    - \(indented($0, by: 6))" }
+        }
         if let directory = result.stateDirectory {
             lines.append("  state:    \(directory) (store.sqlite, cluster logs in logs/)")
         }
+        if let history = result.history { lines.append("  history:  \(history)") }
+        if let timeline = result.timeline { lines.append("  timeline: \(timeline)") }
         for log in result.logs {
             lines.append("  --- \(log.process): last lines of \(log.path) ---")
             lines += log.lines.split(separator: "\n", omittingEmptySubsequences: false).map { "  | \($0)" }
         }
         return lines.joined(separator: "\n")
+    }
+
+    private static func indented(_ text: String, by width: Int = 12) -> String {
+        text.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width))
     }
 
     public static func summary(_ results: [ScenarioResult], seconds: Double) -> String {

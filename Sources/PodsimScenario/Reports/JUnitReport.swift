@@ -18,7 +18,12 @@ public enum JUnitReport {
             }
             xml += "    <testcase \(attributes)>\n"
             let message = "\(failure.location): expected \(failure.expected), got \(failure.actual)"
+                + (result.timeline.map { " (timeline: \($0))" } ?? "")
             xml += #"      <failure message="\#(escape(message))" type="ScenarioFailure">\#(escape(ConsoleReport.failure(result)))</failure>"# + "\n"
+            if let timeline = result.timeline {
+                xml += #"      <properties><property name="timeline" value="\#(escape(timeline))"/></properties>"# + "\n"
+                xml += "      <system-out>[[ATTACHMENT|\(escape(timeline))]]</system-out>\n"
+            }
             xml += "    </testcase>\n"
         }
         xml += "  </testsuite>\n</testsuites>\n"

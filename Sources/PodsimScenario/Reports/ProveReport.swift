@@ -36,20 +36,42 @@ public struct ProveVerdict: Sendable {
         return "(none)"
     }
 
-    /// Where a caught bug was caught (or why a clean run failed).
+    /// Who caught a caught bug (or why a clean run failed): the scenario's own assertion (where)
+    /// and the checkers that failed.
     var detail: String {
         guard let failure = result.failure else { return "" }
-        return "\(failure.location): \(failure.step)"
+        var parts: [String] = []
+        if failure.checker == nil { parts.append("assertion \(failure.location): \(failure.step)") }
+        let checkers = result.failingCheckers
+        if !checkers.isEmpty { parts.append("checkers: \(checkers.joined(separator: ", "))") }
+        return parts.joined(separator: "; ")
+    }
+
+    /// `podsim prove --checkers-only`: for each bug switch, the checkers that caught it in the
+    /// runs of the scenarios guarding it (the scenarios' own assertions passed over).
+    public static func checkerTable(_ verdicts: [ProveVerdict]) -> String {
+        let bugs = BugSwitch.allCases.filter { bug in verdicts.contains { $0.bug == bug } }
+        let rows = bugs.map { bug -> [String] in
+            let runs = verdicts.filter { $0.bug == bug }
+            var caught: [String] = []
+            for run in runs { for checker in run.result.failingCheckers where !caught.contains(checker) { caught.append(checker) } }
+            return [bug.profile.rawValue, bug.rawValue, runs.map(\.result.name).joined(separator: ", "), caught.isEmpty ? "none" : caught.joined(separator: ", ")]
+        }
+        return columns(["PROFILE", "BUG", "SCENARIOS", "CAUGHT BY CHECKERS"], rows)
     }
 
     /// The scenario × switch table, both profiles in one.
     public static func table(_ verdicts: [ProveVerdict]) -> String {
         let rows = verdicts.map { [$0.profile.rawValue, $0.result.name, $0.switchLabel, $0.outcome, $0.detail] }
-        let header = ["PROFILE", "SCENARIO", "SWITCH", "RESULT", "WHERE"]
-        let columns = header.count - 1
-        let widths = (0..<columns).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        return columns(["PROFILE", "SCENARIO", "SWITCH", "RESULT", "WHERE"], rows)
+    }
+
+    /// Rows under a header, each column padded to its widest cell; the last column runs free.
+    private static func columns(_ header: [String], _ rows: [[String]]) -> String {
+        let last = header.count - 1
+        let widths = (0..<last).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
-            (0..<columns).map { cells[$0].padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() + cells[columns]
+            (0..<last).map { cells[$0].padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined() + cells[last]
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }

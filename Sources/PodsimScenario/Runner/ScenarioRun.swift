@@ -11,7 +11,8 @@ import PodsimStore
 /// suspension points.
 actor ScenarioRun {
     let cluster: Cluster
-    private let workload: Workload
+    let recorder: HistoryRecorder
+    let workload: Workload
     private let nemesis: Nemesis
     private(set) var variables = Variables()
     private var store: Store?
@@ -19,17 +20,51 @@ actor ScenarioRun {
     private(set) var currentStep: Step?
     private(set) var stepsStarted = 0
 
-    init(cluster: Cluster) {
+    /// Whether failed assertions are passed over (`--checkers-only`).
+    private let checkersOnly: Bool
+    /// The assertions passed over, in order.
+    private(set) var ignoredAssertions: [StepFailure] = []
+
+    init(cluster: Cluster, checkersOnly: Bool = false) {
         self.cluster = cluster
-        workload = Workload(cluster: cluster)
-        nemesis = Nemesis(cluster: cluster)
+        self.checkersOnly = checkersOnly
+        recorder = HistoryRecorder(clock: HistoryClock(originNanos: cluster.bootedAtNanos, originMillis: cluster.bootedAtMillis))
+        workload = Workload(cluster: cluster, recorder: recorder)
+        nemesis = Nemesis(cluster: cluster, recorder: recorder)
     }
 
     // MARK: Steps
 
+    /// Runs one step, recording its start and end (with its failure) in the history.
     func execute(_ step: Step) async throws {
         currentStep = step
         stepsStarted += 1
+        var start = recorder.now(.stepStart)
+        start.label = step.label
+        start.location = step.location.description
+        await recorder.add(start)
+        var end = start
+        do {
+            try await run(step)
+            end = recorder.now(.stepEnd)
+        } catch {
+            end = recorder.now(.stepEnd)
+            end.error = (error as? StepFailure).map { "expected \($0.expected); got \($0.actual)" } ?? "\(error)"
+            end.label = step.label
+            end.location = step.location.description
+            await recorder.add(end)
+            if checkersOnly, step.isAssertion, let failure = error as? StepFailure {
+                ignoredAssertions.append(failure)
+                return
+            }
+            throw error
+        }
+        end.label = step.label
+        end.location = step.location.description
+        await recorder.add(end)
+    }
+
+    private func run(_ step: Step) async throws {
         do {
             try await perform(step)
         } catch let failure as StepFailure {
@@ -144,8 +179,10 @@ actor ScenarioRun {
 
     private func perform(_ request: RequestStep) async throws -> HTTPExchange {
         var headers: [String: String] = [:]
+        var sender: String?
         if let callerName = request.caller {
             let caller = try await caller(callerName)
+            if request.auth != .none { sender = caller.name }
             switch request.auth {
             case .bearer:
                 let header = PodCredential.apiKey(caller.apiKey).header
@@ -156,8 +193,9 @@ actor ScenarioRun {
         }
         for (name, value) in request.headers { headers[name] = try variables.resolve(value) }
         let body: String? = try request.json.map { try variables.resolve($0).text } ?? request.body.map { try variables.resolve($0) }
-        let url = try await url(request.pod) + (try variables.resolve(request.path))
-        return try await workload.request(request.method, url, headers: headers, body: body)
+        return try await workload.request(
+            request.method, base: try await url(request.pod), path: try variables.resolve(request.path),
+            caller: sender, headers: headers, body: body)
     }
 
     /// Waits until the thread runs on some pod, and stores that pod's name in `into`, with

@@ -1,7 +1,10 @@
 import Foundation
+import PodsimCheckers
 import PodsimCluster
+import PodsimHistory
 import PodsimModel
 import PodsimServer
+import PodsimTimeline
 
 /// How scenarios are run: which binary the clusters re-execute, bug switches added on top of
 /// each scenario's own, and whether state directories are kept.
@@ -15,16 +18,43 @@ public struct RunOptions: Sendable {
     public var keep: Bool
     /// How many log lines of each process a failure report shows.
     public var logLines: Int
+    /// Record a history (`history.jsonl`) and judge it with the checkers.
+    public var history: Bool
+    /// Where to write each scenario's HTML timeline, if anywhere.
+    public var htmlDirectory: String?
+    /// Ignore the scenarios' own assertions: a failed check is recorded and the steps go on, and
+    /// only the checkers decide (`podsim prove --checkers-only`).
+    public var checkersOnly: Bool
+    public var bounds: CheckerBounds
 
     public init(executable: String = ClusterSpec.currentExecutable, extraBugs: Set<BugSwitch> = [], extraFixes: Set<OpenBug> = [], keep: Bool = false,
-        logLines: Int = 12
+        logLines: Int = 12, history: Bool = true, htmlDirectory: String? = nil, checkersOnly: Bool = false, bounds: CheckerBounds = .init()
     ) {
         self.executable = executable
         self.extraBugs = extraBugs
         self.extraFixes = extraFixes
         self.keep = keep
         self.logLines = logLines
+        self.history = history
+        self.htmlDirectory = htmlDirectory
+        self.checkersOnly = checkersOnly
+        self.bounds = bounds
     }
+}
+
+/// One checker's verdict on a run, as the reports show it.
+public struct CheckReport: Sendable, Codable {
+    public var checker: String
+    /// `pass`, `unknown` or `fail`.
+    public var validity: String
+    public var property: String
+    /// The scenario's reason, when it skips this checker (its findings are then shown, unjudged).
+    public var skipped: String?
+    public var violations: [String]
+    public var note: String?
+
+    /// Whether this verdict fails the run.
+    public var fails: Bool { validity == Validity.fail.rawValue && skipped == nil }
 }
 
 /// What became of one scenario run: enough for the console, JUnit and JSON reports.
@@ -35,6 +65,8 @@ public struct ScenarioResult: Sendable, Codable {
         public var location: String
         public var expected: String
         public var actual: String
+        /// The checker that found it; absent when a step's own assertion did.
+        public var checker: String?
     }
 
     /// The last lines of one process's log.
@@ -56,6 +88,17 @@ public struct ScenarioResult: Sendable, Codable {
     /// Where the cluster's store and logs are, when kept.
     public var stateDirectory: String?
     public var logs: [LogTail]
+    /// The checkers' verdicts (absent when no history was recorded).
+    public var checks: [CheckReport]?
+    /// The recorded history, when the state directory was kept.
+    public var history: String?
+    /// The HTML timeline, when written.
+    public var timeline: String?
+    /// With `--checkers-only`, the scenario's own assertions that failed and were passed over.
+    public var ignoredAssertions: [Failure]?
+
+    /// The checkers that failed the run.
+    public var failingCheckers: [String] { (checks ?? []).filter(\.fails).map(\.checker) }
 }
 
 /// Runs a scenario on a fresh cluster of its own (own state directory and ports), so scenarios
@@ -69,8 +112,9 @@ public enum ScenarioRunner {
         var result = ScenarioResult(
             name: scenario.name, file: scenario.file, bugs: bugs.sorted().map(\.rawValue), passed: false, seconds: 0, stepsRun: 0,
             failure: nil, stateDirectory: nil, logs: [])
+        spec.history = options.history
         if !fixes.isEmpty { result.fixes = fixes.sorted().map(\.rawValue) }
-        let spec = ClusterSpec(
+        var spec = ClusterSpec(
             pods: scenario.cluster.pods, environment: scenario.cluster.environment, podEnvironment: scenario.cluster.podEnvironment,
             bugs: bugs, fixes: fixes, timings: scenario.cluster.timings, profile: scenario.profile, hosted: scenario.cluster.hosted,
             executable: options.executable)
@@ -84,10 +128,19 @@ public enum ScenarioRunner {
             result.seconds = (ContinuousClock.now - started).seconds
             return result
         }
-        let run = ScenarioRun(cluster: cluster)
-        let failure = await execute(scenario, on: run)
-        await run.closeWatchers()
+        let run = ScenarioRun(cluster: cluster, checkersOnly: options.checkersOnly)
+        var failure = await execute(scenario, on: run)
+        if options.history {
+            let judged = await judge(scenario, run: run, bugs: result.bugs, fixes: result.fixes ?? [], settle: failure == nil, options: options)
+            result.checks = judged.reports
+            if failure == nil { failure = judged.failure }
+            result.history = judged.historyPath
+            result.timeline = judged.timelinePath
+        } else {
+            await run.closeWatchers()
+        }
         result.stepsRun = await run.stepsStarted
+        if options.checkersOnly { result.ignoredAssertions = await run.ignoredAssertions.map(Self.failure) }
         if let failure {
             result.failure = failure
             result.logs = await cluster.processList().map { info in
@@ -100,6 +153,7 @@ public enum ScenarioRunner {
             result.stateDirectory = cluster.stateDirectory
         } else {
             try? FileManager.default.removeItem(atPath: cluster.stateDirectory)
+            result.history = nil
         }
         result.seconds = (ContinuousClock.now - started).seconds
         return result
@@ -143,6 +197,68 @@ public enum ScenarioRunner {
                 expected: "the scenario to finish within its timeout of \(scenario.timeout.podsimText)",
                 actual: "still running this step when the time ran out")
         }
+    }
+}
+
+extension ScenarioRunner {
+    /// What judging a run's history gave.
+    struct Judged {
+        var reports: [CheckReport]
+        var failure: ScenarioResult.Failure?
+        var historyPath: String?
+        var timelinePath: String?
+    }
+
+    /// After the steps: when they passed, waits until every accepted run has settled (up to the
+    /// termination bound after the last POST or fault); closes the watchers; writes
+    /// `history.jsonl` into the state directory (and the timeline, when asked); runs every checker.
+    static func judge(_ scenario: Scenario, run: ScenarioRun, bugs: [String], fixes: [String], settle: Bool, options: RunOptions) async -> Judged {
+        let cluster = run.cluster
+        var assembly = await HistoryAssembly(scenario: scenario, cluster: cluster, bugs: bugs, fixes: fixes, clock: run.recorder.clock)
+        if settle && scenario.checks.skip[.termination] == nil {
+            let deadline = ContinuousClock.now + .nanoseconds(options.bounds.terminationNanos)
+            while ContinuousClock.now < deadline {
+                let history = await assembly.history(run: run, provider: false)
+                if Termination.unsettled(history, bounds: options.bounds).isEmpty { break }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        await run.closeWatchers()
+        let history = await assembly.history(run: run)
+        let verdicts = Checkers.run(history, bounds: options.bounds)
+        var judged = Judged(reports: verdicts.map { verdict in
+            CheckReport(
+                checker: verdict.checker.rawValue, validity: verdict.validity.rawValue, property: verdict.property,
+                skipped: scenario.checks.skip[verdict.checker], violations: verdict.violations.map(\.message), note: verdict.note)
+        })
+        if let failing = verdicts.first(where: { $0.validity == .fail && scenario.checks.skip[$0.checker] == nil }) {
+            let shown = failing.violations.prefix(5).map(\.message)
+            let more = failing.violations.count > shown.count ? ["… and \(failing.violations.count - shown.count) more"] : []
+            judged.failure = .init(
+                step: "checker \(failing.checker.rawValue)", location: "\(scenario.file):1:1", expected: failing.property,
+                actual: (shown + more).joined(separator: "\n"), checker: failing.checker.rawValue)
+        }
+        let historyPath = cluster.stateDirectory + "/history.jsonl"
+        if (try? history.write(to: historyPath)) != nil { judged.historyPath = historyPath }
+        if let directory = options.htmlDirectory {
+            let path = directory + "/" + timelineFileName(scenario)
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if (try? Timeline.html(history, verdicts: verdicts).write(toFile: path, atomically: true, encoding: .utf8)) != nil {
+                judged.timelinePath = path
+            }
+        }
+        return judged
+    }
+
+    /// The timeline's file name: the scenario file's path made flat, so names never collide.
+    static func timelineFileName(_ scenario: Scenario) -> String {
+        let stem = scenario.file.hasSuffix(".yaml") ? String(scenario.file.dropLast(5)) : scenario.file
+        let flat = stem.split(separator: "/").filter { $0 != "." && $0 != ".." }.joined(separator: "-")
+        return (flat.isEmpty ? scenario.name : flat) + ".html"
+    }
+
+    static func failure(_ failure: StepFailure) -> ScenarioResult.Failure {
+        .init(step: "check", location: failure.location.description, expected: failure.expected, actual: failure.actual)
     }
 }
 
