@@ -82,7 +82,7 @@ public struct PartsChecker: Checker {
             events += persisted.filter { extra.contains($0.part) }.map(\.by)
         }
         guard !problems.isEmpty else { return }
-        let attempt = finished.event.attempt.map { " attempt \($0)" } ?? ""
+        let attempt = finished.event.attempt.map { " \($0)" } ?? ""
         findings.violate(
             "thread \(finished.event.thread ?? "?") run \(run) completed at \(millis(finished.t)) on \(HistoryIndex.pod(finished.event)) with \(persisted.count) persisted parts for \(expected.count) in its final attempt\(attempt): \(problems.joined(separator: "; "))",
             events)
