@@ -21,16 +21,20 @@ struct AcceptedSend {
     static func all(in index: HistoryIndex) -> [AcceptedSend] {
         let enqueued = index.events(.runEnqueued)
         let runEvents = enqueued + index.events(.runClaimed) + index.events(.runReclaimed)
-        var taken = Set<Int>()
+        let requests = index.events(.request).filter { $0.event.op == "send" && $0.event.status == 202 && $0.event.thread != nil }
+        // A request that names its message owns that message's enqueue; the others take the
+        // first free enqueue of their thread during the request (else the first after it).
+        var taken = Set(enqueued.filter { enqueue in requests.contains { $0.event.message != nil && $0.event.message == enqueue.event.message } }.map(\.index))
         var sends: [AcceptedSend] = []
-        for request in index.events(.request) where request.event.op == "send" && request.event.status == 202 {
-            guard let thread = request.event.thread else { continue }
+        for request in requests {
+            let thread = request.event.thread!
             var message = request.event.message
-            if message == nil, let match = enqueued.first(where: {
-                !taken.contains($0.index) && $0.event.thread == thread && $0.event.message != nil && $0.t >= request.t && $0.t <= request.end
-            }) {
-                taken.insert(match.index)
-                message = match.event.message
+            if message == nil {
+                let free = enqueued.filter { !taken.contains($0.index) && $0.event.thread == thread && $0.event.message != nil && $0.t >= request.t }
+                if let match = free.first(where: { $0.t <= request.end }) ?? free.first {
+                    taken.insert(match.index)
+                    message = match.event.message
+                }
             }
             let runs = Set(runEvents.filter { $0.event.thread == thread && message != nil && $0.event.message == message }.compactMap(\.event.run))
             let finished = message.flatMap { message in

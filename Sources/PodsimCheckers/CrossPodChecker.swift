@@ -15,15 +15,15 @@ public struct CrossPodChecker: Checker {
     public func check(_ history: History, bounds: CheckerBounds) -> Verdict {
         let index = HistoryIndex(history)
         var findings = Findings()
-        let sessions = WatcherSession.all(in: index)
+        let sessions = WatcherSession.all(in: index).map { (session: $0, deliveries: $0.deliveriesByKey(index).deliveries) }
         let (keys, appends) = index.appendsByKey()
         if keys.isEmpty, !index.events(.delivery).isEmpty {
             findings.cannotJudge("no chunk-appended events (no store journal): cannot tell which chunk ends an attempt")
         }
         for key in keys {
             guard let last = appends[key]!.filter({ ChunkTypes.isContent($0.append.event.chunk) }).max(by: { $0.append.t < $1.append.t }) else { continue }
-            let received: [(session: WatcherSession, chunks: [(delivery: Located, seq: Int)])] = sessions.compactMap { session in
-                guard session.thread == key.thread, let deliveries = session.deliveriesByKey(index).deliveries[key] else { return nil }
+            let received: [(session: WatcherSession, chunks: [(delivery: Located, seq: Int)])] = sessions.compactMap { session, byKey in
+                guard session.thread == key.thread, let deliveries = byKey[key] else { return nil }
                 guard let epoch = index.epochs(deliveries, of: key).last(where: { $0.contains { $0.seq == last.seq } }) else { return nil }
                 return (session, epoch)
             }

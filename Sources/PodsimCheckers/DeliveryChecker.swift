@@ -11,23 +11,22 @@ public struct DeliveryChecker: Checker {
 
     public func property(profile: String) -> String {
         profile == "hosted"
-            ? "Per watcher stream and per turn fence (or fence and attempt when the id carries a recovery tag), the delivered sequence numbers start at 1 and rise by exactly 1 with none twice; a restart at seq 1 under the same fence is allowed only after a recovery (run-reclaimed) of that fence between the two deliveries, and the new epoch follows the same rules (so a late watcher that misses chunk-1..K after a recovery, the open dedup-after-purge bug, fails); data-* frames are not content; and a watcher attached before a fence's first chunk and still attached 1 s after its last one received some of its content chunks."
-            : "Per watcher stream and per run attempt, the delivered sequence numbers start at 1 and rise by exactly 1 with none twice (every attempt restarts at seq 1, and a watcher that attaches while the run is in progress gets the current attempt replayed from its first chunk); a watcher that attached after a later attempt was claimed receives no chunk of a superseded attempt; and a watcher attached before an attempt's first chunk and still attached 1 s after its last one received some of its content chunks."
+            ? "Under the hosted rules (a per-turn fence, one chunk log per thread purged at dispatch and at terminals, a recovery restarting at seq 1 under the same fence, run-status stage, mirror and liveness data-* frames not content), on every watcher stream the seqs delivered for a fence (for a fence and attempt when ids carry a recovery tag) start at 1 and rise by exactly 1 with none twice, a restart at seq 1 being allowed only when a recovery (run-reclaimed) of the fence lies between the two deliveries and then starting an epoch under the same rules (so a late watcher that misses chunk-1..K after a recovery, the open dedup-after-purge bug, fails), and a watcher attached before a fence's first chunk and still attached 1 s after its last received some of its content chunks."
+            : "Under the seed rules (attempt-scoped chunk logs, a survivor reclaiming a dead owner's run as a new attempt that restarts at seq 1, a watcher that attaches while the thread is in_progress getting the current attempt replayed), on every watcher stream the seqs delivered for a run attempt start at 1 and rise by exactly 1 with none twice, a stream opened after a later attempt was claimed gets no chunk of a superseded attempt, and a watcher attached before an attempt's first chunk and still attached 1 s after its last received some of its content chunks."
     }
 
     public func check(_ history: History, bounds: CheckerBounds) -> Verdict {
         let index = HistoryIndex(history)
         var findings = Findings()
-        let sessions = WatcherSession.all(in: index)
-        for session in sessions {
-            let (keys, deliveries, unplaced) = session.deliveriesByKey(index)
-            if unplaced > 0 { findings.cannotJudge("\(session.label) received \(unplaced) content frames without an id or seq") }
-            for key in keys {
-                checkSequence(deliveries[key]!, of: key, session: session, index: index, findings: &findings)
-                if !index.hosted { checkSuperseded(deliveries[key]!, of: key, session: session, index: index, findings: &findings) }
+        let sessions = WatcherSession.all(in: index).map { (session: $0, placed: $0.deliveriesByKey(index)) }
+        for (session, placed) in sessions {
+            if placed.unplaced > 0 { findings.cannotJudge("\(session.label) received \(placed.unplaced) content frames without an id or seq") }
+            for key in placed.keys {
+                checkSequence(placed.deliveries[key]!, of: key, session: session, index: index, findings: &findings)
+                if !index.hosted { checkSuperseded(placed.deliveries[key]!, of: key, session: session, index: index, findings: &findings) }
             }
         }
-        checkMissedAttempts(sessions, index: index, findings: &findings)
+        checkMissedAttempts(sessions.map { ($0.session, $0.placed.deliveries) }, index: index, findings: &findings)
         return findings.verdict(of: self, profile: history.header.profile)
     }
 
@@ -86,7 +85,10 @@ public struct DeliveryChecker: Checker {
 
     /// A watcher attached before an attempt's first chunk was appended, and still attached a
     /// second after its last one, received at least one of its content chunks.
-    private func checkMissedAttempts(_ sessions: [WatcherSession], index: HistoryIndex, findings: inout Findings) {
+    private func checkMissedAttempts(
+        _ sessions: [(session: WatcherSession, deliveries: [AttemptKey: [(delivery: Located, seq: Int)]])], index: HistoryIndex,
+        findings: inout Findings
+    ) {
         let (keys, appends) = index.appendsByKey()
         for key in keys {
             let chunks = appends[key]!
@@ -94,9 +96,9 @@ public struct DeliveryChecker: Checker {
             let first = chunks.map(\.append).min { $0.t < $1.t }!
             let last = chunks.map(\.append).max { $0.t < $1.t }!
             let until = last.t + Self.missedAttemptGrace
-            for session in sessions where session.thread == key.thread && session.opened && session.attachedAt <= first.t {
+            for (session, deliveries) in sessions where session.thread == key.thread && session.opened && session.attachedAt <= first.t {
                 guard session.attached(through: until, endsAt: index.endsAt) else { continue }
-                let received = session.deliveriesByKey(index).deliveries[key] ?? []
+                let received = deliveries[key] ?? []
                 guard !received.contains(where: { ChunkTypes.isContent($0.delivery.event.chunk) }) else { continue }
                 findings.violate(
                     "\(session.label) was attached from \(millis(session.attachedAt)) through \(millis(until)) but received none of thread \(key.thread) \(key)'s content chunks (appended \(millis(first.t))–\(millis(last.t)))",

@@ -9,18 +9,22 @@ public struct TerminationChecker: Checker {
 
     public func property(profile: String) -> String {
         profile == "hosted"
-            ? "Every accepted POST (202) has a run-finished for its message within terminationNanos of the later of the POST's answer and the end of the last fault before it, and every watcher of the thread attached before that finish and still attached terminationNanos after it received a terminal chunk (finish, error, abort) of the turn's fence; a history that ends before a deadline is unknown, not a failure."
-            : "Every accepted POST (202) has a run-finished for its message within terminationNanos of the later of the POST's answer and the end of the last fault before it, and every watcher of the thread attached before that finish and still attached terminationNanos after it received a terminal chunk (finish, error, abort) of the run's final attempt; a history that ends before a deadline is unknown, not a failure."
+            ? "Every accepted POST (202) has a run-finished for its message within terminationNanos (default 15 s) of the later of the POST's answer and the end of the last fault before it, and every watcher of the thread attached before that finish and still attached terminationNanos after it received a terminal chunk (finish, error, abort) of the turn's fence; a history that ends before a deadline is unknown, not a failure."
+            : "Every accepted POST (202) has a run-finished for its message within terminationNanos (default 15 s) of the later of the POST's answer and the end of the last fault before it, and every watcher of the thread attached before that finish and still attached terminationNanos after it received a terminal chunk (finish, error, abort) of the run's final attempt; a history that ends before a deadline is unknown, not a failure."
     }
 
     public func check(_ history: History, bounds: CheckerBounds) -> Verdict {
         let index = HistoryIndex(history)
         var findings = Findings()
         let sessions = WatcherSession.all(in: index)
-        for send in AcceptedSend.all(in: index) {
+        let sends = AcceptedSend.all(in: index)
+        guard sends.isEmpty || index.hasStoreEvents else {
+            findings.cannotJudge("the history has no store journal")
+            return findings.verdict(of: self, profile: history.header.profile)
+        }
+        for send in sends {
             guard send.message != nil else {
-                findings.cannotJudge(
-                    index.hasStoreEvents ? "no run-enqueued matches the \(send.label)" : "the history has no store journal")
+                findings.cannotJudge("no run-enqueued matches the \(send.label)")
                 continue
             }
             guard let finished = send.finished else {

@@ -103,4 +103,15 @@ import Testing
         #expect(verdict.validity == .unknown)
         #expect(verdict.note == "the history has no store journal")
     }
+
+    @Test func sendsOnOneThreadMatchTheirOwnRuns() throws {
+        var script = HistoryScript()
+        script.send(message: "m1", run: "r1", at: 10)
+        script.send(message: "m2", run: "r2", at: 50)
+        script.finish(run: "r2", message: nil, at: 200)
+        script.add(.stepEnd, at: 3000)
+        let violation = try #require(check(script).violations.first)
+        #expect(check(script).violations.count == 1)
+        #expect(violation.message.hasPrefix("send by alice on pod-1 at 10.0 ms (thread t1, message m1) was accepted but its run never finished"))
+    }
 }
