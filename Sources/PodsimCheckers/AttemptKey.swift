@@ -14,3 +14,9 @@ struct ChunkPosition: Hashable, Sendable {
     let key: AttemptKey
     let seq: Int
 }
+
+/// A delivery with the seq its id gives it.
+typealias Delivered = (delivery: Located, seq: Int)
+
+/// A chunk-appended with the seq its id gives it.
+typealias Appended = (append: Located, seq: Int)

@@ -22,7 +22,7 @@ public struct CrossPodChecker: Checker {
         }
         for key in keys {
             guard let last = appends[key]!.filter({ ChunkTypes.isContent($0.append.event.chunk) }).max(by: { $0.append.t < $1.append.t }) else { continue }
-            let received: [(session: WatcherSession, chunks: [(delivery: Located, seq: Int)])] = sessions.compactMap { session, byKey in
+            let received: [(session: WatcherSession, chunks: [Delivered])] = sessions.compactMap { session, byKey in
                 guard session.thread == key.thread, let deliveries = byKey[key] else { return nil }
                 guard let epoch = index.epochs(deliveries, of: key).last(where: { $0.contains { $0.seq == last.seq } }) else { return nil }
                 return (session, epoch)
@@ -39,8 +39,8 @@ public struct CrossPodChecker: Checker {
 
     /// Where two watchers' sequences of one key first part: the position, and what each got there.
     private func firstDifference(
-        _ a: (session: WatcherSession, chunks: [(delivery: Located, seq: Int)]),
-        _ b: (session: WatcherSession, chunks: [(delivery: Located, seq: Int)]),
+        _ a: (session: WatcherSession, chunks: [Delivered]),
+        _ b: (session: WatcherSession, chunks: [Delivered]),
         key: AttemptKey
     ) -> (message: String, events: [Located])? {
         let count = max(a.chunks.count, b.chunks.count)
@@ -48,7 +48,7 @@ public struct CrossPodChecker: Checker {
             let left = position < a.chunks.count ? a.chunks[position] : nil
             let right = position < b.chunks.count ? b.chunks[position] : nil
             if let left, let right, left.seq == right.seq, left.delivery.event.data == right.delivery.event.data { continue }
-            func got(_ item: (delivery: Located, seq: Int)?, _ session: WatcherSession) -> String {
+            func got(_ item: Delivered?, _ session: WatcherSession) -> String {
                 guard let item else { return "\(session.label) got nothing more (\(position) chunks)" }
                 return "\(session.label) got \(HistoryIndex.describeChunk(seq: item.seq, item.delivery.event)) at \(millis(item.delivery.t))"
             }

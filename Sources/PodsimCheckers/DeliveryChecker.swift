@@ -33,13 +33,13 @@ public struct DeliveryChecker: Checker {
     /// Within each epoch: first seq 1, then each seq the previous + 1. Reports the first anomaly
     /// of the session's key, with how many more followed.
     private func checkSequence(
-        _ deliveries: [(delivery: Located, seq: Int)], of key: AttemptKey, session: WatcherSession, index: HistoryIndex,
+        _ deliveries: [Delivered], of key: AttemptKey, session: WatcherSession, index: HistoryIndex,
         findings: inout Findings
     ) {
         var anomalies: [(message: String, events: [Located])] = []
         for epoch in index.epochs(deliveries, of: key) {
             var firstAt: [Int: Located] = [:]
-            var last: (delivery: Located, seq: Int)?
+            var last: Delivered?
             for (delivery, seq) in epoch {
                 defer { firstAt[seq] = firstAt[seq] ?? delivery }
                 guard let previous = last else {
@@ -69,7 +69,7 @@ public struct DeliveryChecker: Checker {
     /// Seed: a stream opened after a later attempt was claimed replays only that attempt (the
     /// reclaim purges the dead one), so it must not receive the superseded attempt's chunks.
     private func checkSuperseded(
-        _ deliveries: [(delivery: Located, seq: Int)], of key: AttemptKey, session: WatcherSession, index: HistoryIndex,
+        _ deliveries: [Delivered], of key: AttemptKey, session: WatcherSession, index: HistoryIndex,
         findings: inout Findings
     ) {
         guard let attempt = key.attempt, let attach = session.attach else { return }
@@ -86,7 +86,7 @@ public struct DeliveryChecker: Checker {
     /// A watcher attached before an attempt's first chunk was appended, and still attached a
     /// second after its last one, received at least one of its content chunks.
     private func checkMissedAttempts(
-        _ sessions: [(session: WatcherSession, deliveries: [AttemptKey: [(delivery: Located, seq: Int)]])], index: HistoryIndex,
+        _ sessions: [(session: WatcherSession, deliveries: [AttemptKey: [Delivered]])], index: HistoryIndex,
         findings: inout Findings
     ) {
         let (keys, appends) = index.appendsByKey()

@@ -51,8 +51,8 @@ struct HistoryIndex {
     /// One watcher's deliveries of one key, split where the profile allows the sequence to start
     /// over: hosted, a fence without attempt tags restarts at seq 1 after a recovery. Elsewhere
     /// the whole key is one epoch.
-    func epochs(_ deliveries: [(delivery: Located, seq: Int)], of key: AttemptKey) -> [[(delivery: Located, seq: Int)]] {
-        var epochs: [[(delivery: Located, seq: Int)]] = []
+    func epochs(_ deliveries: [Delivered], of key: AttemptKey) -> [[Delivered]] {
+        var epochs: [[Delivered]] = []
         for item in deliveries {
             if let previous = epochs.last?.last, hosted, key.attempt == nil, item.seq == 1,
                 recovered(key, after: previous.delivery.t, before: item.delivery.t)
@@ -68,9 +68,9 @@ struct HistoryIndex {
     }
 
     /// The chunks the store appended, by key, in time order.
-    func appendsByKey() -> (keys: [AttemptKey], appends: [AttemptKey: [(append: Located, seq: Int)]]) {
+    func appendsByKey() -> (keys: [AttemptKey], appends: [AttemptKey: [Appended]]) {
         var keys: [AttemptKey] = []
-        var appends: [AttemptKey: [(append: Located, seq: Int)]] = [:]
+        var appends: [AttemptKey: [Appended]] = [:]
         for append in events(.chunkAppended) {
             guard let position = position(of: append.event) else { continue }
             if appends[position.key] == nil { keys.append(position.key) }

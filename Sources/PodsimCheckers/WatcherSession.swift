@@ -27,9 +27,9 @@ struct WatcherSession {
 
     /// This session's deliveries with a position, by key in first-delivered order; `unplaced`
     /// counts content frames that carry no id and no seq.
-    func deliveriesByKey(_ index: HistoryIndex) -> (keys: [AttemptKey], deliveries: [AttemptKey: [(delivery: Located, seq: Int)]], unplaced: Int) {
+    func deliveriesByKey(_ index: HistoryIndex) -> (keys: [AttemptKey], deliveries: [AttemptKey: [Delivered]], unplaced: Int) {
         var keys: [AttemptKey] = []
-        var byKey: [AttemptKey: [(delivery: Located, seq: Int)]] = [:]
+        var byKey: [AttemptKey: [Delivered]] = [:]
         var unplaced = 0
         for delivery in deliveries {
             var event = delivery.event
