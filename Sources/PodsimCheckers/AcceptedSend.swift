@@ -6,9 +6,8 @@ struct AcceptedSend {
     let thread: String
     /// The user message: the request's, else the one the store enqueued during the request.
     let message: String?
-    /// The ids of the message's run (hosted: its fence) from the store's enqueue and claims.
-    let runs: Set<String>
-    /// The run's first `run-finished`.
+    /// The run's first `run-finished` (matched by message, else by the message's run ids from
+    /// the store's enqueue and claims).
     let finished: Located?
 
     /// `send by alice on pod-1 at 120.0 ms (thread t1, message m1)`.
@@ -42,7 +41,7 @@ struct AcceptedSend {
                     $0.event.thread == thread && ($0.event.message == message || ($0.event.message == nil && $0.event.run.map(runs.contains) == true))
                 }
             }
-            sends.append(AcceptedSend(request: request, thread: thread, message: message, runs: runs, finished: finished))
+            sends.append(AcceptedSend(request: request, thread: thread, message: message, finished: finished))
         }
         return sends
     }
