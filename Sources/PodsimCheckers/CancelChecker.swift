@@ -19,7 +19,7 @@ public struct CancelChecker: Checker {
             return request.event.status == 200 || request.event.status == 202
         }
         if !cancels.isEmpty, !index.hasStoreEvents { findings.cannotJudge("the history has no store journal") }
-        let started = index.events(.runClaimed) + index.events(.runReclaimed) + index.events(.chunkAppended)
+        let started = index.claims + index.events(.chunkAppended)
         for cancel in cancels {
             let thread = Self.thread(ofCancelPath: cancel.event.path ?? "")
             let answered = cancel.end

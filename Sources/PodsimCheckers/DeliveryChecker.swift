@@ -73,8 +73,7 @@ public struct DeliveryChecker: Checker {
         findings: inout Findings
     ) {
         guard let attempt = key.attempt, let attach = session.attach else { return }
-        let claims = index.events(.runClaimed) + index.events(.runReclaimed)
-        guard let later = claims.first(where: {
+        guard let later = index.claims.first(where: {
             $0.event.run == key.run && ($0.event.attempt ?? 0) > attempt && $0.t < attach.t
         }) else { return }
         let first = deliveries[0].delivery

@@ -8,14 +8,13 @@ public struct FencingChecker: Checker {
 
     public func property(profile: String) -> String {
         profile == "hosted"
-            ? "No chunk-appended of a turn fence's attempt a (the journal's attempt, 1 + the child's recoveries) is later than a run-claimed or run-reclaimed of the same fence with an attempt above a."
+            ? "No chunk-appended of a turn fence's attempt a (the journal's attempt, 1 + the child's recoveries) is later than a run-claimed, run-reclaimed or child workflow-started of the same fence with an attempt above a."
             : "No chunk-appended of a run's attempt a is later than a run-claimed or run-reclaimed of the same run with an attempt above a (a paused or dead owner writes nothing after losing its lease)."
     }
 
     public func check(_ history: History, bounds: CheckerBounds) -> Verdict {
         let index = HistoryIndex(history)
         var findings = Findings()
-        let claims = (index.events(.runClaimed) + index.events(.runReclaimed)).sorted { $0.index < $1.index }
         struct Stale: Hashable { let thread: String, run: String, attempt: Int, successor: Int }
         var order: [Stale] = []
         var late: [Stale: [Located]] = [:]
@@ -26,7 +25,7 @@ public struct FencingChecker: Checker {
                 unplaced += 1
                 continue
             }
-            guard let successor = claims.first(where: {
+            guard let successor = index.claims.first(where: {
                 $0.event.run == run && $0.event.thread == event.thread && ($0.event.attempt ?? 0) > attempt && $0.t < append.t
             }) else { continue }
             let stale = Stale(thread: event.thread ?? "?", run: run, attempt: attempt, successor: successor.index)

@@ -8,6 +8,9 @@ struct HistoryIndex {
     let hosted: Bool
     /// The last instant the history covers: the latest `t` or `end` of any event.
     let endsAt: Int64
+    /// Every start of a run attempt, in time order: `run-claimed`, `run-reclaimed`, and (hosted)
+    /// a child workflow an executor started, whose attempt is 1 + its recoveries.
+    let claims: [Located]
     private let byKind: [HistoryKind: [Located]]
 
     init(_ history: History) {
@@ -22,6 +25,8 @@ struct HistoryIndex {
         }
         self.byKind = byKind
         self.endsAt = endsAt
+        let children = hosted ? (byKind[.workflowStarted] ?? []).filter { $0.event.workflow == "child" && $0.event.run != nil } : []
+        claims = ((byKind[.runClaimed] ?? []) + (byKind[.runReclaimed] ?? []) + children).sorted { $0.index < $1.index }
     }
 
     var profile: String { history.header.profile }
@@ -42,10 +47,13 @@ struct HistoryIndex {
         return ChunkPosition(key: AttemptKey(thread: thread, run: run, attempt: hosted ? nil : event.attempt), seq: seq)
     }
 
-    /// Hosted: whether a recovery (`run-reclaimed`) of the run happened strictly between two
-    /// instants, which lets a fence's sequence restart at 1.
+    /// Hosted: whether a recovery of the run (a `run-reclaimed`, or a claim of an attempt above
+    /// 1) happened strictly between two instants, which lets a fence's sequence restart at 1.
     func recovered(_ key: AttemptKey, after start: Int64, before end: Int64) -> Bool {
-        events(.runReclaimed).contains { $0.event.run == key.run && $0.event.thread == key.thread && $0.t > start && $0.t < end }
+        claims.contains { claim in
+            claim.event.run == key.run && claim.event.thread == key.thread && claim.t > start && claim.t < end
+                && (claim.event.kind == .runReclaimed || (claim.event.attempt ?? 1) > 1)
+        }
     }
 
     /// One watcher's deliveries of one key, split where the profile allows the sequence to start

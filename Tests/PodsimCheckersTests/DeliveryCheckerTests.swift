@@ -110,6 +110,17 @@ import Testing
         #expect(check(script).validity == .pass)
     }
 
+    @Test func hostedRecoveredChildStartAlsoAllowsTheRestart() {
+        var script = HistoryScript("hosted")
+        script.attach("w", on: "pod-2", at: 0)
+        script.append(1...3, run: "f1", from: 10)
+        script.deliver(1...3, to: "w", on: "pod-2", run: "f1", from: 12)
+        script.add(.workflowStarted, at: 400) { $0.process = "pod-3"; $0.thread = "t1"; $0.workflow = "child"; $0.run = "f1"; $0.attempt = 2 }
+        script.append(1...8, run: "f1", attempt: 2, on: "pod-3", from: 410)
+        script.deliver(1...8, to: "w", on: "pod-2", run: "f1", from: 412)
+        #expect(check(script).validity == .pass)
+    }
+
     @Test func hostedRestartWithoutARecoveryFails() throws {
         var script = HistoryScript("hosted")
         script.attach("w", on: "pod-2", at: 0)
