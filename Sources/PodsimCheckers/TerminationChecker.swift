@@ -81,7 +81,7 @@ public struct TerminationChecker: Checker {
             var event = delivery.event
             event.thread = event.thread ?? session.thread
             guard let position = index.position(of: event), position.key.run == finished.event.run else { return false }
-            return index.hosted || position.key.attempt == finished.event.attempt
+            return index.hosted || finished.event.attempt == nil || position.key.attempt == finished.event.attempt
         }
     }
 

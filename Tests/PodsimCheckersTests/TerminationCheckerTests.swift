@@ -114,4 +114,12 @@ import Testing
         #expect(check(script).violations.count == 1)
         #expect(violation.message.hasPrefix("send by alice on pod-1 at 10.0 ms (thread t1, message m1) was accepted but its run never finished"))
     }
+
+    @Test func aFinishThatNamesNoAttemptTakesAnyTerminalOfTheRun() {
+        var script = accepted()
+        script.deliver(1...8, to: "w", on: "pod-2", from: 42)
+        script.add(.runFinished, at: 130) { $0.process = "pod-1"; $0.thread = "t1"; $0.message = "m1"; $0.run = "r1"; $0.state = "completed" }
+        script.add(.stepEnd, at: 5000)
+        #expect(check(script).validity == .pass)
+    }
 }
