@@ -8,7 +8,7 @@ public struct PartsChecker: Checker {
 
     public func property(profile: String) -> String {
         profile == "hosted"
-            ? "For every turn fence that finished completed, replaying its parts-projected events (matched by fence or assistant message, a `replace` resetting the message) persists exactly the final attempt's content (the chunks after the fence's last restart at seq 1): one text part per text-start…text-end group with its deltas joined and one tool part per tool-input-available, none twice, and no part is projected twice after the last replace."
+            ? "For every turn fence that finished completed, replaying its parts-projected events (matched by fence, by the run-finished's message or by the assistant message asst-<fence>, a `replace` resetting the message) persists exactly the final attempt's content (the chunks after the fence's last restart at seq 1): one text part per text-start…text-end group with its deltas joined and one tool part per tool-input-available, none twice, and no part is projected twice after the last replace."
             : "For every run that finished completed, replaying its parts-projected events (a `replace` resetting them) persists exactly its final attempt's content: one text part per text-start…text-end group with its deltas joined and one tool part per tool-input-available, none twice, and no part is projected by two projections (no double projection)."
     }
 
