@@ -24,10 +24,12 @@ public struct CheckerBounds: Sendable, Equatable, Codable {
     public var terminationNanos: Int64
     /// No content chunk of a cancelled run is appended later than this after the cancel answered.
     public var cancelNanos: Int64
-    /// Every pod rejects a signed-out cookie within this long after the sign-out answered.
+    /// Every pod rejects a signed-out cookie within this long after the sign-out answered. One
+    /// second: `session-rehoming` polls each pod for up to 5 s, so a 5 s bound would let a pod
+    /// that never forgets the session (`pod-local-sessions`) pass.
     public var sessionsNanos: Int64
 
-    public init(terminationNanos: Int64 = 15_000_000_000, cancelNanos: Int64 = 2_000_000_000, sessionsNanos: Int64 = 5_000_000_000) {
+    public init(terminationNanos: Int64 = 15_000_000_000, cancelNanos: Int64 = 2_000_000_000, sessionsNanos: Int64 = 1_000_000_000) {
         self.terminationNanos = terminationNanos
         self.cancelNanos = cancelNanos
         self.sessionsNanos = sessionsNanos
