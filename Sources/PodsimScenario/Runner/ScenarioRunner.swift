@@ -219,7 +219,7 @@ extension ScenarioRunner {
             let deadline = ContinuousClock.now + .nanoseconds(options.bounds.terminationNanos)
             while ContinuousClock.now < deadline {
                 let history = await assembly.history(run: run, provider: false)
-                if Termination.unsettled(history, bounds: options.bounds).isEmpty { break }
+                if Termination.unsettled(history).isEmpty { break }
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
