@@ -40,6 +40,14 @@ enum ItemKind: Int, CaseIterable {
         }
     }
 
+    /// Spans whose label is worth more rows: it is drawn whole, past the span's end if need be.
+    var spillsLabel: Bool {
+        switch self {
+        case .step, .fault, .run, .workflow: true
+        default: false
+        }
+    }
+
     var isSpan: Bool {
         switch self {
         case .step, .fault, .run, .workflow, .request, .providerCall, .attached: true

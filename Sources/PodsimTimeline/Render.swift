@@ -16,6 +16,11 @@ struct Renderer {
     static let lanePad = 4.0
     static let maxRows = 12
 
+    /// The width of one character of the monospace labels, roughly.
+    static let characterWidth = 6.7
+
+    static func labelPixels(_ label: String) -> Double { Double(label.count) * characterWidth }
+
     let nanosToPixels: Double
     let plotWidth: Double
     var out = ""
@@ -51,7 +56,8 @@ struct Renderer {
             for index in lane.items.indices where lane.items[index].kind.isSpan && (!lane.aggregated || lane.items[index].violation) {
                 let item = lane.items[index]
                 let start = x(item.start)
-                let end = max(x(item.end), start + 3)
+                var end = max(x(item.end), start + 3)
+                if item.kind.spillsLabel { end = max(end, start + Self.labelPixels(item.label) + 6) }
                 var row = rowEnds.firstIndex { $0 <= start }
                 if row == nil {
                     if rowEnds.count < Self.maxRows {
@@ -208,7 +214,7 @@ struct Renderer {
         let x0 = x(item.start)
         let width = max(x(item.end) - x0, 3)
         out += "><rect x=\"\(fmt(x0))\" y=\"\(fmt(y + 1))\" width=\"\(fmt(width))\" height=\"\(fmt(Self.rowHeight - 3))\" rx=\"2\"/>"
-        let fits = Int((width - 6) / 6.2)
+        let fits = item.kind.spillsLabel ? Int.max : Int((width - 6) / Self.characterWidth)
         if fits >= 3 {
             let label = item.label.count > fits ? String(item.label.prefix(fits - 1)) + "…" : item.label
             out += "<text x=\"\(fmt(x0 + 3))\" y=\"\(fmt(y + Self.rowHeight - 6))\">\(esc(label))</text>"
