@@ -113,14 +113,50 @@ struct Model {
                 for index in violation.indices where events.indices.contains(index) { flagged.insert(index) }
             }
         }
-        for (index, event) in events.enumerated() {
-            endNanos = max(endNanos, event.t, event.end ?? event.t)
-            if event.kind == .stepEnd, event.error != nil {
-                failedSteps.append(index)
-                flagged.insert(index)
+        // One pass (a history can hold hundreds of thousands of deliveries): the end, the failing
+        // steps, and who appears, in the order seen.
+        var storeProcesses: [String] = [], storeSeen: Set<String> = []
+        var runnerProcesses: [String] = [], runnerSeen: Set<String> = []
+        var callers: [String] = [], callerSeen: Set<String> = []
+        var watcherOrder: [String] = []
+        var watcherNumber: [String: Int] = [:]
+        var watcherPods: [[String]] = []
+        var watcherOf = [Int](repeating: -1, count: events.count)
+        for index in events.indices {
+            let kind = events[index].kind
+            endNanos = max(endNanos, events[index].t, events[index].end ?? 0)
+            switch kind {
+            case .delivery, .attach, .detach:
+                guard let watcher = events[index].watcher else { break }
+                var number = watcherNumber[watcher] ?? -1
+                if number < 0 {
+                    number = watcherOrder.count
+                    watcherNumber[watcher] = number
+                    watcherOrder.append(watcher)
+                    watcherPods.append([])
+                }
+                watcherOf[index] = number
+                if let pod = events[index].process, !pod.isEmpty, !watcherPods[number].contains(pod) {
+                    watcherPods[number].append(pod)
+                    // Pods the runner talked to that the store never mentioned still get a lane.
+                    if kind != .detach, runnerSeen.insert(pod).inserted { runnerProcesses.append(pod) }
+                }
+            case .request:
+                if let pod = events[index].process, !pod.isEmpty, runnerSeen.insert(pod).inserted { runnerProcesses.append(pod) }
+                let caller = events[index].caller ?? "runner"
+                if callerSeen.insert(caller).inserted { callers.append(caller) }
+            default:
+                if kind == .stepEnd, events[index].error != nil {
+                    failedSteps.append(index)
+                    flagged.insert(index)
+                }
+                if let process = events[index].process, !process.isEmpty, storeSeen.insert(process).inserted { storeProcesses.append(process) }
+                if kind == .fault, let target = events[index].target, !target.isEmpty, storeSeen.insert(target).inserted { storeProcesses.append(target) }
             }
         }
         if endNanos <= 0 { endNanos = 1_000_000 }
+        var isFlagged = [Bool](repeating: false, count: events.count)
+        for index in flagged { isFlagged[index] = true }
 
         // Lanes, in order: steps, faults, processes, callers, watchers.
         var laneIndex: [String: Int] = [:]
@@ -132,41 +168,15 @@ struct Model {
         }
         _ = lane("steps")
         _ = lane("faults")
-        for process in history.header.processes where !process.isEmpty { _ = lane(process) }
-        for event in events {
-            if let process = event.process, !process.isEmpty, event.kind != .delivery, event.kind != .attach, event.kind != .detach,
-               event.kind != .request
-            {
-                _ = lane(process)
-            }
-            if event.kind == .fault, let target = event.target, !target.isEmpty { _ = lane(target) }
-        }
-        // Pods the runner talked to that the store never mentioned still get a lane.
-        for event in events where event.kind == .request || event.kind == .delivery || event.kind == .attach {
-            if let process = event.process, !process.isEmpty { _ = lane(process) }
-        }
-        for event in events where event.kind == .request {
-            _ = lane("caller " + (event.caller ?? "runner"))
-        }
-        // Watchers: their pods, in the order seen.
-        var watcherOrder: [String] = []
-        var watcherPods: [String: [String]] = [:]
-        for event in events where event.kind == .attach || event.kind == .delivery || event.kind == .detach {
-            guard let watcher = event.watcher else { continue }
-            if watcherPods[watcher] == nil {
-                watcherOrder.append(watcher)
-                watcherPods[watcher] = []
-            }
-            if let pod = event.process, !pod.isEmpty, !watcherPods[watcher]!.contains(pod) { watcherPods[watcher]!.append(pod) }
-        }
+        for process in history.header.processes + storeProcesses + runnerProcesses where !process.isEmpty { _ = lane(process) }
+        for caller in callers { _ = lane("caller " + caller) }
         foldedWatchers = watcherOrder.count > watcherLaneLimit
-        var watcherLane: [String: Int] = [:]
+        var watcherLane = [Int](repeating: 0, count: watcherOrder.count)
         if foldedWatchers {
             var counts: [Int: Int] = [:]
-            for watcher in watcherOrder {
-                let pod = watcherPods[watcher]?.first ?? "?"
-                let index = lane("watchers @ " + pod)
-                watcherLane[watcher] = index
+            for (number, pods) in watcherPods.enumerated() {
+                let index = lane("watchers @ " + (pods.first ?? "?"))
+                watcherLane[number] = index
                 counts[index, default: 0] += 1
             }
             for (index, count) in counts {
@@ -174,16 +184,16 @@ struct Model {
                 lanes[index].label = "\(count) watchers @ " + (lanes[index].name.dropFirst("watchers @ ".count))
             }
         } else {
-            for watcher in watcherOrder {
-                let pods = watcherPods[watcher] ?? []
-                watcherLane[watcher] = lane("watcher " + watcher, label: "watcher \(watcher)" + (pods.isEmpty ? "" : " @ " + pods.joined(separator: ", ")))
+            for (number, watcher) in watcherOrder.enumerated() {
+                let pods = watcherPods[number]
+                watcherLane[number] = lane("watcher " + watcher, label: "watcher \(watcher)" + (pods.isEmpty ? "" : " @ " + pods.joined(separator: ", ")))
             }
         }
 
         var consumed = [Bool](repeating: false, count: events.count)
         func add(_ laneNumber: Int, _ item: Item) {
             var item = item
-            item.violation = item.violation || flagged.contains(item.index) || item.endIndex.map { flagged.contains($0) } == true
+            item.violation = item.violation || isFlagged[item.index] || item.endIndex.map { isFlagged[$0] } == true
             lanes[laneNumber].items.append(item)
             consumed[item.index] = true
             if let end = item.endIndex { consumed[end] = true }
@@ -196,7 +206,7 @@ struct Model {
         // Runs: (thread, run) → open claims.
         var openRuns: [String: [Int]] = [:]
         var openWorkflows: [String: [Int]] = [:]
-        var openAttaches: [String: [Int]] = [:]
+        var openAttaches: [Int: [Int]] = [:]
         var runItems: [(lane: Int, item: Item)] = []
 
         func runKey(_ event: HistoryEvent) -> String { (event.thread ?? "") + "\u{0}" + (event.run ?? "") }
@@ -218,8 +228,17 @@ struct Model {
             "run \(event.run ?? "?") #\(event.attempt.map(String.init) ?? "?")" + (state.isEmpty ? "" : " " + state)
         }
 
-        for (index, event) in events.enumerated() {
-            switch event.kind {
+        for index in events.indices {
+            let kind = events[index].kind
+            if kind == .delivery {
+                // The bulk of a big history: no copy of the event.
+                if watcherOf[index] >= 0 {
+                    add(watcherLane[watcherOf[index]], Item(kind: .delivery, start: events[index].t, end: events[index].t, index: index))
+                }
+                continue
+            }
+            let event = events[index]
+            switch kind {
             case .stepStart:
                 openSteps[event.location ?? "", default: []].append(index)
             case .stepEnd:
@@ -270,14 +289,17 @@ struct Model {
                     label: "call \(event.run ?? "?") #\(event.attempt.map(String.init) ?? "?") step \(event.step.map(String.init) ?? "?")",
                     failed: (event.status ?? 200) >= 400))
             case .attach:
-                guard let watcher = event.watcher, let laneNumber = watcherLane[watcher] else { break }
+                let watcher = watcherOf[index]
+                guard watcher >= 0 else { break }
                 if foldedWatchers {
-                    add(laneNumber, Item(kind: .event, start: event.t, end: event.t, index: index))
+                    add(watcherLane[watcher], Item(kind: .event, start: event.t, end: event.t, index: index))
                 } else {
                     openAttaches[watcher, default: []].append(index)
                 }
             case .detach:
-                guard let watcher = event.watcher, let laneNumber = watcherLane[watcher] else { break }
+                let watcher = watcherOf[index]
+                guard watcher >= 0 else { break }
+                let laneNumber = watcherLane[watcher]
                 if foldedWatchers {
                     add(laneNumber, Item(kind: .event, start: event.t, end: event.t, index: index))
                 } else if var starts = openAttaches[watcher], !starts.isEmpty {
@@ -287,9 +309,6 @@ struct Model {
                                          label: "attached " + (events[start].process ?? "") + " → " + (event.reason ?? "detached"),
                                          failed: event.reason == "failed"))
                 }
-            case .delivery:
-                guard let watcher = event.watcher, let laneNumber = watcherLane[watcher] else { break }
-                add(laneNumber, Item(kind: .delivery, start: event.t, end: event.t, index: index))
             case .chunkAppended:
                 if let id = event.id { appends[(event.thread ?? "") + "\u{0}" + id, default: []].append((event.t, index)) }
                 add(lane(event.process ?? "?"), Item(kind: .append, start: event.t, end: event.t, index: index))
@@ -323,16 +342,17 @@ struct Model {
         }
         for (watcher, starts) in openAttaches {
             for start in starts {
-                add(watcherLane[watcher]!, Item(kind: .attached, start: events[start].t, end: endNanos, index: start, open: true,
+                add(watcherLane[watcher], Item(kind: .attached, start: events[start].t, end: endNanos, index: start, open: true,
                                                 label: "attached " + (events[start].process ?? "")))
             }
         }
         // Everything else becomes a plain mark where it happened, so that nothing (least of all a
         // violation) is left off the page.
-        for (index, event) in events.enumerated() where !consumed[index] {
+        for index in events.indices where !consumed[index] {
+            let event = events[index]
             let number: Int
-            if let watcher = event.watcher, let watcherNumber = watcherLane[watcher] {
-                number = watcherNumber
+            if watcherOf[index] >= 0 {
+                number = watcherLane[watcherOf[index]]
             } else if let process = event.process, !process.isEmpty {
                 number = lane(process)
             } else if let caller = event.caller, !caller.isEmpty {
@@ -345,7 +365,7 @@ struct Model {
 
         for number in lanes.indices {
             let items = lanes[number].items
-            if zip(items, items.dropFirst()).contains(where: { ($0.start, $0.index) > ($1.start, $1.index) }) {
+            if items.indices.dropFirst().contains(where: { (items[$0 - 1].start, items[$0 - 1].index) > (items[$0].start, items[$0].index) }) {
                 lanes[number].items.sort { ($0.start, $0.index) < ($1.start, $1.index) }
             }
             lanes[number].aggregated = lanes[number].items.count > markLimit
