@@ -43,7 +43,10 @@ struct Renderer {
 
     func x(_ t: Int64) -> Double { Self.plotLeft + Double(max(t, 0)) * nanosToPixels }
 
-    var totalWidth: Double { Self.plotLeft + plotWidth + 40 }
+    /// The rightmost drawn pixel, labels that run past their span included (set by `layout`).
+    var rightEdge = 0.0
+
+    var totalWidth: Double { max(Self.plotLeft + plotWidth + 40, rightEdge + 12) }
 
     // MARK: layout
 
@@ -68,6 +71,7 @@ struct Renderer {
                     }
                 }
                 rowEnds[row!] = max(rowEnds[row!], end + 1)
+                rightEdge = max(rightEdge, end)
                 lane.items[index].row = row!
             }
             lane.spanRows = rowEnds.count
@@ -112,14 +116,13 @@ struct Renderer {
             out += "<line x1=\"\(tx)\" y1=\"\(fmt(Self.axisHeight - 8))\" x2=\"\(tx)\" y2=\"\(fmt(Self.axisHeight))\"/>"
             out += "<text x=\"\(tx)\" y=\"\(fmt(Self.axisHeight - 12))\">\(tick.label)</text>"
         }
-        out += "<text class=\"axis-unit\" x=\"6\" y=\"\(fmt(Self.axisHeight - 12))\">time since the cluster started</text></g>\n"
+        out += "<text class=\"axis-unit\" x=\"6\" y=\"\(fmt(Self.axisHeight - 12))\">t since cluster start</text></g>\n"
         // The lane labels, kept in view by the script when scrolling right.
         out += "<g id=\"labels\"><rect class=\"labels-bg\" x=\"0\" y=\"\(fmt(Self.axisHeight))\" width=\"\(fmt(Self.labelWidth))\" height=\"\(fmt(totalHeight - Self.axisHeight))\"/>"
         for lane in model.lanes {
             let text = lane.label.count > 30 ? String(lane.label.prefix(29)) + "…" : lane.label
-            var note = ""
-            if lane.aggregated { note = " (density)" }
-            out += "<text x=\"6\" y=\"\(fmt(lane.y + min(lane.height, 24) / 2 + 4))\">\(esc(text))<tspan class=\"note\">\(note)</tspan><title>\(esc(lane.label))\(lane.aggregated ? " — \(lane.items.count) items, drawn as a density strip" : "")</title></text>"
+            let note = lane.aggregated ? "<tspan class=\"note\">\u{00A0}(density)</tspan>" : ""
+            out += "<text x=\"6\" y=\"\(fmt(lane.y + min(lane.height, 24) / 2 + 4))\">\(esc(text))\(note)<title>\(esc(lane.label))\(lane.aggregated ? " — \(lane.items.count) items, drawn as a density strip" : "")</title></text>"
         }
         out += "</g>\n</svg>"
         return out

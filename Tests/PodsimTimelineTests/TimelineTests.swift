@@ -377,7 +377,7 @@ import Testing
             #expect(folded.contains("data-aggregated=\"true\""))
             #expect(folded.contains("<rect class=\"density\""))
         }
-        #expect(html.contains(">334 watchers @ pod-1<") || html.contains(">334 watchers @ pod-1<tspan"))
+        #expect(html.contains(">334 watchers @ pod-1<tspan class=\"note\">\u{00A0}(density)</tspan>"))
         // The violation is still drawn on its own, and only it.
         #expect(occurrences("<rect class=\"delivery", in: html) == 1)
         #expect(html.contains("<rect class=\"delivery violation\" id=\"ev-\(violation)\" data-id=\"1:1:150\""))
@@ -397,5 +397,46 @@ import Testing
         #expect(pod.contains(" appends · "))
         let unfolded = Timeline.html(b.history, verdicts: [])
         #expect(occurrences("<rect class=\"append\"", in: unfolded) == 50)
+    }
+
+    @Test func hostedWorkflowsAreSpansOnTheirPod() throws {
+        var b = HistoryBuilder()
+        b.header.profile = "hosted"
+        b.add(.workflowStarted, ms: 1) {
+            $0.process = "pod-1"
+            $0.thread = "T1"
+            $0.workflow = "gate"
+            $0.run = "4"
+            $0.attempt = 1
+        }
+        b.add(.workflowStarted, ms: 2) {
+            $0.process = "pod-2"
+            $0.thread = "T1"
+            $0.workflow = "child"
+            $0.run = "4"
+            $0.attempt = 1
+        }
+        b.add(.workflowFinished, ms: 9) {
+            $0.process = "pod-1"
+            $0.thread = "T1"
+            $0.workflow = "gate"
+            $0.run = "4"
+            $0.attempt = 1
+            $0.state = "SUCCESS"
+        }
+        b.add(.fault, ms: 20) { $0.action = "bus:drop" }
+        let html = Timeline.html(b.history, verdicts: [])
+        #expect(try #require(lane("pod-1", in: html)).contains("<g class=\"workflow\" data-workflow=\"gate\""))
+        #expect(html.contains(">gate 4 #1 SUCCESS</text>"))
+        #expect(try #require(lane("pod-2", in: html)).contains("<g class=\"workflow open\" data-workflow=\"child\""))
+        #expect(try #require(lane("faults", in: html)).contains("<g class=\"fault\" data-action=\"bus:drop\"><rect"), "a fault on every pod has no target")
+    }
+
+    @Test func anEmptyHistoryStillRendersItsHeaderAndLanes() throws {
+        let html = Timeline.html(HistoryBuilder().history, verdicts: [])
+        #expect(html.contains("<h1>pod-death-replay <span class=\"badge unknown\">unknown</span></h1>"))
+        #expect(html.contains("No checker verdicts were given."))
+        for name in ["steps", "faults", "mock-ai", "pod-1", "pod-2", "pod-3"] { #expect(lane(name, in: html) != nil) }
+        #expect(html.hasSuffix("</html>\n"))
     }
 }
