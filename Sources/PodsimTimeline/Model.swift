@@ -106,7 +106,7 @@ struct Model {
     var appends: [String: [(t: Int64, index: Int)]] = [:]
     var foldedWatchers = false
 
-    init(_ history: History, verdicts: [Verdict], markLimit: Int, watcherLaneLimit: Int) {
+    init(_ history: History, verdicts: [Verdict], options: Timeline.Options) {
         let events = history.events
         for verdict in verdicts where verdict.validity == .fail {
             for violation in verdict.violations {
@@ -170,7 +170,7 @@ struct Model {
         _ = lane("faults")
         for process in history.header.processes + storeProcesses + runnerProcesses where !process.isEmpty { _ = lane(process) }
         for caller in callers { _ = lane("caller " + caller) }
-        foldedWatchers = watcherOrder.count > watcherLaneLimit
+        foldedWatchers = watcherOrder.count > options.watcherLaneLimit
         var watcherLane = [Int](repeating: 0, count: watcherOrder.count)
         if foldedWatchers {
             var counts: [Int: Int] = [:]
@@ -368,7 +368,15 @@ struct Model {
             if items.indices.dropFirst().contains(where: { (items[$0 - 1].start, items[$0 - 1].index) > (items[$0].start, items[$0].index) }) {
                 lanes[number].items.sort { ($0.start, $0.index) < ($1.start, $1.index) }
             }
-            lanes[number].aggregated = lanes[number].items.count > markLimit
+            lanes[number].aggregated = lanes[number].items.count > options.markLimit
+        }
+        // The page as a whole: many lanes each under the limit (100 watchers × 306 chunks) would
+        // still make a page too big to open, so the fullest lanes become density strips too.
+        var drawn = lanes.filter { !$0.aggregated }.reduce(0) { $0 + $1.items.count }
+        while drawn > options.pageMarkLimit, let fullest = lanes.indices.filter({ !lanes[$0].aggregated }).max(by: { (lanes[$0].items.count, $0) < (lanes[$1].items.count, $1) }) {
+            // Of equally full lanes, the last goes first: pods and the mock come before watchers.
+            lanes[fullest].aggregated = true
+            drawn -= lanes[fullest].items.count
         }
     }
 

@@ -158,7 +158,10 @@ struct Renderer {
     }
 
     mutating func drawDensity(_ lane: Lane, y: Double) {
-        let bins = max(1, options.densityBins)
+        // Every strip's bins come out of one budget for the page, so that a hundred aggregated
+        // lanes do not make the page a hundred times heavier.
+        let strips = max(1, model.lanes.count { $0.aggregated })
+        let bins = max(1, min(options.densityBins, max(40, options.pageDensityBins / strips)))
         let binNanos = max(1, (model.endNanos + Int64(bins) - 1) / Int64(bins))
         let kinds = ItemKind.allCases.count
         var counts = [Int](repeating: 0, count: bins * kinds)
@@ -242,8 +245,8 @@ struct Renderer {
         let height = item.violation ? Self.markRowHeight - 2 : Self.markRowHeight - 6
         let width = item.violation ? 3.0 : 2.0
         out += " x=\"\(fmt(x(item.start) - width / 2))\" y=\"\(fmt(y + (item.violation ? 0 : 2)))\" width=\"\(fmt(width))\" height=\"\(fmt(height))\">"
-        var lines = describe(item.index)
-        if item.kind == .delivery { lines.insert(latency(event), at: 1) }
+        var lines = item.kind == .event ? describe(item.index) : describeChunk(item.index)
+        if item.kind == .delivery { lines.append(latency(event)) }
         out += "<title>\(esc(lines.joined(separator: "\n")))</title></rect>"
     }
 
@@ -265,6 +268,25 @@ struct Renderer {
             lines += describe(end).map { "  " + $0 }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A chunk's append or delivery, compactly (a page can hold thousands): where and when, its
+    /// thread, run, attempt and seq, its type and text, its id; the payload only when there is no text.
+    func describeChunk(_ index: Int) -> [String] {
+        let event = history.events[index]
+        var lines = ["\(event.kind.rawValue) at \(ms(event.t)) ms on \(event.process ?? "?")" + (event.watcher.map { " to watcher \($0)" } ?? "") + " (event \(index))"]
+        var place: [String] = []
+        if let thread = event.thread { place.append("thread \(thread)") }
+        if let run = event.run { place.append("run \(run)" + (event.attempt.map { " #\($0)" } ?? "")) }
+        if let seq = event.seq { place.append("seq \(seq)") }
+        if !place.isEmpty { lines.append(place.joined(separator: " · ")) }
+        var what = event.chunk ?? "?"
+        if let delta = event.delta { what += " \"" + (delta.count > 200 ? String(delta.prefix(200)) + "…" : delta) + "\"" }
+        if let id = event.id { what += " · id \(id)" }
+        lines.append(what)
+        if event.delta == nil, let data = event.data { lines.append("data: " + (data.count > 200 ? String(data.prefix(200)) + "…" : data)) }
+        if let error = event.error { lines.append("error: \(error)") }
+        return lines
     }
 
     /// The event's kind, time and every field it carries, one per line.

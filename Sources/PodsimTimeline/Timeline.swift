@@ -19,8 +19,8 @@ import PodsimHistory
 ///   `watcher NAME` (its label says `watcher NAME @ POD`), or, when there are more watchers than
 ///   `Options.watcherLaneLimit`, `watchers @ POD` (all the watchers of one pod folded together,
 ///   with `data-watchers="COUNT"`). `events` holds what names no process, watcher or caller.
-///   A lane with more items than `Options.markLimit` has `data-aggregated="true"` and draws a
-///   density strip: `<rect class="density" data-count="N">` per time bin, the counts in its
+///   A lane with more items than `Options.markLimit` (or among the fullest, when the page would
+///   hold more than `Options.pageMarkLimit`) has `data-aggregated="true"` and draws a density strip: `<rect class="density" data-count="N">` per time bin, the counts in its
 ///   tooltip. Violations are drawn individually even there.
 /// - Faults: `<g class="fault" data-action="kill" data-target="pod-2">` on the `faults` lane
 ///   (spanning the fault's `t..end`; `data-result="failed"` when it failed, no `data-target` for a
@@ -51,29 +51,38 @@ public enum Timeline {
         public var pixelsPerMillisecond: Double?
         /// A lane with more items than this draws a density strip instead of its marks.
         public var markLimit: Int
+        /// When the lanes under `markLimit` still hold more items than this in all, the fullest
+        /// of them draw density strips too, until the rest fit.
+        public var pageMarkLimit: Int
         /// More watchers than this fold into one lane per pod.
         public var watcherLaneLimit: Int
-        /// How many time bins a density strip has.
+        /// How many time bins a density strip has, at most.
         public var densityBins: Int
+        /// How many time bins all the density strips of the page share (each keeps at least 40).
+        public var pageDensityBins: Int
 
-        public init(pixelsPerMillisecond: Double? = nil, markLimit: Int = 2_000, watcherLaneLimit: Int = 200, densityBins: Int = 600) {
+        public init(pixelsPerMillisecond: Double? = nil, markLimit: Int = 2_000, pageMarkLimit: Int = 4_000, watcherLaneLimit: Int = 200, densityBins: Int = 600,
+            pageDensityBins: Int = 4_800
+        ) {
             self.pixelsPerMillisecond = pixelsPerMillisecond
             self.markLimit = markLimit
+            self.pageMarkLimit = pageMarkLimit
             self.watcherLaneLimit = watcherLaneLimit
             self.densityBins = densityBins
+            self.pageDensityBins = pageDensityBins
         }
     }
 
     /// The whole page.
     public static func html(_ history: History, verdicts: [Verdict], options: Options = Options()) -> String {
-        let model = Model(history, verdicts: verdicts, markLimit: options.markLimit, watcherLaneLimit: options.watcherLaneLimit)
+        let model = Model(history, verdicts: verdicts, options: options)
         var renderer = Renderer(history: history, model: model, options: options)
         return renderer.page(verdicts: verdicts)
     }
 
     /// The SVG alone (the page embeds the same).
     public static func svg(_ history: History, verdicts: [Verdict], options: Options = Options()) -> String {
-        let model = Model(history, verdicts: verdicts, markLimit: options.markLimit, watcherLaneLimit: options.watcherLaneLimit)
+        let model = Model(history, verdicts: verdicts, options: options)
         var renderer = Renderer(history: history, model: model, options: options)
         return renderer.svg()
     }

@@ -439,4 +439,22 @@ import Testing
         for name in ["steps", "faults", "mock-ai", "pod-1", "pod-2", "pod-3"] { #expect(lane(name, in: html) != nil) }
         #expect(html.hasSuffix("</html>\n"))
     }
+
+    /// 100 watchers × 306 chunks: no lane is over the limit, but the page would be.
+    @Test func manyLanesUnderTheLimitStillKeepThePageSmall() throws {
+        var b = HistoryBuilder()
+        for seq in 1...306 {
+            _ = b.append(ms: Double(seq) * 10, pod: "pod-1", run: "1", attempt: 1, seq: seq)
+            for watcher in 0..<100 {
+                _ = b.delivery(ms: Double(seq) * 10 + 1 + Double(watcher) / 100, watcher: "w\(watcher)", pod: "pod-2", id: "1:1:\(seq)")
+            }
+        }
+        let html = Timeline.html(b.history, verdicts: [])
+        print("100 watchers: \(html.utf8.count) bytes")
+        #expect(html.utf8.count < 2_000_000, "\(html.utf8.count) bytes")
+        #expect(lane("watcher w0", in: html) != nil, "100 watchers keep their own lanes")
+        #expect(occurrences("data-aggregated=\"true\"", in: html) >= 87)
+        #expect(occurrences("<rect class=\"delivery\"", in: html) <= 4_000)
+        #expect(occurrences("<rect class=\"append\"", in: html) == 306, "the smallest lanes stay drawn")
+    }
 }
