@@ -100,6 +100,8 @@ struct Model {
     var flagged: Set<Int> = []
     /// The step-end events that carry an error (the failing step).
     var failedSteps: [Int] = []
+    /// A step-end's step-start (which carries the step's label).
+    var stepStarts: [Int: Int] = [:]
     /// Faults, for the vertical lines across all lanes.
     var faults: [Int] = []
     /// chunk `thread \0 id` → the times it was appended, in order, with their event index.
@@ -246,6 +248,7 @@ struct Model {
                 if var starts = openSteps[location], !starts.isEmpty {
                     let start = starts.removeFirst()
                     openSteps[location] = starts
+                    stepStarts[index] = start
                     add(stepsLane, Item(kind: .step, start: events[start].t, end: max(event.t, events[start].t), index: start, endIndex: index,
                                         label: Self.shortLocation(location), failed: event.error != nil))
                 } else {

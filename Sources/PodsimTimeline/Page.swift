@@ -28,7 +28,8 @@ extension Renderer {
             html += "<section class=\"failing-step\"><h2>Failing step</h2><ul>"
             for index in model.failedSteps {
                 let event = history.events[index]
-                html += "<li><a href=\"#ev-\(index)\">\(esc(event.label ?? "step")) at \(esc(event.location ?? "?"))</a> (\(ms(event.t)) ms)"
+                let label = event.label ?? model.stepStarts[index].flatMap { history.events[$0].label } ?? "step"
+                html += "<li><a href=\"#ev-\(index)\">\(esc(label)) at \(esc(event.location ?? "?"))</a> (\(ms(event.t)) ms)"
                 html += "<pre>\(esc(event.error ?? ""))</pre></li>"
             }
             html += "</ul></section>\n"
@@ -101,7 +102,10 @@ extension Renderer {
         .failing-step pre { white-space: pre-wrap; margin: 2px 0 0; color: #b71c1c; }
         .toolbar { position: sticky; top: 0; background: #f5f5f5; border-top: 1px solid #ddd; border-bottom: 1px solid #ddd; padding: 4px 16px; z-index: 2; }
         .toolbar button { min-width: 32px; margin-right: 4px; }
-        .legend { margin-left: 12px; } .legend .k { display: inline-block; width: 12px; height: 10px; margin: 0 3px 0 8px; vertical-align: middle; }
+        .legend { margin-left: 12px; } .legend .k { display: inline-block; width: 12px; height: 10px; margin: 0 3px 0 8px; vertical-align: middle; border: 1px solid #999; }
+        .k.step { background: #e8f5e9; } .k.fault { background: #ffe0b2; } .k.run { background: #d6e6ff; } .k.workflow { background: #ede7f6; }
+        .k.request { background: #eceff1; } .k.provider-call { background: #fff8e1; } .k.attached { background: #f1f8e9; }
+        .k.append { background: #1565c0; width: 3px; } .k.delivery { background: #2e7d32; width: 3px; } .k.violation { background: #ef5350; border-color: #b71c1c; }
         .hint { margin-left: 12px; color: #777; }
         #scroll { overflow: auto; max-height: 75vh; border-bottom: 1px solid #ddd; }
         #details { position: sticky; bottom: 0; margin: 0; padding: 6px 16px; min-height: 3em; max-height: 25vh; overflow: auto; background: #fffde7; border-top: 1px solid #ddd; white-space: pre-wrap; font: 12px/1.35 ui-monospace, monospace; }
@@ -112,24 +116,24 @@ extension Renderer {
         #axis line { stroke: #999; } #axis text { fill: #555; text-anchor: middle; } #axis .axis-unit { text-anchor: start; fill: #999; }
         #labels text { fill: #333; pointer-events: auto; } #labels .note { fill: #999; }
         .lane-bg { fill: #fff; stroke: #eee; } .lane-bg.odd { fill: #fafafa; }
-        .step rect, .k.step { fill: #e8f5e9; stroke: #81c784; } .step text { fill: #1b5e20; }
+        .step rect { fill: #e8f5e9; stroke: #81c784; } .step text { fill: #1b5e20; }
         .step.failed rect { fill: #ffcdd2; stroke: #c62828; }
-        .fault rect, .k.fault { fill: #ffe0b2; stroke: #ef6c00; } .fault text { fill: #e65100; font-weight: bold; }
+        .fault rect { fill: #ffe0b2; stroke: #ef6c00; } .fault text { fill: #e65100; font-weight: bold; }
         .fault[data-result=failed] rect { stroke-dasharray: 3 2; }
         .fault-line { stroke: #ef6c00; stroke-width: 1.5; stroke-dasharray: 4 3; opacity: 0.7; pointer-events: none; }
-        .run rect, .k.run { fill: #d6e6ff; stroke: #3b7ddd; } .run text { fill: #0d47a1; }
+        .run rect { fill: #d6e6ff; stroke: #3b7ddd; } .run text { fill: #0d47a1; }
         .run.failed rect { fill: #ffe0e0; } .open rect { stroke-dasharray: 4 2; }
-        .workflow rect, .k.workflow { fill: #ede7f6; stroke: #7e57c2; } .workflow text { fill: #4527a0; }
-        .request rect, .k.request { fill: #eceff1; stroke: #90a4ae; } .request text { fill: #37474f; }
+        .workflow rect { fill: #ede7f6; stroke: #7e57c2; } .workflow text { fill: #4527a0; }
+        .request rect { fill: #eceff1; stroke: #90a4ae; } .request text { fill: #37474f; }
         .request.failed rect { fill: #ffcdd2; stroke: #c62828; } .request.failed text { fill: #b71c1c; }
-        .provider-call rect, .k.provider-call { fill: #fff8e1; stroke: #f9a825; } .provider-call text { fill: #6d4c00; }
-        .attached rect, .k.attached { fill: #f1f8e9; stroke: #c5e1a5; } .attached text { fill: #558b2f; }
+        .provider-call rect { fill: #fff8e1; stroke: #f9a825; } .provider-call text { fill: #6d4c00; }
+        .attached rect { fill: #f1f8e9; stroke: #c5e1a5; } .attached text { fill: #558b2f; }
         .attached.failed rect { stroke: #c62828; }
-        rect.append, .k.append { fill: #1565c0; } rect.dropped { fill: #9e9e9e; }
-        rect.delivery, .k.delivery { fill: #2e7d32; } rect.event { fill: #757575; }
+        rect.append { fill: #1565c0; } rect.dropped { fill: #9e9e9e; }
+        rect.delivery { fill: #2e7d32; } rect.event { fill: #757575; }
         rect.density { fill: #37474f; }
         rect.anchor { fill: #d32f2f; }
-        .violation rect, rect.violation, .k.violation { fill: #ef5350; stroke: #b71c1c; stroke-width: 2; }
+        .violation rect, rect.violation { fill: #ef5350; stroke: #b71c1c; stroke-width: 2; }
         .violation text { fill: #7f0000; font-weight: bold; }
         .pinned, .pinned rect { stroke: #000 !important; stroke-width: 2.5 !important; }
         @keyframes flash { 50% { opacity: 0.2; } } .flash { animation: flash 0.4s 3; }

@@ -194,6 +194,7 @@ import Testing
         let replay = Self.replay()
         let html = Timeline.html(replay.history, verdicts: replay.verdicts)
         #expect(html.contains("<h2>Failing step</h2>"))
+        #expect(html.contains("<a href=\"#ev-\(replay.failedStepEnd)\">check watcher late at Scenarios/pod-death-replay.yaml:53:9</a>"))
         #expect(html.contains("expected &#39;chunk-1 &#39; exactly 1 time, got 2 times"))
         let steps = try #require(lane("steps", in: html))
         #expect(steps.contains("<g class=\"step failed violation\" id=\"ev-\(replay.failedStepEnd)\" data-location=\"Scenarios/pod-death-replay.yaml:53:9\""))
