@@ -106,6 +106,9 @@ struct Model {
     var faults: [Int] = []
     /// chunk `thread \0 id` → the times it was appended, in order, with their event index.
     var appends: [String: [(t: Int64, index: Int)]] = [:]
+    /// chunk id → the times it was appended on any thread, for a delivery whose thread the store
+    /// names differently.
+    var appendsByID: [String: [(t: Int64, index: Int)]] = [:]
     var foldedWatchers = false
 
     init(_ history: History, verdicts: [Verdict], options: Timeline.Options) {
@@ -313,7 +316,10 @@ struct Model {
                                          failed: event.reason == "failed"))
                 }
             case .chunkAppended:
-                if let id = event.id { appends[(event.thread ?? "") + "\u{0}" + id, default: []].append((event.t, index)) }
+                if let id = event.id {
+                    appends[(event.thread ?? "") + "\u{0}" + id, default: []].append((event.t, index))
+                    appendsByID[id, default: []].append((event.t, index))
+                }
                 add(lane(event.process ?? "?"), Item(kind: .append, start: event.t, end: event.t, index: index))
             case .chunkDropped:
                 add(lane(event.process ?? "?"), Item(kind: .dropped, start: event.t, end: event.t, index: index))
@@ -398,11 +404,8 @@ struct Model {
     /// The latest append of the delivered chunk (same thread and id) at or before the delivery.
     func matchingAppend(for event: HistoryEvent) -> (t: Int64, index: Int)? {
         guard let id = event.id else { return nil }
-        var candidates = appends[(event.thread ?? "") + "\u{0}" + id]
-        if candidates == nil {
-            // The store may name the thread differently: fall back to the id alone.
-            candidates = appends.first { $0.key.hasSuffix("\u{0}" + id) }?.value
-        }
+        // The store may name the thread differently: then the id alone.
+        let candidates = appends[(event.thread ?? "") + "\u{0}" + id] ?? appendsByID[id]
         return candidates?.last { $0.t <= event.t }
     }
 }

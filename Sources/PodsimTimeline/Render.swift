@@ -256,7 +256,7 @@ struct Renderer {
         guard let id = event.id else { return "latency: unknown (the frame carries no chunk id)" }
         guard let append = model.matchingAppend(for: event) else { return "latency: unknown (no append of \(id) before it)" }
         let appended = history.events[append.index]
-        let copies = model.appends[(event.thread ?? "") + "\u{0}" + id]?.count ?? 1
+        let copies = (model.appends[(event.thread ?? "") + "\u{0}" + id] ?? model.appendsByID[id])?.count ?? 1
         return "latency: \(ms(event.t - append.t)) ms after the append on \(appended.process ?? "?") at \(ms(append.t)) ms"
             + (copies > 1 ? " (appended \(copies) times; the latest before this delivery)" : "")
     }
@@ -332,11 +332,12 @@ struct Renderer {
         let power = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= raw } ?? 10 * power
         var result: [(Int64, String)] = []
-        var tick = 0.0
         let endMillis = Double(model.endNanos) / 1e6
-        while tick <= endMillis + step / 2, result.count < 10_000 {
+        var number = 0
+        while Double(number) * step <= endMillis + step / 2, number < 10_000 {
+            let tick = Double(number) * step
             result.append((Int64((tick * 1e6).rounded()), tickLabel(tick, step: step)))
-            tick += step
+            number += 1
         }
         return result
     }

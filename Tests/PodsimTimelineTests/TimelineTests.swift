@@ -275,11 +275,20 @@ import Testing
         }
         _ = b.delivery(ms: 34, watcher: "early", pod: "pod-1", id: "T1:4:1")
         _ = b.delivery(ms: 35, watcher: "early", pod: "pod-1", id: "T9:9:9")
+        // A store that names the thread otherwise than the API: the id alone matches.
+        b.add(.chunkAppended, ms: 40) {
+            $0.process = "pod-2"
+            $0.thread = "internal-42"
+            $0.id = "T1:5:1"
+            $0.chunk = "text-delta"
+        }
+        _ = b.delivery(ms: 41.25, watcher: "early", pod: "pod-1", id: "T1:5:1")
         let html = Timeline.html(b.history, verdicts: [])
         let watcher = try #require(lane("watcher early", in: html))
         #expect(watcher.contains("latency: 2.500 ms after the append on pod-2 at 10.000 ms (appended 2 times; the latest before this delivery)"))
         #expect(watcher.contains("latency: 4.000 ms after the append on pod-3 at 30.000 ms"))
         #expect(watcher.contains("latency: unknown (no append of T9:9:9 before it)"))
+        #expect(watcher.contains("latency: 1.250 ms after the append on pod-2 at 40.000 ms</title>"))
         #expect(occurrences("<rect class=\"append\" data-id=\"T1:4:1\"", in: html) == 2)
     }
 
