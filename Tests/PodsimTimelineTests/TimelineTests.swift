@@ -467,4 +467,38 @@ import Testing
         #expect(occurrences("<rect class=\"delivery\"", in: html) <= 4_000)
         #expect(occurrences("<rect class=\"append\"", in: html) == 306, "the smallest lanes stay drawn")
     }
+
+    /// A violation can name both ends of a span (a claim and a finish): the span is highlighted
+    /// and each event keeps its own anchor.
+    @Test func aViolationNamingBothEndsOfASpanAnchorsEach() throws {
+        var b = HistoryBuilder()
+        let claim = b.add(.runClaimed, ms: 1) {
+            $0.process = "pod-1"
+            $0.thread = "T1"
+            $0.run = "9"
+            $0.attempt = 1
+        }
+        let late = b.append(ms: 5, pod: "pod-1", run: "9", attempt: 1, seq: 1)
+        let finish = b.add(.runFinished, ms: 8) {
+            $0.process = "pod-1"
+            $0.thread = "T1"
+            $0.run = "9"
+            $0.attempt = 1
+            $0.state = "failed"
+            $0.error = "provider down"
+        }
+        let verdicts = [Verdict(checker: .fencing, property: "fenced", validity: .fail, violations: [
+            Violation(message: "appended under a stale claim", events: [], indices: [claim, late, finish]),
+        ])]
+        let html = Timeline.html(b.history, verdicts: verdicts)
+        let pod = try #require(lane("pod-1", in: html))
+        #expect(pod.contains("<g class=\"run failed violation\" id=\"ev-\(claim)\" data-run=\"9\" data-attempt=\"1\" data-state=\"failed\""))
+        #expect(pod.contains("<rect class=\"anchor\" id=\"ev-\(finish)\""))
+        #expect(pod.contains("<rect class=\"append violation\" id=\"ev-\(late)\""))
+        #expect(pod.contains("error: provider down"))
+        // A verdict that is not a failure highlights nothing.
+        let unknown = Timeline.svg(b.history, verdicts: [Verdict(checker: .fencing, property: "fenced", validity: .unknown, violations: verdicts[0].violations)])
+        #expect(!unknown.contains(" violation\""))
+        #expect(!unknown.contains("id=\"ev-"))
+    }
 }
