@@ -221,8 +221,11 @@ struct Model {
                 let claimed = events[claim]
                 if let only = onlyAttempt, let has = claimed.attempt, has != only { return false }
                 if let later = attempt, let has = claimed.attempt, has >= later { return false }
+                // A later claim is its own span's start, not this one's end (nor its violation).
+                let supersededBy = events[index].kind == .runClaimed || events[index].kind == .runReclaimed
                 let item = Item(
-                    kind: .run, start: claimed.t, end: events[index].t, index: claim, endIndex: index, label: runLabel(claimed, state), state: state,
+                    kind: .run, start: claimed.t, end: events[index].t, index: claim, endIndex: supersededBy ? nil : index,
+                    label: runLabel(claimed, state), state: state,
                     failed: ["failed", "cancelled"].contains(state))
                 runItems.append((lane(claimed.process ?? "?"), item))
                 return true

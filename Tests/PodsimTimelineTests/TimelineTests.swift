@@ -207,6 +207,11 @@ import Testing
         let html = Timeline.html(replay.history, verdicts: replay.verdicts)
         let pod2 = try #require(lane("pod-2", in: html))
         #expect(pod2.contains("<g class=\"run\" data-run=\"7\" data-attempt=\"1\" data-state=\"superseded by #2\""))
+        // The reclaim is named by a violation: it highlights the new attempt's span, not the old one.
+        let reclaim = try #require(replay.history.events.firstIndex { $0.kind == .runReclaimed })
+        let flagged = Timeline.html(replay.history, verdicts: [Verdict(checker: .fencing, property: "p", validity: .fail, violations: [Violation(message: "m", events: [], indices: [reclaim])])])
+        #expect(try #require(lane("pod-2", in: flagged)).contains("<g class=\"run\" data-run=\"7\" data-attempt=\"1\""))
+        #expect(try #require(lane("pod-3", in: flagged)).contains("<g class=\"run violation\" id=\"ev-\(reclaim)\" data-run=\"7\" data-attempt=\"2\""))
         #expect(pod2.contains("<rect class=\"append\" data-id=\"7:1:1\""))
         let pod3 = try #require(lane("pod-3", in: html))
         #expect(pod3.contains("<g class=\"run\" data-run=\"7\" data-attempt=\"2\" data-state=\"completed\""))
