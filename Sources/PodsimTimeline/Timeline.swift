@@ -20,8 +20,9 @@ import PodsimHistory
 ///   `Options.watcherLaneLimit`, `watchers @ POD` (all the watchers of one pod folded together,
 ///   with `data-watchers="COUNT"`). `events` holds what names no process, watcher or caller.
 ///   A lane with more items than `Options.markLimit` (or among the fullest, when the page would
-///   hold more than `Options.pageMarkLimit`) has `data-aggregated="true"` and draws a density strip: `<rect class="density" data-count="N">` per time bin, the counts in its
-///   tooltip. Violations are drawn individually even there.
+///   hold more than `Options.pageMarkLimit`) has `data-aggregated="true"` and draws a density
+///   strip, `<rect class="density" data-count="N">` per time bin with the counts by kind in its
+///   tooltip, instead of its marks and spans. Violations are drawn individually even there.
 /// - Faults: `<g class="fault" data-action="kill" data-target="pod-2">` on the `faults` lane
 ///   (spanning the fault's `t..end`; `data-result="failed"` when it failed, no `data-target` for a
 ///   fault on every pod) and `<line class="fault-line" data-action=… data-target=…>` across all lanes.
@@ -31,7 +32,9 @@ import PodsimHistory
 ///   from its claim or reclaim to the first of: a claim of a later attempt (state
 ///   `superseded by #N`), its release (`released`), its finish (the run's final state); a run
 ///   still open at the history's end has `data-state="open"`. Hosted workflows:
-///   `<g class="workflow" data-workflow="gate|child">`.
+///   `<g class="workflow" data-workflow="gate|child">`. Any span whose end never came runs to the
+///   history's end and adds the class `open`; the classes come in the order
+///   `KIND [failed] [violation] [open]`, KIND first.
 /// - Requests: `<g class="request" data-status="…">` on the caller's lane, with the class
 ///   `failed` on a 5xx or on no answer. Provider calls: `<g class="provider-call">` on the
 ///   mock's lane. A watcher's attachment: `<g class="attached">` (attach to detach).
@@ -39,9 +42,13 @@ import PodsimHistory
 ///   class="dropped">` for a publish the bus dropped, `<rect class="delivery" data-id="CHUNK ID">`
 ///   on the watcher's lane (its tooltip gives the latency from the latest append of the same
 ///   thread and id before it). Anything else: `<rect class="event" data-kind="KIND">`.
+/// - Marks and spans list their event's fields in their `<title>`; the element that stands for a
+///   history event can be found from its `(event N)` there.
 /// - Every event a failing verdict's violations point at (`Violation.indices`), and the failing
 ///   step (a `step-end` with an `error`), is drawn with the extra class `violation` and the anchor
-///   `id="ev-INDEX"` (INDEX into `history.events`), which the header links to.
+///   `id="ev-INDEX"` (INDEX into `history.events`), which the header links to (a span both of
+///   whose events are named anchors the second on a small `<rect class="anchor">`). Verdicts
+///   are listed as `<li class="verdict pass|unknown|fail" id="verdict-CHECKER">`.
 ///
 /// Every string taken from the history is HTML-escaped.
 public enum Timeline {
