@@ -145,26 +145,51 @@ extension Renderer {
         (function () {
           var scroll = document.getElementById('scroll'), svg = document.getElementById('timeline');
           if (!scroll || !svg) return;
-          var width = +svg.getAttribute('width'), height = +svg.getAttribute('height'), zoom = 1;
+          // Zoom is horizontal: time stretches, lanes and text keep their size. Every x at or
+          // right of the plot's left edge is remapped; marks keep their width, spans stretch.
+          var left = +svg.getAttribute('data-plot-left'), width = +svg.getAttribute('width'), height = +svg.getAttribute('height');
+          var zoom = 1, shapes = null, fixed = /(^| )(append|dropped|delivery|event|anchor)( |$)/;
           var labels = document.getElementById('labels'), axis = document.getElementById('axis');
           var details = document.getElementById('details'), pinned = null;
           function stick() {
-            labels.setAttribute('transform', 'translate(' + (scroll.scrollLeft / zoom) + ',0)');
-            axis.setAttribute('transform', 'translate(0,' + (scroll.scrollTop / zoom) + ')');
+            labels.setAttribute('transform', 'translate(' + scroll.scrollLeft + ',0)');
+            axis.setAttribute('transform', 'translate(0,' + scroll.scrollTop + ')');
           }
           scroll.addEventListener('scroll', stick);
+          function map(x) { return x < left ? x : left + (x - left) * zoom; }
+          function collect() {
+            shapes = [];
+            var nodes = svg.querySelectorAll('rect, line, text');
+            for (var i = 0; i < nodes.length; i++) {
+              var node = nodes[i];
+              if (labels.contains(node)) continue;
+              var tag = node.tagName.toLowerCase();
+              if (tag === 'line') shapes.push([node, 'line', +node.getAttribute('x1'), +node.getAttribute('x2')]);
+              else if (tag === 'text') shapes.push([node, 'text', +node.getAttribute('x')]);
+              else shapes.push([node, fixed.test(node.getAttribute('class') || '') ? 'mark' : 'rect', +node.getAttribute('x'), +node.getAttribute('width')]);
+            }
+          }
           function setZoom(next) {
-            var center = (scroll.scrollLeft + scroll.clientWidth / 2) / zoom;
-            zoom = Math.min(20, Math.max(0.02, next));
-            svg.setAttribute('width', width * zoom);
-            svg.setAttribute('height', height * zoom);
-            scroll.scrollLeft = center * zoom - scroll.clientWidth / 2;
+            if (!shapes) collect();
+            var center = (scroll.scrollLeft + scroll.clientWidth / 2 - left) / zoom;
+            zoom = Math.min(200, Math.max(0.005, next));
+            for (var i = 0; i < shapes.length; i++) {
+              var s = shapes[i], node = s[0];
+              if (s[1] === 'line') { node.setAttribute('x1', map(s[2])); node.setAttribute('x2', map(s[3])); }
+              else if (s[1] === 'text') node.setAttribute('x', map(s[2]));
+              else if (s[1] === 'mark') node.setAttribute('x', map(s[2] + s[3] / 2) - s[3] / 2);
+              else { var x = map(s[2]); node.setAttribute('x', x); node.setAttribute('width', Math.max(map(s[2] + s[3]) - x, Math.min(s[3], 1))); }
+            }
+            var total = map(width);
+            svg.setAttribute('width', total);
+            svg.setAttribute('viewBox', '0 0 ' + total + ' ' + height);
+            scroll.scrollLeft = left + center * zoom - scroll.clientWidth / 2;
             stick();
           }
           document.getElementById('zoom-in').onclick = function () { setZoom(zoom * 1.5); };
           document.getElementById('zoom-out').onclick = function () { setZoom(zoom / 1.5); };
           document.getElementById('zoom-reset').onclick = function () { setZoom(1); };
-          document.getElementById('zoom-fit').onclick = function () { setZoom(scroll.clientWidth / width); };
+          document.getElementById('zoom-fit').onclick = function () { setZoom((scroll.clientWidth - left - 20) / (width - left)); };
           function titleOf(element) {
             for (var child = element.firstElementChild; child; child = child.nextElementSibling) {
               if (child.tagName.toLowerCase() === 'title') return child;

@@ -92,7 +92,7 @@ struct Renderer {
         out = ""
         out.reserveCapacity(256 * 1024)
         let width = fmt(totalWidth), height = fmt(totalHeight)
-        out += "<svg id=\"timeline\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\">\n"
+        out += "<svg id=\"timeline\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" data-plot-left=\"\(fmt(Self.plotLeft))\">\n"
         let ticks = self.ticks()
         out += "<g class=\"grid\">"
         for tick in ticks {
