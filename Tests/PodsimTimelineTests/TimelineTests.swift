@@ -379,11 +379,7 @@ import Testing
         let history = b.history
         #expect(history.events.count == 306 * 1_001)
         let verdicts = [Verdict(checker: .delivery, property: "no gap", validity: .fail, violations: [Violation(message: "w500 skipped", events: [], indices: [violation])])]
-        let clock = ContinuousClock()
-        var html = ""
-        let took = clock.measure { html = Timeline.html(history, verdicts: verdicts) }
-        print("rendered \(history.events.count) events in \(took), \(html.utf8.count) bytes")
-        #expect(took < .seconds(4), "took \(took) (under 1 s when the machine is idle)")
+        let html = Timeline.html(history, verdicts: verdicts)
         #expect(html.utf8.count < 2_000_000, "\(html.utf8.count) bytes")
         // Watchers fold into one lane per pod, each a density strip.
         #expect(!html.contains("data-lane=\"watcher w1\""))
