@@ -122,7 +122,7 @@ struct ProviderClient: Sendable {
             for try await buffer in response.body {
                 var texts: [String] = []
                 for event in parser.feed(buffer.readableBytesView) {
-                    guard case .data(let payload) = event else { continue }
+                    guard case .data(let payload, _) = event else { continue }
                     if payload == "[DONE]" {
                         done = true
                         continue

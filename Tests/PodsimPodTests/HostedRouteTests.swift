@@ -570,7 +570,7 @@ private actor SSEWatch {
     var data: [String] { Self.data(in: events) }
 
     static func data(in events: [SSEEvent]) -> [String] {
-        events.compactMap { if case .data(let data) = $0 { data } else { nil } }
+        events.compactMap { if case .data(let data, _) = $0 { data } else { nil } }
     }
 
     func waitUntil(_ condition: @Sendable ([SSEEvent]) -> Bool) async throws {
