@@ -57,6 +57,30 @@ public struct JournalEntry: Sendable, Equatable {
     public var count: Int?
     /// A finished run's error, a session's user id.
     public var detail: String?
+
+    public init(
+        id: Int64, at: Int64, kind: JournalKind, pod: String? = nil, threadId: String? = nil, messageId: String? = nil, run: String? = nil,
+        attempt: Int? = nil, seq: Int? = nil, chunkId: String? = nil, chunkType: String? = nil, delta: String? = nil, body: String? = nil,
+        state: String? = nil, workflow: String? = nil, count: Int? = nil, detail: String? = nil
+    ) {
+        self.id = id
+        self.at = at
+        self.kind = kind
+        self.pod = pod
+        self.threadId = threadId
+        self.messageId = messageId
+        self.run = run
+        self.attempt = attempt
+        self.seq = seq
+        self.chunkId = chunkId
+        self.chunkType = chunkType
+        self.delta = delta
+        self.body = body
+        self.state = state
+        self.workflow = workflow
+        self.count = count
+        self.detail = detail
+    }
 }
 
 extension Store {
@@ -65,10 +89,12 @@ extension Store {
         try await database.read("SELECT * FROM journal WHERE id > ? ORDER BY id", arguments(afterID)).map(JournalEntry.init(row:))
     }
 
-    /// Writes journal rows inside the transaction of the change they record; nothing when this
-    /// process does not journal.
-    func journal(_ records: [JournalRecord], in transaction: Transaction) async throws {
-        guard let writer = journalWriter, !records.isEmpty else { return }
+    /// Writes journal rows inside the transaction of the change they record; nothing (and the
+    /// rows are not even built) when this process does not journal.
+    func journal(_ records: @autoclosure () throws -> [JournalRecord], in transaction: Transaction) async throws {
+        guard let writer = journalWriter else { return }
+        let records = try records()
+        guard !records.isEmpty else { return }
         let at = monotonicNanos()
         try await transaction.execute(
             """
@@ -82,8 +108,8 @@ extension Store {
             })
     }
 
-    func journal(_ record: JournalRecord, in transaction: Transaction) async throws {
-        try await journal([record], in: transaction)
+    func journal(_ record: @autoclosure () throws -> JournalRecord, in transaction: Transaction) async throws {
+        try await journal([try record()], in: transaction)
     }
 }
 

@@ -276,14 +276,12 @@ extension Store {
             try await transaction.execute(
                 "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ?", arguments(threadStatus.rawValue, now, threadId))
             let messageId = try first.string("run_messageId")
-            var records: [JournalRecord] = []
-            if !parts.isEmpty {
-                records.append(.partsProjected(parts, threadId: threadId, run: String(runId), messageId: messageId, replacing: false))
-            }
-            records.append(JournalRecord(
-                kind: .runFinished, threadId: threadId, messageId: messageId, run: String(runId), attempt: attempt,
-                state: projection.state.rawValue, detail: projection.error))
-            try await self.journal(records, in: transaction)
+            try await self.journal(
+                (parts.isEmpty ? [] : [.partsProjected(parts, threadId: threadId, run: String(runId), messageId: messageId, replacing: false)])
+                    + [JournalRecord(
+                        kind: .runFinished, threadId: threadId, messageId: messageId, run: String(runId), attempt: attempt,
+                        state: projection.state.rawValue, detail: projection.error)],
+                in: transaction)
             return projection
         }
     }

@@ -269,7 +269,8 @@ extension Store {
                 arguments(now, executor)
             ).map(Workflow.init(row:))
             try await self.journal(requeued.map { JournalRecord.workflow(.workflowEnqueued, $0) }, in: transaction)
-            for gate in requeued where gate.kind == .gate {
+            // Handing back gates alone is the SIGTERM hand-off: their turns are released, not lost.
+            for gate in requeued where kinds == [.gate] {
                 try await self.journalTurn(.runReleased, threadId: gate.threadId, fence: gate.fence, in: transaction)
             }
             return requeued

@@ -84,6 +84,29 @@ import Testing
         #expect(dropped.body == "chunk-1")
     }
 
+    @Test func aHostedTurnIsReleasedAndFinishedUnderItsFence() async throws {
+        let fixture = try await HostedStoreFixture(journal: "pod-3")
+        let threadId = try await fixture.thread("b")
+        try await fixture.post("m1", on: threadId)
+        _ = try await fixture.dispatchNext(on: "pod-3", fence: "f")
+        _ = try #require(try await fixture.store.dequeue(kind: .child, executor: "pod-3"))
+        let afterStart = try #require(try await fixture.store.journal().last).id
+        try await fixture.store.requeueWorkflows(executor: "pod-3", kinds: [.gate])
+        #expect(try await fixture.store.settleRun(threadId: threadId, status: .completed))
+
+        let journal = try await fixture.store.journal(afterID: afterStart)
+        #expect(journal.map(\.kind) == [.workflowEnqueued, .runReleased, .runFinished])
+        #expect(journal[0].workflow == "gate")
+        #expect(journal[0].attempt == 2, "a requeued workflow's next attempt")
+        for entry in journal.dropFirst() {
+            #expect(entry.run == "f")
+            #expect(entry.messageId == "m1")
+            #expect(entry.attempt == 1)
+            #expect(entry.pod == "pod-3")
+        }
+        #expect(journal[2].state == "completed")
+    }
+
     @Test func aStoreOpenedWithoutAJournalNameWritesNoRows() async throws {
         let fixture = try await StoreFixture()
         try await fixture.enqueue()
