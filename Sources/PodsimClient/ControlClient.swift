@@ -49,7 +49,7 @@ public struct ControlClient: Sendable {
     public func restartBus() async throws -> ControlAPI.BusApplied { try await transport.send(Endpoint(.POST, ControlPath.busRestart)).value }
 }
 
-/// The mock provider's control calls: how often a thread called the model, and releasing gates.
+/// The mock provider's control calls: the calls it received (and how many), and releasing gates.
 public struct MockAIControlClient: Sendable {
     public var transport: APITransport<JSONValue>
 
@@ -59,6 +59,11 @@ public struct MockAIControlClient: Sendable {
 
     public func callCount(thread: String) async throws -> Int {
         try await transport.send(Endpoint(.GET, MockAIControl.callCountPath(thread: thread), answer: MockAIControl.CallCount.self)).value.count
+    }
+
+    /// The calls the provider received, in arrival order (only `thread`'s when given).
+    public func calls(thread: String? = nil) async throws -> [MockAIControl.Call] {
+        try await transport.send(Endpoint(.GET, MockAIControl.callsPath(thread: thread), answer: MockAIControl.CallList.self)).value.calls
     }
 
     public func release(gate: String) async throws {

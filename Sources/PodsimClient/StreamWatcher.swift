@@ -10,7 +10,22 @@ public actor StreamWatcher {
     /// One received frame and when it arrived.
     public struct Frame: Sendable, Equatable {
         public var data: String
+        /// The frame's `id:` (the chunk's id), nil when it carried none.
+        public var id: String?
+        /// Wall-clock milliseconds.
         public var receivedAt: Int64
+        /// The monotonic clock (`monotonicNanos`), comparable with every process's history times.
+        public var receivedNanos: Int64
+    }
+
+    /// Why the stream ended.
+    public enum EndReason: String, Sendable, Equatable {
+        /// This client went away: `close()`, or the watcher's own lifetime passed.
+        case client
+        /// The server ended the response body.
+        case ended
+        /// The request or the connection failed (`failure` says how).
+        case failed
     }
 
     public let url: String
@@ -19,11 +34,19 @@ public actor StreamWatcher {
     public private(set) var keepalives = 0
     public private(set) var ended = false
     public private(set) var failure: String?
+    /// When the request was about to be sent (monotonic nanoseconds).
+    public let attachStartedNanos: Int64
+    /// When the response head arrived (monotonic nanoseconds); nil before, or when it never did.
+    public private(set) var headNanos: Int64?
+    /// When the stream ended (monotonic nanoseconds); nil while it is open.
+    public private(set) var endedNanos: Int64?
+    public private(set) var endReason: EndReason?
     private var task: Task<Void, Never>?
     private var headWaiters: [CheckedContinuation<Void, Never>] = []
 
     private init(url: String) {
         self.url = url
+        self.attachStartedNanos = monotonicNanos()
     }
 
     /// Attaches and returns once the response head arrived (check `status`), or on failure.
@@ -38,13 +61,17 @@ public actor StreamWatcher {
     private func start(headers: [String: String], lifetime: Duration, client: HTTPClient) async {
         let url = url
         task = Task {
-            await withTaskGroup(of: Void.self) { group in
+            let end = await withTaskGroup(of: (EndReason, String?).self) { group in
                 group.addTask { await self.read(url: url, headers: headers, client: client) }
-                group.addTask { try? await Task.sleep(for: lifetime) }
-                await group.next()
+                group.addTask {
+                    try? await Task.sleep(for: lifetime)
+                    return (.client, nil)
+                }
+                let first = await group.next() ?? (.client, nil)
                 group.cancelAll()
+                return first
             }
-            self.finish(failure: nil)
+            self.finish(end.0, failure: end.1)
         }
         await withCheckedContinuation { continuation in
             if status != nil || ended {
@@ -55,7 +82,8 @@ public actor StreamWatcher {
         }
     }
 
-    private func read(url: String, headers: [String: String], client: HTTPClient) async {
+    /// Reads the stream to its end; returns why it ended (and the failure's text).
+    private func read(url: String, headers: [String: String], client: HTTPClient) async -> (EndReason, String?) {
         var request = HTTPClientRequest(url: url)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "accept", value: "text/event-stream")
@@ -67,30 +95,35 @@ public actor StreamWatcher {
                 let events = parser.feed(buffer.readableBytesView)
                 if !events.isEmpty { received(events) }
             }
+            return (Task.isCancelled ? .client : .ended, nil)
         } catch {
-            if !Task.isCancelled { finish(failure: "\(error)") }
+            return Task.isCancelled ? (.client, nil) : (.failed, "\(error)")
         }
     }
 
     private func received(status: Int) {
         self.status = status
+        headNanos = monotonicNanos()
         resumeHeadWaiters()
     }
 
     private func received(_ events: [SSEEvent]) {
         let now = wallClockMillis()
+        let nanos = monotonicNanos()
         for event in events {
             switch event {
-            case .data(let data): frames.append(Frame(data: data, receivedAt: now))
+            case .data(let data, let id): frames.append(Frame(data: data, id: id, receivedAt: now, receivedNanos: nanos))
             case .comment(let text): if text == "keepalive" { keepalives += 1 }
             }
         }
     }
 
-    private func finish(failure: String?) {
+    private func finish(_ reason: EndReason, failure: String?) {
         if !ended {
             ended = true
-            self.failure = self.failure ?? failure
+            endedNanos = monotonicNanos()
+            endReason = reason
+            self.failure = failure
         }
         resumeHeadWaiters()
     }

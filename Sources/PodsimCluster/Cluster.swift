@@ -90,6 +90,7 @@ public actor Cluster {
                 dockerAvailable: environment["PODSIM_DOCKER_AVAILABLE"] == "1", parentPID: parent, hosted: spec.hosted,
                 dispatchRole: try Self.dispatchRole(in: environment, pod: name), listenQueues: try Self.listenQueues(in: environment, pod: name))
             configuration.fixes = spec.fixes
+            configuration.history = spec.history
             pods.append(
                 LaunchSpec(
                     name: name, role: .pod, port: port, executable: spec.executable,

@@ -24,13 +24,16 @@ public struct ClusterSpec: Sendable {
     public var executable: String
     /// How long each process may take to become live.
     public var readinessTimeout: Duration
+    /// Whether every pod journals its store writes for the run's history.
+    public var history: Bool
 
     public init(
         pods: Int = 3, stateDirectory: String? = nil, environment: [String: String] = [:],
         podEnvironment: [String: [String: String]] = [:], bugs: Set<BugSwitch> = [], fixes: Set<OpenBug> = [],
         timings: PodTimings = .init(), profile: ServerProfile = .default, hosted: HostedSettings = .init(),
-        executable: String = ClusterSpec.currentExecutable, readinessTimeout: Duration = .seconds(20)
+        executable: String = ClusterSpec.currentExecutable, readinessTimeout: Duration = .seconds(20), history: Bool = true
     ) {
+        self.history = history
         self.profile = profile
         self.hosted = hosted
         self.pods = pods

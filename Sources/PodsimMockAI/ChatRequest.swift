@@ -13,6 +13,12 @@ struct ChatRequest: Sendable, Equatable {
     var threadId: String?
     /// `metadata.pod`: which pod is calling.
     var pod: String?
+    /// `metadata.run`: the run the call serves (the seed run id, the hosted turn's fence).
+    var run: String?
+    /// `metadata.attempt`: the run's attempt.
+    var attempt: Int?
+    /// `metadata.step`: the 1-based model call within the attempt.
+    var step: Int?
 
     init(json: JSONValue) {
         var messages: [Message] = []
@@ -22,6 +28,9 @@ struct ChatRequest: Sendable, Equatable {
         self.messages = messages
         threadId = json["metadata"]?["thread_id"]?.stringValue
         pod = json["metadata"]?["pod"]?.stringValue
+        run = json["metadata"]?["run"]?.stringValue
+        attempt = json["metadata"]?["attempt"]?.numberValue.map { Int($0) }
+        step = json["metadata"]?["step"]?.numberValue.map { Int($0) }
     }
 
     /// The text of the last user message, where the hints live; empty when there is none.

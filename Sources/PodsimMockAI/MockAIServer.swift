@@ -49,6 +49,7 @@ struct MockAIServer: Sendable {
 
     private func chatCompletion(_ request: Request) async throws -> Response {
         let startedAt = wallClockMillis()
+        let startedNanos = monotonicNanos()
         let body = try await request.body.collect(upTo: Self.maxRequestBytes)
         let json: JSONValue
         do {
@@ -59,20 +60,22 @@ struct MockAIServer: Sendable {
         }
         let chat = ChatRequest(json: json)
         let script = ChatCompletionScript(request: chat, startedAt: startedAt)
-        let record = await calls.record(
-            threadId: chat.threadId, pod: chat.pod, hints: chat.lastUserText, startedAt: startedAt, kind: script.kind)
+        let status = if case .failure(let status) = script.answer { status } else { 200 }
+        let record = await calls.record(chat, startedAt: startedAt, startedNanos: startedNanos, status: status, kind: script.kind)
         let oneLineHints = chat.lastUserText.split(whereSeparator: \.isNewline).joined(separator: " ")
         logLine(
             "mock-ai: call \(record.index) thread=\(chat.threadId ?? "-") pod=\(chat.pod ?? "-") "
                 + "hints=\"\(oneLineHints)\" kind=\(script.kind.rawValue)")
+        let calls = calls
         if case .failure(let status) = script.answer {
             let body = try ChatCompletionScript.failureBody(status: status)
+            await calls.ended(index: record.index, at: monotonicNanos())
             return Self.response(status: .init(code: status), contentType: "application/json", body: body)
         }
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-            body: script.responseBody(gates: gates))
+            body: script.responseBody(gates: gates) { await calls.ended(index: record.index, at: monotonicNanos()) })
     }
 
     private struct CallList: Encodable {

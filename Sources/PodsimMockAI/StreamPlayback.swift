@@ -16,26 +16,37 @@ extension ChatCompletionScript {
 
     /// The `text/event-stream` body that plays this script. Pauses and gate waits give up as soon
     /// as the server starts shutting down, so slow or held streams never delay shutdown.
-    func responseBody(gates: Gates) -> ResponseBody {
+    /// `ended` runs when the body finished or failed.
+    func responseBody(gates: Gates, ended: @escaping @Sendable () async -> Void) -> ResponseBody {
         ResponseBody { writer in
-            try await play { step in
-                try Self.checkStillServing()
-                switch step {
-                case .send(let text):
-                    try await writer.write(ByteBuffer(string: text))
-                case .pause(let milliseconds):
-                    try await Self.unlessShuttingDown { try await Task.sleep(for: .milliseconds(milliseconds)) }
-                case .waitForGate(let name):
-                    try await Self.unlessShuttingDown { await gates.wait(for: name) }
-                case .dropConnection:
-                    // Throwing closes the connection at once, dropping writes the channel has not
-                    // flushed yet; a short linger lets what was sent reach the client first.
-                    try await Self.unlessShuttingDown { try await Task.sleep(for: Self.lingerBeforeCut) }
-                    throw StreamInterruption.cut
-                }
+            do {
+                try await write(to: &writer, gates: gates)
+            } catch {
+                await ended()
+                throw error
             }
-            try await writer.finish(nil)
+            await ended()
         }
+    }
+
+    private func write(to writer: inout any ResponseBodyWriter, gates: Gates) async throws {
+        try await play { step in
+            try Self.checkStillServing()
+            switch step {
+            case .send(let text):
+                try await writer.write(ByteBuffer(string: text))
+            case .pause(let milliseconds):
+                try await Self.unlessShuttingDown { try await Task.sleep(for: .milliseconds(milliseconds)) }
+            case .waitForGate(let name):
+                try await Self.unlessShuttingDown { await gates.wait(for: name) }
+            case .dropConnection:
+                // Throwing closes the connection at once, dropping writes the channel has not
+                // flushed yet; a short linger lets what was sent reach the client first.
+                try await Self.unlessShuttingDown { try await Task.sleep(for: Self.lingerBeforeCut) }
+                throw StreamInterruption.cut
+            }
+        }
+        try await writer.finish(nil)
     }
 
     /// Runs a wait, cancelling it the moment a graceful shutdown starts.

@@ -116,10 +116,48 @@ public enum MockAIControl {
         public init(count: Int) { self.count = count }
     }
 
+    /// One call of `GET /control/calls`: who called, for which run, attempt and model step, and
+    /// when it started and ended (the run's history shows provider calls from it).
+    public struct Call: Codable, Sendable, Equatable {
+        /// 1-based arrival order since the provider started or was reset.
+        public var index: Int
+        public var threadId: String?
+        public var pod: String?
+        /// The seed run id or the hosted turn's fence.
+        public var run: String?
+        public var attempt: Int?
+        /// The 1-based model call within the attempt.
+        public var step: Int?
+        /// The last user message's text.
+        public var hints: String
+        /// Wall-clock milliseconds at arrival.
+        public var startedAt: Int64
+        /// Monotonic nanoseconds at arrival.
+        public var startedNanos: Int64
+        /// Monotonic nanoseconds when the response finished or failed; nil while it streams.
+        public var endedNanos: Int64?
+        /// The HTTP status the call was answered with.
+        public var status: Int
+        /// `text`, `tool_call`, `fail` or `cut`.
+        public var kind: String
+    }
+
+    /// `GET /control/calls?thread=…`.
+    public struct CallList: Codable, Sendable, Equatable {
+        public var calls: [Call]
+    }
+
     /// `POST /control/gates/:name/release`.
     public struct GateReleased: Codable, Sendable, Equatable {
         public var released: String
         public init(released: String) { self.released = released }
+    }
+
+    public static func callsPath(thread: String?) -> String {
+        var components = URLComponents()
+        components.path = "/control/calls"
+        if let thread { components.queryItems = [URLQueryItem(name: "thread", value: thread)] }
+        return components.string ?? "/control/calls"
     }
 
     public static func callCountPath(thread: String) -> String {

@@ -48,6 +48,9 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
     /// The queues this pod dequeues from (hosted): its role's, narrowed by `PODSIM_LISTEN_QUEUES`
     /// to pin where gates and children run.
     public var listenQueues: Set<HostedQueue>
+    /// Whether the pod journals its store writes for the run's history (absent in an encoded
+    /// configuration: true).
+    public var history: Bool = true
 
     public init(
         name: String, profile: ServerProfile = .default, host: String = "127.0.0.1", port: Int, storePath: String, providerURL: String,
@@ -70,6 +73,32 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
         self.parentPID = parentPID
         self.hosted = hosted
         self.dispatchRole = dispatchRole
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, profile, host, port, storePath, providerURL, bugs, fixes, timings, sandboxRunner, dockerAvailable, maxConcurrentRuns
+        case parentPID, hosted, dispatchRole, listenQueues, history
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        profile = try container.decode(ServerProfile.self, forKey: .profile)
+        host = try container.decode(String.self, forKey: .host)
+        port = try container.decode(Int.self, forKey: .port)
+        storePath = try container.decode(String.self, forKey: .storePath)
+        providerURL = try container.decode(String.self, forKey: .providerURL)
+        bugs = try container.decode(Set<BugSwitch>.self, forKey: .bugs)
+        fixes = try container.decode(Set<OpenBug>.self, forKey: .fixes)
+        timings = try container.decode(PodTimings.self, forKey: .timings)
+        sandboxRunner = try container.decodeIfPresent(SandboxKind.self, forKey: .sandboxRunner)
+        dockerAvailable = try container.decode(Bool.self, forKey: .dockerAvailable)
+        maxConcurrentRuns = try container.decode(Int.self, forKey: .maxConcurrentRuns)
+        parentPID = try container.decodeIfPresent(Int32.self, forKey: .parentPID)
+        hosted = try container.decode(HostedSettings.self, forKey: .hosted)
+        dispatchRole = try container.decode(DispatchRole.self, forKey: .dispatchRole)
+        listenQueues = try container.decode(Set<HostedQueue>.self, forKey: .listenQueues)
+        history = try container.decodeIfPresent(Bool.self, forKey: .history) ?? true
     }
 
     public func has(_ bug: BugSwitch) -> Bool { bugs.contains(bug) }

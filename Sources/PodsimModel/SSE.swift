@@ -1,10 +1,12 @@
 /// Server-Sent-Events framing shared by the mock provider (writer), the pods (writer and reader)
 /// and the scenario runner (reader).
 public enum SSE {
-    /// One `data:` frame; multi-line payloads become one `data:` line each.
-    public static func frame(_ data: String) -> String {
-        if !data.contains("\n") { return "data: \(data)\n\n" }
-        return data.split(separator: "\n", omittingEmptySubsequences: false)
+    /// One `data:` frame; multi-line payloads become one `data:` line each. With `id`, an `id:`
+    /// line comes first: the chunk's id, which a watcher reports beside the chunk.
+    public static func frame(_ data: String, id: String? = nil) -> String {
+        let idLine = id.map { "id: \($0)\n" } ?? ""
+        if !data.contains("\n") { return "\(idLine)data: \(data)\n\n" }
+        return idLine + data.split(separator: "\n", omittingEmptySubsequences: false)
             .map { "data: \($0)\n" }.joined() + "\n"
     }
 
@@ -14,7 +16,8 @@ public enum SSE {
 
 /// One event decoded from an SSE byte stream.
 public enum SSEEvent: Sendable, Equatable {
-    case data(String)
+    /// A dispatched event's data, with the `id:` its frame carried (nil when it carried none).
+    case data(String, id: String? = nil)
     case comment(String)
 }
 
@@ -22,6 +25,8 @@ public enum SSEEvent: Sendable, Equatable {
 public struct SSEParser: Sendable {
     private var line: [UInt8] = []
     private var dataLines: [String] = []
+    /// The `id:` seen since the last dispatched event.
+    private var id: String?
     private var lastWasCR = false
 
     public init() {}
@@ -47,9 +52,10 @@ public struct SSEParser: Sendable {
         defer { line.removeAll(keepingCapacity: true) }
         if line.isEmpty {
             if !dataLines.isEmpty {
-                events.append(.data(dataLines.joined(separator: "\n")))
+                events.append(.data(dataLines.joined(separator: "\n"), id: id))
                 dataLines.removeAll()
             }
+            id = nil
             return
         }
         let text = String(decoding: line, as: UTF8.self)
@@ -67,7 +73,11 @@ public struct SSEParser: Sendable {
             field = Substring(text)
             value = ""
         }
-        if field == "data" { dataLines.append(String(value)) }
+        switch field {
+        case "data": dataLines.append(String(value))
+        case "id": id = String(value)
+        default: break
+        }
     }
 }
 

@@ -11,7 +11,8 @@ import ServiceLifecycle
 /// change-signal listener, run until SIGTERM (graceful drain) or until the coordinator dies.
 public enum Pod {
     public static func run(_ configuration: PodConfiguration) async throws {
-        let store = try await Store.open(at: configuration.storePath, clock: wallClockMillis)
+        let store = try await Store.open(
+            at: configuration.storePath, clock: wallClockMillis, journal: configuration.history ? configuration.name : nil)
         let socket = try ChangeSignalSocket()
         try await store.registerPodEndpoint(
             PodEndpoint(name: configuration.name, signalPort: socket.port, pid: getpid(), startedAt: wallClockMillis()))

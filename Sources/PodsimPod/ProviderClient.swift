@@ -52,9 +52,12 @@ struct ProviderClient: Sendable {
         struct Metadata: Encodable {
             var threadId: String
             var pod: String
+            var run: String
+            var attempt: Int
+            var step: Int
             enum CodingKeys: String, CodingKey {
                 case threadId = "thread_id"
-                case pod
+                case pod, run, attempt, step
             }
         }
 
@@ -98,14 +101,15 @@ struct ProviderClient: Sendable {
     }
 
     /// Streams the completion, handing each text delta to `onText`; returns the tool call the
-    /// provider asked for, if any.
+    /// provider asked for, if any. `run`, `attempt` and `step` (the 1-based model call within the
+    /// attempt) go to the provider as metadata, so its call log ties each call to a run.
     func complete(
-        messages: [ProviderMessage], threadId: String, onText: ([String]) async throws -> Void
+        messages: [ProviderMessage], threadId: String, run: String, attempt: Int, step: Int, onText: ([String]) async throws -> Void
     ) async throws -> ProviderToolCall? {
         var request = HTTPClientRequest(url: baseURL + "/v1/chat/completions")
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
-        let body = RequestBody(messages: messages, metadata: .init(threadId: threadId, pod: podName))
+        let body = RequestBody(messages: messages, metadata: .init(threadId: threadId, pod: podName, run: run, attempt: attempt, step: step))
         request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
         let response = try await http.execute(request, timeout: .seconds(10))
         guard response.status == .ok else {
@@ -122,7 +126,7 @@ struct ProviderClient: Sendable {
             for try await buffer in response.body {
                 var texts: [String] = []
                 for event in parser.feed(buffer.readableBytesView) {
-                    guard case .data(let payload) = event else { continue }
+                    guard case .data(let payload, _) = event else { continue }
                     if payload == "[DONE]" {
                         done = true
                         continue

@@ -146,6 +146,12 @@ public struct StoredChunk: Sendable, Equatable {
     public var pod: String
     public var body: String
     public var createdAt: Int64
+
+    /// The chunk's id as watchers see it (the SSE `id:` line) and the journal records it.
+    public var chunkID: String { Self.chunkID(runId: runId, attempt: attempt, seq: seq) }
+
+    /// `<runId>:<attempt>:<seq>`: unique across a run's attempts.
+    public static func chunkID(runId: Int64, attempt: Int, seq: Int) -> String { "\(runId):\(attempt):\(seq)" }
 }
 
 /// A persisted message part (user text, assistant text, tool call, error).

@@ -62,6 +62,9 @@ enum Schema {
         Migration(id: "v4: bus faults", statements: [
             #"CREATE TABLE "busFault" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "kind" TEXT NOT NULL, "pod" TEXT, "remaining" INTEGER, "until" INTEGER, "createdAt" INTEGER NOT NULL)"#,
         ]),
+        Migration(id: "v5: the history journal", statements: [
+            #"CREATE TABLE "journal" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "at" INTEGER NOT NULL, "kind" TEXT NOT NULL, "pod" TEXT, "threadId" TEXT, "messageId" TEXT, "run" TEXT, "attempt" INTEGER, "seq" INTEGER, "chunkId" TEXT, "chunkType" TEXT, "delta" TEXT, "body" TEXT, "state" TEXT, "workflow" TEXT, "count" INTEGER, "detail" TEXT)"#,
+        ]),
     ]
 
     private static let createBookkeeping =

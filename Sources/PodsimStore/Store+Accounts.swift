@@ -45,9 +45,12 @@ extension Store {
 
     public func createSession(for key: APIKey) async throws -> Session {
         let session = Session(token: "sess_" + newID().lowercased(), userId: key.userId, orgId: key.orgId, createdAt: now())
-        _ = try await database.write(
-            "INSERT INTO session (token, userId, orgId, createdAt) VALUES (?, ?, ?, ?)",
-            arguments(session.token, session.userId, session.orgId, session.createdAt))
+        try await database.withTransaction { transaction in
+            try await transaction.execute(
+                "INSERT INTO session (token, userId, orgId, createdAt) VALUES (?, ?, ?, ?)",
+                arguments(session.token, session.userId, session.orgId, session.createdAt))
+            try await self.journal(JournalRecord(kind: .sessionCreated, threadId: nil, detail: session.userId), in: transaction)
+        }
         return session
     }
 
@@ -58,7 +61,13 @@ extension Store {
     /// Deletes the session; returns whether it existed.
     @discardableResult
     public func deleteSession(token: String) async throws -> Bool {
-        try await !database.write("DELETE FROM session WHERE token = ? RETURNING token", arguments(token)).isEmpty
+        try await database.withTransaction { transaction in
+            guard let deleted = try await transaction.execute("DELETE FROM session WHERE token = ? RETURNING userId", arguments(token)).first else {
+                return false
+            }
+            try await self.journal(JournalRecord(kind: .sessionRevoked, threadId: nil, detail: try deleted.string("userId")), in: transaction)
+            return true
+        }
     }
 
     public func createAgent(orgId: String, title: String) async throws -> Agent {

@@ -20,15 +20,25 @@ extension Store {
         guard !chunks.isEmpty else { return }
         let rows = Array(repeating: "(?, ?)", count: chunks.count).joined(separator: ", ")
         let fence = fenced ? "WHERE EXISTS (SELECT 1 FROM run WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running')" : ""
-        let inserted = try await database.write(
-            """
-            INSERT INTO chunk (threadId, runId, attempt, seq, pod, body, createdAt)
-            SELECT ?, ?, ?, column1, ?, column2, ? FROM (VALUES \(rows)) \(fence) RETURNING id
-            """,
-            arguments(threadId, runId, attempt, pod, now())
-                + chunks.flatMap { arguments($0.seq, $0.body) }
-                + (fenced ? arguments(runId, attempt, pod) : []))
-        if inserted.isEmpty { throw StoreError.fenced(runId: runId, attempt: attempt) }
+        let now = now()
+        try await database.withTransaction { transaction in
+            let inserted = try await transaction.execute(
+                """
+                INSERT INTO chunk (threadId, runId, attempt, seq, pod, body, createdAt)
+                SELECT ?, ?, ?, column1, ?, column2, ? FROM (VALUES \(rows)) \(fence) RETURNING id
+                """,
+                arguments(threadId, runId, attempt, pod, now)
+                    + chunks.flatMap { arguments($0.seq, $0.body) }
+                    + (fenced ? arguments(runId, attempt, pod) : []))
+            if inserted.isEmpty { throw StoreError.fenced(runId: runId, attempt: attempt) }
+            try await self.journal(
+                chunks.map { chunk in
+                    .chunk(
+                        .chunkAppended, threadId: threadId, run: String(runId), attempt: attempt, seq: chunk.seq,
+                        chunkId: StoredChunk.chunkID(runId: runId, attempt: attempt, seq: chunk.seq), body: chunk.body)
+                },
+                in: transaction)
+        }
     }
 
     /// The highest chunk id of a thread (0 when it has none).

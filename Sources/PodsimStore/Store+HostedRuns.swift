@@ -24,22 +24,37 @@ extension Store {
     public func markRunFailed(
         threadId: String, kind: String?, reason: String?, fence: String? = nil, onlyInProgress: Bool = true
     ) async throws -> Bool {
-        try await !database.write(
-            """
-            UPDATE thread SET status = 'failed', failureKind = coalesce(?, failureKind), failureReason = coalesce(?, failureReason),
-              updatedAt = ? WHERE id = ? \(onlyInProgress ? "AND status = 'in_progress'" : "") \(fence == nil ? "" : "AND fence = ?") RETURNING id
-            """,
-            arguments(kind, reason, now(), threadId) + (fence.map { arguments($0) } ?? [])
-        ).isEmpty
+        let now = now()
+        return try await database.withTransaction { transaction in
+            guard let failed = try await transaction.execute(
+                """
+                UPDATE thread SET status = 'failed', failureKind = coalesce(?, failureKind), failureReason = coalesce(?, failureReason),
+                  updatedAt = ? WHERE id = ? \(onlyInProgress ? "AND status = 'in_progress'" : "") \(fence == nil ? "" : "AND fence = ?")
+                RETURNING fence
+                """,
+                arguments(kind, reason, now, threadId) + (fence.map { arguments($0) } ?? [])
+            ).first else { return false }
+            let detail = [kind, reason].compactMap { $0 }.joined(separator: ": ")
+            try await self.journalTurn(
+                .runFinished, threadId: threadId, fence: try failed.optionalString("fence"), state: ThreadStatus.failed.rawValue,
+                detail: detail.isEmpty ? nil : detail, in: transaction)
+            return true
+        }
     }
 
     /// Settles a clean run (`completeRunIfNotCompleted`, `requiresActionIfInProgress`).
     @discardableResult
     public func settleRun(threadId: String, status: ThreadStatus) async throws -> Bool {
-        try await !database.write(
-            "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ? AND status = 'in_progress' RETURNING id",
-            arguments(status.rawValue, now(), threadId)
-        ).isEmpty
+        let now = now()
+        return try await database.withTransaction { transaction in
+            guard let settled = try await transaction.execute(
+                "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ? AND status = 'in_progress' RETURNING fence",
+                arguments(status.rawValue, now, threadId)
+            ).first else { return false }
+            try await self.journalTurn(
+                .runFinished, threadId: threadId, fence: try settled.optionalString("fence"), state: status.rawValue, in: transaction)
+            return true
+        }
     }
 
     /// The pre-#3917 run claim (`owner-claim-cas`): the pod starting the thread's run takes
@@ -65,14 +80,24 @@ extension Store {
 
     /// The durable cancel flag (`setCancelRequested`), cleared by the next run's start.
     public func requestHostedCancel(threadId: String) async throws {
-        _ = try await database.write("UPDATE thread SET cancelRequestedAt = ? WHERE id = ?", arguments(now(), threadId))
+        let now = now()
+        try await database.withTransaction { transaction in
+            guard let flagged = try await transaction.execute(
+                "UPDATE thread SET cancelRequestedAt = ? WHERE id = ? RETURNING fence", arguments(now, threadId)
+            ).first else { return }
+            try await self.journalTurn(.runCancelRequested, threadId: threadId, fence: try flagged.optionalString("fence"), in: transaction)
+        }
     }
 
     /// Inserts parts whose key is not there yet (`appendParts`: step parts converge on re-projection).
     public func appendKeyedParts(_ parts: [MessagePart]) async throws {
+        guard let first = parts.first else { return }
         let now = now()
         try await database.withTransaction { transaction in
-            try await self.insertKeyedParts(parts, at: now, in: transaction)
+            let written = try await self.insertKeyedParts(parts, at: now, in: transaction)
+            guard !written.isEmpty else { return }
+            try await self.journal(
+                .partsProjected(written, threadId: first.threadId, run: nil, messageId: first.messageId, replacing: false), in: transaction)
         }
     }
 
@@ -81,7 +106,9 @@ extension Store {
         let now = now()
         try await database.withTransaction { transaction in
             try await transaction.execute("DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, messageId))
-            try await self.insertKeyedParts(parts, at: now, in: transaction)
+            let written = try await self.insertKeyedParts(parts, at: now, in: transaction)
+            try await self.journal(
+                .partsProjected(written, threadId: threadId, run: nil, messageId: messageId, replacing: true), in: transaction)
         }
     }
 
@@ -99,14 +126,42 @@ extension Store {
     }
 
     /// Inserts keyed parts, skipping keys already present; `createdAt` is each part's own when set
-    /// (the projector orders a reply right after its user message), else `now`.
-    func insertKeyedParts(_ parts: [MessagePart], at now: Int64, in transaction: Transaction) async throws {
-        guard !parts.isEmpty else { return }
-        try await transaction.execute(
+    /// (the projector orders a reply right after its user message), else `now`. Returns the parts
+    /// it wrote.
+    @discardableResult
+    func insertKeyedParts(_ parts: [MessagePart], at now: Int64, in transaction: Transaction) async throws -> [MessagePart] {
+        guard !parts.isEmpty else { return [] }
+        let stamped = parts.map { part in
+            var part = part
+            if part.createdAt == 0 { part.createdAt = now }
+            return part
+        }
+        let inserted = try await transaction.execute(
             "INSERT OR IGNORE INTO part (threadId, runId, role, type, body, pod, createdAt, key, messageId) VALUES "
-                + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: parts.count).joined(separator: ", "),
-            parts.flatMap {
-                arguments($0.threadId, $0.runId, $0.role, $0.type, $0.body, $0.pod, $0.createdAt == 0 ? now : $0.createdAt, $0.key, $0.messageId)
-            })
+                + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: stamped.count).joined(separator: ", ")
+                + " RETURNING key",
+            stamped.flatMap { arguments($0.threadId, $0.runId, $0.role, $0.type, $0.body, $0.pod, $0.createdAt, $0.key, $0.messageId) })
+        let insertedKeys = Set(try inserted.map { try $0.optionalString("key") })
+        return stamped.filter { insertedKeys.contains($0.key) }
+    }
+
+    /// Journals an event of a hosted turn, identified by its fence: the turn's message and, once
+    /// its child workflow exists, the attempt (1 + the child's recoveries), read in `transaction`.
+    func journalTurn(
+        _ kind: JournalKind, threadId: String, fence: String?, state: String? = nil, detail: String? = nil, in transaction: Transaction
+    ) async throws {
+        guard journalWriter != nil else { return }
+        var messageId: String?
+        var attempt: Int?
+        if let fence, let turn = try await transaction.execute(
+            "SELECT kind, messageId, recoveries FROM workflow WHERE threadId = ? AND fence = ? ORDER BY kind = 'child' DESC LIMIT 1",
+            arguments(threadId, fence)
+        ).first {
+            messageId = try turn.string("messageId")
+            if try turn.string("kind") == WorkflowKind.child.rawValue { attempt = 1 + (try turn.int("recoveries")) }
+        }
+        try await journal(
+            JournalRecord(kind: kind, threadId: threadId, messageId: messageId, run: fence, attempt: attempt, state: state, detail: detail),
+            in: transaction)
     }
 }

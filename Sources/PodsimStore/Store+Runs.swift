@@ -34,6 +34,8 @@ extension Store {
                 in: transaction)
             try await transaction.execute(
                 "UPDATE thread SET sandboxProviderKind = ?, updatedAt = ? WHERE id = ?", arguments(providerKind, now, threadId))
+            try await self.journal(
+                JournalRecord(kind: .runEnqueued, threadId: threadId, messageId: message.id, run: run.id.map(String.init)), in: transaction)
             return Enqueued(run: run, created: true)
         }
     }
@@ -92,13 +94,14 @@ extension Store {
             let runId = try candidate.int64("id")
             let isReclaim = try candidate.bool("reclaim")
             var firstSeq = 1
+            var purged = false
             if isReclaim {
                 if !policy.restartSequence {
                     let last = try await transaction.execute("SELECT max(seq) AS seq FROM chunk WHERE runId = ?", arguments(runId))
                     firstSeq = (try last.first?.optionalInt64("seq")).map { Int($0) + 1 } ?? 1
                 }
                 if policy.purgeDeadAttempt {
-                    try await transaction.execute("DELETE FROM chunk WHERE runId = ?", arguments(runId))
+                    purged = try await !transaction.execute("DELETE FROM chunk WHERE runId = ? RETURNING id", arguments(runId)).isEmpty
                 }
             }
             let claimed = try await transaction.execute(
@@ -109,6 +112,14 @@ extension Store {
             let run = try Run(row: claimed[0])
             try await transaction.execute(
                 "UPDATE thread SET status = 'in_progress', runOwnerPod = ?, updatedAt = ? WHERE id = ?", arguments(pod, now, run.threadId))
+            var records = [JournalRecord(
+                kind: isReclaim ? .runReclaimed : .runClaimed, threadId: run.threadId, messageId: run.messageId, run: String(runId),
+                attempt: run.attempt)]
+            if purged {
+                records.append(JournalRecord(
+                    kind: .logPurged, threadId: run.threadId, messageId: run.messageId, run: String(runId), attempt: run.attempt - 1))
+            }
+            try await self.journal(records, in: transaction)
             let messages = try await transaction.execute(
                 """
                 SELECT m.* FROM message m WHERE m.threadId = ? AND m.createdAt <=
@@ -143,12 +154,20 @@ extension Store {
     /// Gives up an attempt at once (graceful drain): the lease is expired and the owner cleared,
     /// so any survivor reclaims it on its next poll.
     public func releaseRun(runId: Int64, attempt: Int, pod: String) async throws {
-        _ = try await database.write(
-            """
-            UPDATE run SET leaseExpiresAt = 0, ownerPod = NULL
-            WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running'
-            """,
-            arguments(runId, attempt, pod))
+        try await database.withTransaction { transaction in
+            guard let released = try await transaction.execute(
+                """
+                UPDATE run SET leaseExpiresAt = 0, ownerPod = NULL
+                WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running' RETURNING threadId, messageId
+                """,
+                arguments(runId, attempt, pod)
+            ).first else { return }
+            try await self.journal(
+                JournalRecord(
+                    kind: .runReleased, threadId: try released.string("threadId"), messageId: try released.string("messageId"),
+                    run: String(runId), attempt: attempt),
+                in: transaction)
+        }
     }
 
     /// Result of a cancel request for a thread.
@@ -167,20 +186,36 @@ extension Store {
             if let running = try await transaction.execute(
                 """
                 UPDATE run SET cancelRequested = 1
-                WHERE id = (SELECT id FROM run WHERE threadId = ? AND state = 'running' LIMIT 1) RETURNING id, ownerPod
+                WHERE id = (SELECT id FROM run WHERE threadId = ? AND state = 'running' LIMIT 1) RETURNING id, ownerPod, messageId, attempt
                 """,
                 arguments(threadId)
             ).first {
-                return .requested(runId: try running.int64("id"), ownerPod: try running.optionalString("ownerPod"))
+                let runId = try running.int64("id")
+                try await self.journal(
+                    JournalRecord(
+                        kind: .runCancelRequested, threadId: threadId, messageId: try running.string("messageId"), run: String(runId),
+                        attempt: try running.int("attempt")),
+                    in: transaction)
+                return .requested(runId: runId, ownerPod: try running.optionalString("ownerPod"))
             }
             if let queued = try await transaction.execute(
                 """
                 UPDATE run SET state = 'failed', cancelRequested = 1, error = 'cancelled', finishedAt = ?
-                WHERE id = (SELECT id FROM run WHERE threadId = ? AND state = 'queued' ORDER BY id LIMIT 1) RETURNING id
+                WHERE id = (SELECT id FROM run WHERE threadId = ? AND state = 'queued' ORDER BY id LIMIT 1) RETURNING id, messageId, attempt
                 """,
                 arguments(now, threadId)
             ).first {
-                return .cancelledQueued(runId: try queued.int64("id"))
+                let runId = try queued.int64("id")
+                let messageId = try queued.string("messageId")
+                try await self.journal(
+                    [
+                        JournalRecord(kind: .runCancelRequested, threadId: threadId, messageId: messageId, run: String(runId)),
+                        JournalRecord(
+                            kind: .runFinished, threadId: threadId, messageId: messageId, run: String(runId), attempt: try queued.int("attempt"),
+                            state: RunState.failed.rawValue, detail: "cancelled"),
+                    ],
+                    in: transaction)
+                return .cancelledQueued(runId: runId)
             }
             return .nothingToCancel
         }
@@ -215,7 +250,8 @@ extension Store {
             // The run's ownership and the attempt's chunks in one statement.
             let rows = try await transaction.execute(
                 """
-                SELECT r.threadId AS run_threadId, r.attempt AS run_attempt, r.ownerPod AS run_ownerPod, r.state AS run_state, c.*
+                SELECT r.threadId AS run_threadId, r.messageId AS run_messageId, r.attempt AS run_attempt, r.ownerPod AS run_ownerPod,
+                  r.state AS run_state, c.*
                 FROM run r LEFT JOIN chunk c ON c.runId = r.id AND c.attempt = ?
                 WHERE r.id = ? ORDER BY c.seq, c.id
                 """,
@@ -227,30 +263,43 @@ extension Store {
             let threadId = try first.string("run_threadId")
             let chunks = try rows.filter { try $0.optionalInt64("id") != nil }.map(StoredChunk.init(row:))
             let projection = project(chunks)
-            try await self.insertParts(projection.parts.map { part in
+            let parts = projection.parts.map { part in
                 var part = part
                 part.createdAt = now
                 return part
-            }, in: transaction)
+            }
+            try await self.insertParts(parts, in: transaction)
             try await transaction.execute(
                 "UPDATE run SET state = ?, error = ?, finishedAt = ?, leaseExpiresAt = NULL WHERE id = ?",
                 arguments(projection.state.rawValue, projection.error, now, runId))
             let threadStatus: ThreadStatus = projection.state == .completed ? .completed : .failed
             try await transaction.execute(
                 "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ?", arguments(threadStatus.rawValue, now, threadId))
+            let messageId = try first.string("run_messageId")
+            try await self.journal(
+                (parts.isEmpty ? [] : [.partsProjected(parts, threadId: threadId, run: String(runId), messageId: messageId, replacing: false)])
+                    + [JournalRecord(
+                        kind: .runFinished, threadId: threadId, messageId: messageId, run: String(runId), attempt: attempt,
+                        state: projection.state.rawValue, detail: projection.error)],
+                in: transaction)
             return projection
         }
     }
 
     /// Inserts parts with no fencing and no terminal transition (only the `double-projection` bug does this).
     public func insertParts(_ parts: [MessagePart]) async throws {
+        guard let first = parts.first else { return }
         let now = now()
+        let stamped = parts.map { part in
+            var part = part
+            part.createdAt = now
+            return part
+        }
         try await database.withTransaction { transaction in
-            try await self.insertParts(parts.map { part in
-                var part = part
-                part.createdAt = now
-                return part
-            }, in: transaction)
+            try await self.insertParts(stamped, in: transaction)
+            try await self.journal(
+                .partsProjected(stamped, threadId: first.threadId, run: first.runId.map(String.init), messageId: nil, replacing: false),
+                in: transaction)
         }
     }
 
@@ -301,6 +350,15 @@ extension Store {
 extension Store {
     /// Flags a run as cancelled without any cross-pod request (the `cancel-local-only` path).
     public func flagCancel(runId: Int64) async throws {
-        _ = try await database.write("UPDATE run SET cancelRequested = 1 WHERE id = ?", arguments(runId))
+        try await database.withTransaction { transaction in
+            guard let flagged = try await transaction.execute(
+                "UPDATE run SET cancelRequested = 1 WHERE id = ? RETURNING threadId, messageId, attempt", arguments(runId)
+            ).first else { return }
+            try await self.journal(
+                JournalRecord(
+                    kind: .runCancelRequested, threadId: try flagged.string("threadId"), messageId: try flagged.string("messageId"),
+                    run: String(runId), attempt: try flagged.int("attempt")),
+                in: transaction)
+        }
     }
 }

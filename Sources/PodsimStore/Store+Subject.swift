@@ -12,12 +12,15 @@ extension Store {
         let now = now()
         return try await database.withTransaction { transaction in
             try await self.checkPublishAllowed(pod: pod, at: now, in: transaction)
+            let attempts = try await self.journaledAttempts(threadId: threadId, fences: Set(messages.compactMap(\.fence)), in: transaction)
             var stored: [Bool] = []
             for message in messages {
+                let attempt = message.fence.flatMap { attempts[$0] }
                 if let msgId = message.msgId {
                     let seen = try await transaction.execute(
                         "SELECT 1 FROM dedup WHERE msgId = ? AND storedAt > ?", arguments(msgId, now - dedupWindowMillis))
                     if !seen.isEmpty {
+                        try await self.journal(.subject(.chunkDropped, message, threadId: threadId, attempt: attempt), in: transaction)
                         stored.append(false)
                         continue
                     }
@@ -25,17 +28,34 @@ extension Store {
                         "INSERT INTO dedup (msgId, storedAt) VALUES (?, ?) ON CONFLICT (msgId) DO UPDATE SET storedAt = excluded.storedAt",
                         arguments(msgId, now))
                 }
-                try await self.insertSubjectMessage(message, threadId: threadId, pod: pod, at: now, in: transaction)
+                try await self.insertSubjectMessage(message, threadId: threadId, pod: pod, at: now, attempt: attempt, in: transaction)
                 stored.append(true)
             }
             return stored
         }
     }
 
-    func insertSubjectMessage(_ message: SubjectPublish, threadId: String, pod: String, at now: Int64, in transaction: Transaction) async throws {
+    /// Stores one message and journals it (`attempt`: its turn's, when the journal should say).
+    func insertSubjectMessage(
+        _ message: SubjectPublish, threadId: String, pod: String, at now: Int64, attempt: Int? = nil, in transaction: Transaction
+    ) async throws {
         try await transaction.execute(
             "INSERT INTO subject (threadId, msgId, fence, seq, pod, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments(threadId, message.msgId, message.fence, message.seq, pod, message.body, now))
+        try await journal(.subject(.chunkAppended, message, threadId: threadId, attempt: attempt), in: transaction)
+    }
+
+    /// Each fence's attempt (1 + its child's recoveries) for the journal; empty when not journaling.
+    private func journaledAttempts(threadId: String, fences: Set<String>, in transaction: Transaction) async throws -> [String: Int] {
+        guard journalWriter != nil else { return [:] }
+        var attempts: [String: Int] = [:]
+        for fence in fences {
+            let child = try await transaction.execute(
+                "SELECT recoveries FROM workflow WHERE id = ?", arguments(WorkflowID.child(threadId: threadId, fence: fence))
+            ).first
+            if let child { attempts[fence] = 1 + (try child.int("recoveries")) }
+        }
+        return attempts
     }
 
     /// How long purged messages stay readable for consumers that were already delivering when
@@ -60,6 +80,7 @@ extension Store {
                   AND id <= (SELECT throughID FROM subjectPurge WHERE threadId = ?)
                 """,
                 arguments(threadId, now - Self.purgedRetentionMillis, threadId))
+            try await self.journal(JournalRecord(kind: .logPurged, threadId: threadId), in: transaction)
         }
     }
 
@@ -89,5 +110,12 @@ extension Store {
     /// The last stream sequence of a thread (0 when it has none): where a `DeliverPolicy.New` consumer starts.
     public func lastSubjectID(threadId: String) async throws -> Int64 {
         try await database.read("SELECT max(id) AS last FROM subject WHERE threadId = ?", arguments(threadId)).first?.optionalInt64("last") ?? 0
+    }
+}
+
+extension JournalRecord {
+    /// A message on a thread's subject: the bus msgId is its chunk id and its fence the run.
+    static func subject(_ kind: JournalKind, _ message: SubjectPublish, threadId: String, attempt: Int?) -> JournalRecord {
+        .chunk(kind, threadId: threadId, run: message.fence, attempt: attempt, seq: message.seq, chunkId: message.msgId, body: message.body)
     }
 }

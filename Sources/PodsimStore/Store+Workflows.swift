@@ -85,6 +85,16 @@ extension Store {
                     "UPDATE thread SET fence = ?, status = 'in_progress', updatedAt = ? WHERE id = ?", arguments(fence, now, threadId))
                 try await transaction.execute("UPDATE workflow SET fence = ? WHERE id = ?", arguments(fence, gateId))
             }
+            if !inserted.isEmpty {
+                try await self.journal(
+                    [
+                        JournalRecord(kind: .runEnqueued, threadId: threadId, messageId: turn.message.id, run: turn.postTimeFence),
+                        JournalRecord(
+                            kind: .workflowEnqueued, threadId: threadId, messageId: turn.message.id, run: turn.postTimeFence, attempt: 1,
+                            state: WorkflowStatus.enqueued.rawValue, workflow: WorkflowKind.gate.rawValue),
+                    ],
+                    in: transaction)
+            }
             return AcceptedTurn(gateId: gateId, created: !inserted.isEmpty, publishedWaitingFrame: publishWaiting)
         }
     }
@@ -100,14 +110,27 @@ extension Store {
     /// partition while no gate of that thread is PENDING (one turn at a time per thread); for
     /// children, the oldest of the highest priority. The caller enforces its own cap.
     public func dequeue(kind: WorkflowKind, executor: String) async throws -> Workflow? {
-        try await database.write(
-            """
-            UPDATE workflow SET status = 'PENDING', executor = ?, updatedAt = ? WHERE id = (
-              SELECT w.id FROM workflow w WHERE \(Self.dequeueable(kind)) ORDER BY w.priority, w.createdAt, w.rowid LIMIT 1)
-            RETURNING *
-            """,
-            arguments(executor, now())
-        ).first.map(Workflow.init(row:))
+        let now = now()
+        return try await database.withTransaction { transaction in
+            guard let row = try await transaction.execute(
+                """
+                UPDATE workflow SET status = 'PENDING', executor = ?, updatedAt = ? WHERE id = (
+                  SELECT w.id FROM workflow w WHERE \(Self.dequeueable(kind)) ORDER BY w.priority, w.createdAt, w.rowid LIMIT 1)
+                RETURNING *
+                """,
+                arguments(executor, now)
+            ).first else { return nil }
+            let workflow = try Workflow(row: row)
+            var records = [JournalRecord.workflow(.workflowStarted, workflow)]
+            if kind == .child {
+                var claim = JournalRecord.workflow(workflow.recoveries == 0 ? .runClaimed : .runReclaimed, workflow)
+                claim.state = nil
+                claim.workflow = nil
+                records.append(claim)
+            }
+            try await self.journal(records, in: transaction)
+            return workflow
+        }
     }
 
     private static func dequeueable(_ kind: WorkflowKind) -> String {
@@ -143,12 +166,13 @@ extension Store {
             guard let row = try await transaction.execute(
                 """
                 UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = ? AND threadId = ? AND kind = 'gate' AND status = 'ENQUEUED'
-                RETURNING messageId
+                RETURNING *
                 """,
                 arguments(now, id, threadId)
             ).first else { return false }
-            try await transaction.execute(
-                "DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, try row.string("messageId")))
+            let gate = try Workflow(row: row)
+            try await transaction.execute("DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, gate.messageId))
+            try await self.journal(Self.cancelledRecords(gate), in: transaction)
             return true
         }
     }
@@ -197,12 +221,16 @@ extension Store {
     public func startChild(of gate: Workflow, fence: String) async throws -> String {
         let id = WorkflowID.child(threadId: gate.threadId, fence: fence)
         let now = now()
-        _ = try await database.write(
-            """
-            INSERT INTO workflow (id, kind, threadId, orgId, userId, messageId, status, priority, fence, createdAt, updatedAt)
-            VALUES (?, 'child', ?, ?, ?, ?, 'ENQUEUED', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
-            """,
-            arguments(id, gate.threadId, gate.orgId, gate.userId, gate.messageId, gate.priority, fence, now, now))
+        try await database.withTransaction { transaction in
+            guard let row = try await transaction.execute(
+                """
+                INSERT INTO workflow (id, kind, threadId, orgId, userId, messageId, status, priority, fence, createdAt, updatedAt)
+                VALUES (?, 'child', ?, ?, ?, ?, 'ENQUEUED', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING *
+                """,
+                arguments(id, gate.threadId, gate.orgId, gate.userId, gate.messageId, gate.priority, fence, now, now)
+            ).first else { return }
+            try await self.journal(.workflow(.workflowEnqueued, try Workflow(row: row)), in: transaction)
+        }
         return id
     }
 
@@ -210,12 +238,19 @@ extension Store {
     /// or handed back to the queue).
     @discardableResult
     public func finishWorkflow(id: String, executor: String, status: WorkflowStatus, error: String? = nil) async throws -> Bool {
-        try await !database.write(
-            """
-            UPDATE workflow SET status = ?, error = ?, updatedAt = ? WHERE id = ? AND status = 'PENDING' AND executor = ? RETURNING id
-            """,
-            arguments(status.rawValue, error, now(), id, executor)
-        ).isEmpty
+        let now = now()
+        return try await database.withTransaction { transaction in
+            guard let row = try await transaction.execute(
+                """
+                UPDATE workflow SET status = ?, error = ?, updatedAt = ? WHERE id = ? AND status = 'PENDING' AND executor = ? RETURNING *
+                """,
+                arguments(status.rawValue, error, now, id, executor)
+            ).first else { return false }
+            var finished = JournalRecord.workflow(.workflowFinished, try Workflow(row: row))
+            finished.detail = error
+            try await self.journal(finished, in: transaction)
+            return true
+        }
     }
 
     /// Puts an executor's PENDING workflows (of `kinds`) back in the queue, keeping their
@@ -224,13 +259,22 @@ extension Store {
     @discardableResult
     public func requeueWorkflows(executor: String, kinds: Set<WorkflowKind> = [.gate, .child]) async throws -> [Workflow] {
         let kindList = kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
-        return try await database.write(
-            """
-            UPDATE workflow SET status = 'ENQUEUED', executor = NULL, recoveries = recoveries + 1, updatedAt = ?
-            WHERE status = 'PENDING' AND executor = ? AND kind IN (\(kindList)) RETURNING *
-            """,
-            arguments(now(), executor)
-        ).map(Workflow.init(row:))
+        let now = now()
+        return try await database.withTransaction { transaction in
+            let requeued = try await transaction.execute(
+                """
+                UPDATE workflow SET status = 'ENQUEUED', executor = NULL, recoveries = recoveries + 1, updatedAt = ?
+                WHERE status = 'PENDING' AND executor = ? AND kind IN (\(kindList)) RETURNING *
+                """,
+                arguments(now, executor)
+            ).map(Workflow.init(row:))
+            try await self.journal(requeued.map { JournalRecord.workflow(.workflowEnqueued, $0) }, in: transaction)
+            // Handing back gates alone is the SIGTERM hand-off: their turns are released, not lost.
+            for gate in requeued where kinds == [.gate] {
+                try await self.journalTurn(.runReleased, threadId: gate.threadId, fence: gate.fence, in: transaction)
+            }
+            return requeued
+        }
     }
 
     /// Executors that hold PENDING workflows (what a conductor watches).
@@ -244,18 +288,40 @@ extension Store {
     public func cancelWorkflows(threadId: String, fence: String?) async throws {
         let now = now()
         try await database.withTransaction { transaction in
-            try await transaction.execute(
+            var cancelled = try await transaction.execute(
                 """
                 UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = (
                   SELECT id FROM workflow WHERE threadId = ? AND kind = 'gate' AND status IN ('PENDING', 'ENQUEUED')
                   ORDER BY status = 'PENDING' DESC, priority, createdAt, rowid LIMIT 1)
+                RETURNING *
                 """,
                 arguments(now, threadId))
             if let fence {
-                try await transaction.execute(
-                    "UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = ? AND status IN ('PENDING', 'ENQUEUED')",
+                cancelled += try await transaction.execute(
+                    "UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = ? AND status IN ('PENDING', 'ENQUEUED') RETURNING *",
                     arguments(now, WorkflowID.child(threadId: threadId, fence: fence)))
             }
+            try await self.journal(try cancelled.map(Workflow.init(row:)).flatMap(Self.cancelledRecords), in: transaction)
         }
+    }
+
+    /// A cancelled workflow's journal rows: its end and, for a gate that never dispatched (no
+    /// fence: its turn never ran), the end of the turn the POST enqueued.
+    private static func cancelledRecords(_ workflow: Workflow) -> [JournalRecord] {
+        var records = [JournalRecord.workflow(.workflowFinished, workflow)]
+        if workflow.kind == .gate && workflow.fence == nil {
+            records.append(JournalRecord(
+                kind: .runFinished, threadId: workflow.threadId, messageId: workflow.messageId, state: "cancelled"))
+        }
+        return records
+    }
+}
+
+extension JournalRecord {
+    /// A workflow event: its kind, the turn's fence and the attempt (1 + recoveries) and status.
+    static func workflow(_ kind: JournalKind, _ workflow: Workflow) -> JournalRecord {
+        JournalRecord(
+            kind: kind, threadId: workflow.threadId, messageId: workflow.messageId, run: workflow.fence, attempt: 1 + workflow.recoveries,
+            state: workflow.status.rawValue, workflow: workflow.kind.rawValue)
     }
 }

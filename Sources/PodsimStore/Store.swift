@@ -15,26 +15,31 @@ public final class Store: Sendable {
     public let path: String
     let database: Database
     let now: Clock
+    /// The process named in the journal rows this handle writes; nil when it journals nothing.
+    let journalWriter: String?
 
-    private init(path: String, database: Database, clock: @escaping Clock) {
+    private init(path: String, database: Database, clock: @escaping Clock, journal: String?) {
         self.path = path
         self.database = database
         self.now = clock
+        self.journalWriter = journal
     }
 
     /// Creates the database file (if needed) and applies every migration. The coordinator calls
-    /// this once before any pod starts.
-    public static func create(at path: String, clock: @escaping Clock) async throws -> Store {
-        let store = Store(path: path, database: try await Database.open(path: path), clock: clock)
+    /// this once before any pod starts. `journal` names the process in the history journal
+    /// (nil: this handle journals nothing).
+    public static func create(at path: String, clock: @escaping Clock, journal: String? = nil) async throws -> Store {
+        let store = Store(path: path, database: try await Database.open(path: path), clock: clock, journal: journal)
         if try await Schema.hasOlderLayout(store.database) { throw StoreError.olderLayout(path) }
         try await Schema.migrate(store.database, now: clock)
         return store
     }
 
-    /// Opens an existing, fully migrated store. Pods call this; they never migrate.
-    public static func open(at path: String, clock: @escaping Clock) async throws -> Store {
+    /// Opens an existing, fully migrated store. Pods call this; they never migrate. `journal`
+    /// names the process in the history journal (nil: this handle journals nothing).
+    public static func open(at path: String, clock: @escaping Clock, journal: String? = nil) async throws -> Store {
         guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missing(path) }
-        let store = Store(path: path, database: try await Database.open(path: path), clock: clock)
+        let store = Store(path: path, database: try await Database.open(path: path), clock: clock, journal: journal)
         if try await Schema.hasOlderLayout(store.database) { throw StoreError.olderLayout(path) }
         if try await !Schema.isMigrated(store.database) { throw StoreError.notMigrated(path) }
         return store

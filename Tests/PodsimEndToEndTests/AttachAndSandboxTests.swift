@@ -31,7 +31,22 @@ extension EndToEnd {
                 #expect(await late.wait(timeout: .seconds(5)) { $0.contains(#"{"type":"finish"}"#) })
                 #expect(await late.payloads.count(containing: "chunk-1 ") == (bug == .attachDeliverNew ? 0 : 1))
                 #expect(await late.payloads.count(containing: "chunk-5 ") == 1)
+                let frames = await late.frames
+                let seqs = frames.compactMap { $0.id?.split(separator: ":").last.flatMap { Int($0) } }
+                #expect(seqs.count == frames.count, "every seed frame carries its chunk id")
+                #expect(seqs == Array((seqs.first ?? 1)..<((seqs.first ?? 1) + seqs.count)))
+                if bug == nil { #expect(seqs.first == 1) }
+                #expect(frames.map(\.receivedNanos) == frames.map(\.receivedNanos).sorted())
                 await late.close()
+                #expect(await late.endReason == .client)
+                let head = try #require(await late.headNanos)
+                #expect(await late.attachStartedNanos <= head)
+                #expect(try #require(await late.endedNanos) >= head)
+                let calls = try await MockAIControlClient(url: cluster.mockAI).calls(thread: thread)
+                #expect(calls.map(\.step) == [1])
+                #expect(calls.map(\.attempt) == [1])
+                #expect(calls.map(\.status) == [200])
+                #expect(calls.allSatisfy { $0.run != nil && $0.endedNanos != nil })
             }
         }
 

@@ -19,7 +19,7 @@ import Testing
     private func payload(_ step: ChatCompletionScript.Step) -> String? {
         guard case .send(let text) = step else { return nil }
         var parser = SSEParser()
-        guard case .data(let payload)? = parser.feed(Array(text.utf8)).first else { return nil }
+        guard case .data(let payload, _)? = parser.feed(Array(text.utf8)).first else { return nil }
         return payload
     }
 

@@ -206,6 +206,39 @@ import Testing
         }
     }
 
+    @Test func theCallLogTiesEachCallToItsRunAndTimesIt() async throws {
+        try await withMockAI { ai in
+            func call(_ hints: String, step: Int) -> JSONValue {
+                [
+                    "model": "mock-model", "stream": true, "messages": [userMessage(hints)],
+                    "metadata": ["thread_id": "R", "pod": "pod-2", "run": "17", "attempt": 2, "step": .number(Double(step))],
+                ]
+            }
+            _ = try await ai.chat(call("slow:2x5", step: 1))
+            _ = try await ai.chat(call("fail:503", step: 2))
+
+            let ended = try await eventually {
+                try await calls(ai, thread: "R").allSatisfy { $0.endedNanos != nil }
+            }
+            #expect(ended)
+            let log = try await calls(ai, thread: "R")
+            #expect(log.map(\.run) == ["17", "17"])
+            #expect(log.map(\.attempt) == [2, 2])
+            #expect(log.map(\.step) == [1, 2])
+            #expect(log.map(\.pod) == ["pod-2", "pod-2"])
+            #expect(log.map(\.status) == [200, 503])
+            #expect(log.map(\.kind) == ["text", "fail"])
+            #expect(log.allSatisfy { $0.startedNanos <= $0.endedNanos ?? 0 })
+            #expect(log[0].startedNanos < log[1].startedNanos)
+            #expect(try #require(log[0].endedNanos) - log[0].startedNanos >= 5_000_000, "the stream paused 5 ms twice")
+        }
+    }
+
+    private func calls(_ ai: MockAIClient, thread: String) async throws -> [MockAIControl.Call] {
+        let body = try await ai.get(MockAIControl.callsPath(thread: thread)).body
+        return try JSONDecoder().decode(MockAIControl.CallList.self, from: Data(body.utf8)).calls
+    }
+
     @Test func resetClearsCallsAndGates() async throws {
         try await withMockAI { ai in
             _ = try await ai.chat(chatBody([userMessage("slow:1x0")], thread: "r", pod: "p"))

@@ -120,7 +120,7 @@ struct MockAIClient: Sendable {
         var parser = SSEParser()
         do {
             for try await buffer in response.body {
-                for case .data(let payload) in parser.feed(buffer.readableBytesView) {
+                for case .data(let payload, _) in parser.feed(buffer.readableBytesView) {
                     stream.events.append(payload)
                     await onEvent(payload)
                 }

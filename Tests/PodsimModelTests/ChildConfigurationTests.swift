@@ -13,6 +13,17 @@ import Testing
         #expect(try PodConfiguration(encodedArgument: configuration.encodedArgument()) == configuration)
         let unset = PodConfiguration(name: "pod-1", port: 1, storePath: "s", providerURL: "u")
         #expect(try PodConfiguration(encodedArgument: unset.encodedArgument()) == unset)
+        var unrecorded = unset
+        unrecorded.history = false
+        #expect(try PodConfiguration(encodedArgument: unrecorded.encodedArgument()) == unrecorded)
+    }
+
+    @Test func aPodConfigurationWithoutTheHistoryKeyJournals() throws {
+        let encoded = try PodConfiguration(name: "pod-1", port: 1, storePath: "s", providerURL: "u").encodedArgument()
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(encoded.utf8)) as? [String: Any])
+        object["history"] = nil
+        let withoutKey = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        #expect(try PodConfiguration(encodedArgument: withoutKey).history)
     }
 
     @Test func aMockProviderConfigurationRoundTrips() throws {

@@ -49,7 +49,17 @@ import Testing
     @Test func otherFieldsAndEmptyEventsAreIgnored() {
         #expect(parse(["event: update\nid: 7\nretry: 10\n\n"]).isEmpty)
         #expect(parse(["\n\n\n"]).isEmpty)
-        #expect(parse(["event: update\ndata: x\nid: 7\n\n"]) == [.data("x")])
+        #expect(parse(["event: update\ndata: x\nretry: 7\n\n"]) == [.data("x")])
         #expect(parse(["data: unfinished"]).isEmpty, "an event without its blank line is not delivered")
+    }
+
+    @Test func anIdLineIsReportedWithItsEvent() {
+        #expect(parse([SSE.frame("one", id: "12:1:3")]) == [.data("one", id: "12:1:3")])
+        #expect(SSE.frame("one", id: "12:1:3") == "id: 12:1:3\ndata: one\n\n")
+        #expect(parse([SSE.frame("a\nb", id: "t:f:1")]) == [.data("a\nb", id: "t:f:1")])
+        #expect(parse(["data: x\nid: 7\n\n"]) == [.data("x", id: "7")], "the id applies to the event it is dispatched with")
+        #expect(parse(["id: 1\ndata: a\n\ndata: b\n\n"]) == [.data("a", id: "1"), .data("b")], "an id does not carry over")
+        #expect(parse(["id: 1\n\ndata: b\n\n"]) == [.data("b")], "an id of an event without data is dropped with it")
+        #expect(parse(["id: 5", "\nda", "ta: x\n", "\n"]) == [.data("x", id: "5")])
     }
 }

@@ -475,6 +475,8 @@ import Testing
                     HostedFrames.stage(.waitingRunner), HostedFrames.userMessage(id: "m1", text: "hi"), "{\"type\":\"start\"}",
                     "{\"type\":\"live\"}",
                 ])
+            #expect(await watch.events.contains(.data("{\"type\":\"start\"}", id: "\(key):f:1")), "a fenced frame carries its msgId")
+            #expect(await watch.events.contains(.data(HostedFrames.stage(.waitingRunner))), "an unfenced frame carries no id")
             await feeds.closeAll()
             try await watch.waitUntilEnded()
         }
@@ -570,7 +572,7 @@ private actor SSEWatch {
     var data: [String] { Self.data(in: events) }
 
     static func data(in events: [SSEEvent]) -> [String] {
-        events.compactMap { if case .data(let data) = $0 { data } else { nil } }
+        events.compactMap { if case .data(let data, _) = $0 { data } else { nil } }
     }
 
     func waitUntil(_ condition: @Sendable ([SSEEvent]) -> Bool) async throws {

@@ -20,10 +20,11 @@ struct HostedStoreFixture {
     let org: Store.OrgBootstrap
     let agentId: String
 
-    init() async throws {
+    /// `journal`: the process the store's journal names (nil: no journal).
+    init(journal: String? = nil) async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/podsim-hosted-store-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        store = try await Store.create(at: directory + "/store.sqlite", clock: clock.read)
+        store = try await Store.create(at: directory + "/store.sqlite", clock: clock.read, journal: journal)
         org = try await store.createOrg(name: "Acme", slug: nil)
         agentId = try await store.createAgent(orgId: org.org.id, title: "helper").id
     }

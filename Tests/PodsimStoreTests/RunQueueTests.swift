@@ -11,11 +11,12 @@ struct StoreFixture {
     let org: Store.OrgBootstrap
     let threadId: String
 
-    init() async throws {
+    /// `journal`: the process the store's journal names (nil: no journal).
+    init(journal: String? = nil) async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/podsim-store-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/store.sqlite"
-        store = try await Store.create(at: path, clock: wallClockMillis)
+        store = try await Store.create(at: path, clock: wallClockMillis, journal: journal)
         org = try await store.createOrg(name: "Acme", slug: nil)
         let agent = try await store.createAgent(orgId: org.org.id, title: "helper")
         guard case .created(let thread) = try await store.createThread(id: nil, orgId: org.org.id, agentId: agent.id) else {

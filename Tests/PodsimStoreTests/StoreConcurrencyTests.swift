@@ -110,14 +110,14 @@ import Testing
         #expect(applied == [
             "v1", "v2: org-scoped thread ids, unique chunk sequence numbers",
             "v3: the hosted profile's workflows, per-thread subjects, duplicate window and keyed parts",
-            "v4: bus faults",
+            "v4: bus faults", "v5: the history journal",
         ])
     }
 
     @Test func creatingAgainAppliesNothingTwice() async throws {
         let fixture = try await StoreFixture()
         let again = try await Store.create(at: fixture.path, clock: wallClockMillis)
-        #expect(try await again.query("SELECT count(*) AS n FROM migration").first?["n"] == "4")
+        #expect(try await again.query("SELECT count(*) AS n FROM migration").first?["n"] == "5")
         #expect(try await again.thread(id: fixture.threadId) != nil)
     }
 

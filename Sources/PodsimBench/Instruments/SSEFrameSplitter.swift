@@ -3,7 +3,8 @@
 /// PodsimWire's `SSEParser` is the general decoder; it is generic over any byte sequence and, called
 /// from another module, runs unspecialized — a thousand watchers then spend more of the machine on
 /// witness calls than the pods spend serving them. This handles exactly what pods send: `data:`
-/// lines and comments, frames ended by a blank line, `\n` or `\r\n` line ends.
+/// lines (their `id:` lines are skipped) and comments, frames ended by a blank line, `\n` or
+/// `\r\n` line ends.
 struct SSEFrameSplitter {
     private var line: [UInt8] = []
     private var data: [UInt8] = []

@@ -73,7 +73,9 @@ struct Child: Sendable {
             let textID = "text-\(fence)-\(step)"
             var pending: [UIChunk] = (step == 1 ? [.start(messageId: Self.assistantMessageID(fence: fence))] : []) + [.startStep]
             var textOpen = false
-            let toolCall = try await context.provider.complete(messages: conversation, threadId: threadId) { deltas in
+            let toolCall = try await context.provider.complete(
+                messages: conversation, threadId: threadId, run: fence, attempt: 1 + workflow.recoveries, step: step
+            ) { deltas in
                 if !textOpen {
                     pending.append(.textStart(id: textID))
                     textOpen = true

@@ -128,7 +128,9 @@ struct HostedChatRoutes {
 
     private static func frames(_ messages: [SubjectMessage]) -> ByteBuffer {
         var buffer = ByteBuffer()
-        for message in messages where !HostedFrames.isDoneMarker(message.body) { buffer.writeString(SSE.frame(message.body)) }
+        for message in messages where !HostedFrames.isDoneMarker(message.body) {
+            buffer.writeString(SSE.frame(message.body, id: message.msgId))
+        }
         return buffer
     }
 

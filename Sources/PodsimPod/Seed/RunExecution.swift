@@ -29,7 +29,9 @@ struct RunExecution: Sendable {
                 writer.add(.startStep)
                 let textID = "text-\(claim.runId)-\(step)"
                 var textOpen = false
-                let toolCall = try await context.provider.complete(messages: conversation, threadId: threadId) { deltas in
+                let toolCall = try await context.provider.complete(
+                    messages: conversation, threadId: threadId, run: String(claim.runId), attempt: claim.attempt, step: step
+                ) { deltas in
                     if !textOpen {
                         writer.add(.textStart(id: textID))
                         textOpen = true

@@ -88,7 +88,7 @@ struct SeedChatRoutes {
 
     private static func frames(_ chunks: [StoredChunk], prefix: String = "") -> ByteBuffer {
         var buffer = ByteBuffer(string: prefix)
-        for chunk in chunks { buffer.writeString(SSE.frame(chunk.body)) }
+        for chunk in chunks { buffer.writeString(SSE.frame(chunk.body, id: chunk.chunkID)) }
         return buffer
     }
 
