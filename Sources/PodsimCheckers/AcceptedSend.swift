@@ -7,8 +7,11 @@ struct AcceptedSend {
     /// The user message: the request's, else the one the store enqueued during the request.
     let message: String?
     /// The run's first `run-finished` (matched by message, else by the message's run ids from
-    /// the store's enqueue and claims).
+    /// the store's enqueue and claims); hosted, else the turn's gate `workflow-finished` (a gate
+    /// that ended before its child ever ran, e.g. when the child's start failed).
     let finished: Located?
+    /// Whether the run appended content, so that watchers are owed its terminal chunk.
+    let streamed: Bool
 
     /// `send by alice on pod-1 at 120.0 ms (thread t1, message m1)`.
     var label: String {
@@ -39,9 +42,15 @@ struct AcceptedSend {
             let finished = message.flatMap { message in
                 index.events(.runFinished).first {
                     $0.event.thread == thread && ($0.event.message == message || ($0.event.message == nil && $0.event.run.map(runs.contains) == true))
-                }
+                } ?? (index.hosted ? index.events(.workflowFinished).first {
+                    $0.event.workflow == "gate" && $0.event.thread == thread && $0.event.message == message
+                } : nil)
             }
-            sends.append(AcceptedSend(request: request, thread: thread, message: message, finished: finished))
+            let run = finished?.event.run
+            let streamed = run != nil && index.events(.chunkAppended).contains {
+                $0.event.thread == thread && $0.event.run == run && ChunkTypes.isContent($0.event.chunk)
+            }
+            sends.append(AcceptedSend(request: request, thread: thread, message: message, finished: finished, streamed: streamed))
         }
         return sends
     }

@@ -8,7 +8,7 @@ public struct PartsChecker: Checker {
 
     public func property(profile: String) -> String {
         profile == "hosted"
-            ? "For every turn fence that finished completed, replaying its parts-projected events (matched by fence, by the run-finished's message or by the assistant message asst-<fence>, a `replace` resetting the message) persists exactly the final attempt's content (the chunks after the fence's last restart at seq 1): one text part per text-start…text-end group with its deltas joined and one tool part per tool-input-available, none twice, and no part is projected twice after the last replace."
+            ? "For every turn fence that finished completed, replaying its parts-projected events (matched by fence, by the run-finished's message or by the assistant message asst-<fence>, a `replace` resetting the message) persists exactly the final attempt's content (the chunks it published, those the bus dropped as duplicates included; without attempt ids, those after the fence's last restart at seq 1): one text part per text-start…text-end group with its deltas joined and one tool part per tool-input-available, none twice, and no part is projected twice after the last replace."
             : "For every run that finished completed, replaying its parts-projected events (a `replace` resetting them) persists exactly its final attempt's content: one text part per text-start…text-end group with its deltas joined and one tool part per tool-input-available, none twice, and no part is projected by two projections (no double projection)."
     }
 
@@ -41,11 +41,13 @@ public struct PartsChecker: Checker {
         return findings.verdict(of: self, profile: history.header.profile)
     }
 
-    /// The final attempt's appended chunks in seq order: seed, the finished attempt's; hosted,
-    /// the finished attempt's when the journal names attempts, else those after the fence's last
-    /// restart at seq 1.
+    /// The final attempt's chunks in seq order: seed, the finished attempt's; hosted, the
+    /// finished attempt's when the journal names attempts, else those after the fence's last
+    /// restart at seq 1, counting the publishes the bus dropped as duplicates (what the attempt
+    /// produced, so a reply spliced from two attempts shows).
     private func finalAttemptChunks(run: String, thread: String, finished: HistoryEvent, index: HistoryIndex) -> [Located] {
-        let appends = index.events(.chunkAppended).filter { $0.event.thread == thread && $0.event.run == run }
+        let published = index.events(.chunkAppended) + (index.hosted ? index.events(.chunkDropped) : [])
+        let appends = published.filter { $0.event.thread == thread && $0.event.run == run }.sorted { $0.index < $1.index }
         let attempt = finished.attempt ?? appends.compactMap(\.event.attempt).max()
         var chunks = appends.filter { attempt == nil || $0.event.attempt == nil || $0.event.attempt == attempt }
         if index.hosted, let restart = chunks.lastIndex(where: { $0.event.seq == 1 }) { chunks = Array(chunks[restart...]) }

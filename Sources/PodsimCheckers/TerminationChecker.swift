@@ -9,8 +9,8 @@ public struct TerminationChecker: Checker {
 
     public func property(profile: String) -> String {
         profile == "hosted"
-            ? "Every accepted POST (202) has a run-finished for its message within terminationNanos (default 15 s) of the later of the POST's answer and the end of the last fault before it, and every watcher of the thread attached before that finish and still attached terminationNanos after it received a terminal chunk (finish, error, abort) of the turn's fence; a history that ends before a deadline is unknown, not a failure."
-            : "Every accepted POST (202) has a run-finished for its message within terminationNanos (default 15 s) of the later of the POST's answer and the end of the last fault before it, and every watcher of the thread attached before that finish and still attached terminationNanos after it received a terminal chunk (finish, error, abort) of the run's final attempt; a history that ends before a deadline is unknown, not a failure."
+            ? "Every accepted POST (202) has a run-finished (hosted: or its gate workflow-finished) for its message within terminationNanos (default 15 s) of the later of the POST's answer and the end of the last fault before it, and every watcher of the thread attached before that finish and still attached terminationNanos after it received a terminal chunk (finish, error, abort) of the turn's fence, when the run streamed content; a history that ends before a deadline is unknown, not a failure."
+            : "Every accepted POST (202) has a run-finished for its message within terminationNanos (default 15 s) of the later of the POST's answer and the end of the last fault before it, and every watcher of the thread attached before that finish and still attached terminationNanos after it received a terminal chunk (finish, error, abort) of the run's final attempt, when the run streamed content; a history that ends before a deadline is unknown, not a failure."
     }
 
     public func check(_ history: History, bounds: CheckerBounds) -> Verdict {
@@ -68,9 +68,9 @@ public struct TerminationChecker: Checker {
     }
 
     /// Whether a session is one the run's terminal chunk is owed to: an open stream on the
-    /// send's thread attached before the run finished.
+    /// send's thread attached before a run that streamed content finished.
     static func bound(_ session: WatcherSession, to send: AcceptedSend, finished: Located) -> Bool {
-        session.thread == send.thread && session.opened && session.attachedAt < finished.t
+        send.streamed && session.thread == send.thread && session.opened && session.attachedAt < finished.t
     }
 
     /// Whether the session received a terminal chunk of the finished run's final attempt

@@ -77,12 +77,16 @@ struct HistoryScript {
         store(.runFinished, on: pod, thread: thread, message: message, run: run, attempt: attempt, state: state, at: ms)
     }
 
-    /// Appends reply chunks `seqs` of one attempt, one every `every` ms from `ms`.
-    mutating func append(_ seqs: ClosedRange<Int>, run: String = "r1", attempt: Int = 1, on pod: String = "pod-1", thread: String = "t1", from ms: Int, every: Int = 10, tagged: Bool = false) {
+    /// Appends reply chunks `seqs` of one attempt, one every `every` ms from `ms` (`dropped`: the
+    /// hosted bus dropped them as duplicates; `delta` replaces their text).
+    mutating func append(
+        _ seqs: ClosedRange<Int>, run: String = "r1", attempt: Int = 1, on pod: String = "pod-1", thread: String = "t1", from ms: Int, every: Int = 10,
+        tagged: Bool = false, dropped: Bool = false, delta: String? = nil
+    ) {
         for (offset, seq) in seqs.enumerated() {
-            let chunk = Self.data(seq: seq)
+            let chunk = Self.data(seq: seq, delta: delta)
             let id = chunkID(thread: thread, run: run, attempt: attempt, seq: seq, tagged: tagged)
-            add(.chunkAppended, at: ms + offset * every) {
+            add(dropped ? .chunkDropped : .chunkAppended, at: ms + offset * every) {
                 $0.process = pod; $0.thread = thread; $0.run = run; $0.attempt = attempt; $0.seq = seq; $0.id = id
                 $0.chunk = chunk.type; $0.delta = chunk.delta; $0.data = chunk.data
             }

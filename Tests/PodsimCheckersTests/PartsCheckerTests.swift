@@ -16,6 +16,38 @@ import Testing
         return script
     }
 
+    /// Hosted, dedup-after-purge: the recovered attempt re-publishes seqs 1–5, the bus drops them
+    /// as duplicates, and the projector keeps the dead attempt's text for them.
+    private func spliced(recoveredText: String) -> HistoryScript {
+        var script = HistoryScript("hosted")
+        script.claim(on: "pod-2", at: 5)
+        script.append(1...5, on: "pod-2", from: 10)
+        script.claim(attempt: 2, on: "pod-2", at: 400)
+        script.append(1...5, attempt: 2, on: "pod-2", from: 410, dropped: true, delta: recoveredText)
+        script.append(6...8, attempt: 2, on: "pod-2", from: 460)
+        script.project(["text:chunk-1 chunk-2 "], run: nil, message: "asst-r1", on: "pod-1", at: 500)
+        script.finish(attempt: 2, on: "pod-1", at: 500)
+        return script
+    }
+
+    @Test func hostedSpliceOfTwoAttemptsFails() throws {
+        let violation = try #require(check(spliced(recoveredText: "again ")).violations.first)
+        #expect(violation.message.contains("missing text \"again again \""), "\(violation.message)")
+        #expect(violation.message.contains("extra text \"chunk-1 chunk-2 \""), "\(violation.message)")
+    }
+
+    @Test func hostedRepublishDroppedAsDuplicatesOfTheSameTextPasses() {
+        var script = HistoryScript("hosted")
+        script.claim(on: "pod-2", at: 5)
+        script.append(1...5, on: "pod-2", from: 10)
+        script.claim(attempt: 2, on: "pod-2", at: 400)
+        script.append(1...5, attempt: 2, on: "pod-2", from: 410, dropped: true)
+        script.append(6...8, attempt: 2, on: "pod-2", from: 460)
+        script.project(["text:chunk-1 chunk-2 "], run: nil, message: "asst-r1", on: "pod-1", at: 500)
+        script.finish(attempt: 2, on: "pod-1", at: 500)
+        #expect(check(script).validity == .pass)
+    }
+
     @Test func theFinalAttemptsPartsOncePass() {
         var script = reclaimed()
         script.project(["text:chunk-1 chunk-2 "], on: "pod-2", at: 500)

@@ -18,6 +18,18 @@ import Testing
         return script
     }
 
+    /// Hosted: a turn whose child never started ends with its gate (ERROR); it streamed nothing,
+    /// so its watchers are owed no terminal chunk.
+    @Test func hostedGateThatEndedTheTurnCounts() {
+        var script = HistoryScript("hosted")
+        script.attach("w", on: "pod-1", at: 1)
+        script.send(at: 10)
+        script.add(.workflowFinished, at: 40) { $0.process = "pod-1"; $0.thread = "t1"; $0.message = "m1"; $0.run = "r1"; $0.workflow = "gate"; $0.state = "ERROR" }
+        script.add(.stepEnd, at: 20_000)
+        #expect(check(script).validity == .pass)
+        #expect(Termination.unsettled(script.history).isEmpty)
+    }
+
     @Test func finishedRunWithItsTerminalDeliveredPasses() {
         var script = accepted()
         script.deliver(1...8, to: "w", on: "pod-2", from: 42)

@@ -64,7 +64,7 @@ struct HistoryAssembly {
     }
 
     private func event(_ entry: JournalEntry) -> HistoryEvent {
-        var event = clock.event(HistoryKind(entry.kind), at: entry.at)
+        var event = clock.event(HistoryKind(entry.kind.rawValue), at: entry.at)
         event.process = entry.pod
         event.thread = entry.threadId.map { publicThreadIds[$0] ?? $0 }
         event.message = entry.messageId
@@ -78,7 +78,7 @@ struct HistoryAssembly {
         event.state = entry.state
         event.workflow = entry.workflow
         event.count = entry.count
-        event.error = entry.error
+        if entry.kind == .runFinished { event.error = entry.detail }
         return event
     }
 

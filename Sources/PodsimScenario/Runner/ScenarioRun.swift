@@ -1,6 +1,7 @@
 import Foundation
 import PodsimClient
 import PodsimCluster
+import PodsimHistory
 import PodsimModel
 import PodsimStore
 

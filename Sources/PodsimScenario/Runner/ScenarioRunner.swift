@@ -112,12 +112,12 @@ public enum ScenarioRunner {
         var result = ScenarioResult(
             name: scenario.name, file: scenario.file, bugs: bugs.sorted().map(\.rawValue), passed: false, seconds: 0, stepsRun: 0,
             failure: nil, stateDirectory: nil, logs: [])
-        spec.history = options.history
         if !fixes.isEmpty { result.fixes = fixes.sorted().map(\.rawValue) }
         var spec = ClusterSpec(
             pods: scenario.cluster.pods, environment: scenario.cluster.environment, podEnvironment: scenario.cluster.podEnvironment,
             bugs: bugs, fixes: fixes, timings: scenario.cluster.timings, profile: scenario.profile, hosted: scenario.cluster.hosted,
             executable: options.executable)
+        spec.history = options.history
         let cluster: Cluster
         do {
             cluster = try await Cluster.boot(spec)

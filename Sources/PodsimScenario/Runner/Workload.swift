@@ -174,7 +174,7 @@ actor Workload {
         let client = client(url, caller)
         let endpoint = PodEndpoint.postMessage(org: caller.orgSlug, thread: thread.id, body)
         return try await recorded(
-            "send", endpoint.method.rawValue, url, endpoint.path, caller: caller.name, thread: thread.id, message: body.messageId, success: \.status
+            "send", endpoint.method.rawValue, url, endpoint.path, caller: caller.name, thread: thread.id, message: body.messages.last?.id, success: \.status
         ) {
             try await HTTPExchange.of { try await client.call(endpoint) }
         }
