@@ -121,7 +121,7 @@ let package = Package(
         ]),
         .testTarget(name: "PodsimScenarioTests", dependencies: ["PodsimScenario", "PodsimModel", "PodsimClient", "PodsimCluster"]),
         .testTarget(name: "PodsimCheckersTests", dependencies: ["PodsimCheckers", "PodsimHistory"]),
-        .testTarget(name: "PodsimTimelineTests", dependencies: ["PodsimTimeline", "PodsimCheckers", "PodsimHistory", "PodsimScenario"]),
+        .testTarget(name: "PodsimTimelineTests", dependencies: ["PodsimTimeline", "PodsimCheckers", "PodsimHistory"]),
         .testTarget(name: "PodsimEndToEndTests", dependencies: ["PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore"]),
     ]
 )

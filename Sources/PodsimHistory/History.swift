@@ -46,11 +46,9 @@ public struct History: Sendable, Equatable {
     public func events(_ kind: HistoryKind) -> [HistoryEvent] { events.filter { $0.kind == kind } }
 
     /// The JSON Lines text: the header, then one event per line.
-    public func jsonl() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        var text = String(decoding: try encoder.encode(header), as: UTF8.self) + "\n"
-        for event in events { text += String(decoding: try encoder.encode(event), as: UTF8.self) + "\n" }
+    public func jsonl() -> String {
+        var text = header.jsonLine + "\n"
+        for event in events { text += event.jsonLine + "\n" }
         return text
     }
 
