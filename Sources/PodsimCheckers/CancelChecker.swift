@@ -8,7 +8,7 @@ public struct CancelChecker: Checker {
 
     public func property(profile: String) -> String {
         let run = profile == "hosted" ? "turn fence" : "run"
-        return "After a POST …/decopilot/cancel/<thread> answers 200 or 202, no content chunk of a \(run) of that thread that was in progress when it answered (claimed or appending before the answer, not finished before it) is appended later than cancelNanos (default 2 s) after the answer, on any pod."
+        return "After a POST …/decopilot/cancel/<thread> answers 200 or 202, no content chunk of a \(run) of that thread that was in progress when it answered (claimed or appending before the answer, not finished before it) is appended later than cancelNanos (default 1 s) after the answer, on any pod."
     }
 
     public func check(_ history: History, bounds: CheckerBounds) -> Verdict {

@@ -29,7 +29,7 @@ public struct CheckerBounds: Sendable, Equatable, Codable {
     /// that never forgets the session (`pod-local-sessions`) pass.
     public var sessionsNanos: Int64
 
-    public init(terminationNanos: Int64 = 15_000_000_000, cancelNanos: Int64 = 2_000_000_000, sessionsNanos: Int64 = 1_000_000_000) {
+    public init(terminationNanos: Int64 = 15_000_000_000, cancelNanos: Int64 = 1_000_000_000, sessionsNanos: Int64 = 1_000_000_000) {
         self.terminationNanos = terminationNanos
         self.cancelNanos = cancelNanos
         self.sessionsNanos = sessionsNanos

@@ -33,6 +33,9 @@ public enum ConsoleReport {
             lines.append("  checker \(check.checker) failed: \(check.property)")
             lines += check.violations.prefix(5).map { "    - \(indented($0, by: 6))" }
         }
+        for check in result.checks ?? [] where check.skipped != nil && !check.violations.isEmpty {
+            lines.append("  checker \(check.checker) skipped (\(check.skipped!)): \(check.violations.count) finding(s) not judged")
+        }
         if let directory = result.stateDirectory {
             lines.append("  state:    \(directory) (store.sqlite, cluster logs in logs/)")
         }

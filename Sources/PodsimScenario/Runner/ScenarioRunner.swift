@@ -131,7 +131,10 @@ public enum ScenarioRunner {
         let run = ScenarioRun(cluster: cluster, checkersOnly: options.checkersOnly)
         var failure = await execute(scenario, on: run)
         if options.history {
-            let judged = await judge(scenario, run: run, bugs: result.bugs, fixes: result.fixes ?? [], settle: failure == nil, options: options)
+            // With --checkers-only a failed action does not stop the judging: the runs get their
+            // time to settle, so that `termination` sees a run the bug wedged.
+            let settle = failure == nil || options.checkersOnly
+            let judged = await judge(scenario, run: run, bugs: result.bugs, fixes: result.fixes ?? [], settle: settle, options: options)
             result.checks = judged.reports
             if failure == nil { failure = judged.failure }
             result.history = judged.historyPath
