@@ -2,15 +2,18 @@ import Foundation
 import PodsimCluster
 import PodsimModel
 
-/// What every bench cluster runs: the podsim binary the clusters re-execute and the server
-/// profile their pods simulate.
+/// What every bench cluster runs: the podsim binary the clusters re-execute, the server
+/// profile their pods simulate, and whether the pods journal their history (as every run does,
+/// unless `--no-history`).
 public struct BenchTarget: Sendable {
     public var executable: String
     public var profile: ServerProfile
+    public var history: Bool
 
-    public init(executable: String, profile: ServerProfile = .default) {
+    public init(executable: String, profile: ServerProfile = .default, history: Bool = true) {
         self.executable = executable
         self.profile = profile
+        self.history = history
     }
 }
 
@@ -25,7 +28,7 @@ enum BenchCluster {
     static func spec(pods: Int, target: BenchTarget) -> ClusterSpec {
         ClusterSpec(
             pods: pods, stateDirectory: freshStateDirectory(), environment: environment, profile: target.profile,
-            executable: target.executable)
+            executable: target.executable, history: target.history)
     }
 
     static func with<T>(pods: Int, target: BenchTarget, _ body: (Cluster) async throws -> T) async throws -> T {

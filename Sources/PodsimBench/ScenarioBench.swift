@@ -23,7 +23,7 @@ enum ScenarioBench {
         var scenario = try ScenarioParser.parse(file: file)
         scenario.cluster.profile = scenario.cluster.profile ?? target.profile
         let inherentSeconds = try providerSeconds(scenario)
-        let result = await ScenarioRunner.run(scenario, options: RunOptions(executable: target.executable))
+        let result = await ScenarioRunner.run(scenario, options: RunOptions(executable: target.executable, history: target.history))
         if let directory = result.stateDirectory { BenchCluster.remove(directory) }
         guard result.passed else {
             let failure = result.failure.map { "\($0.location) \($0.step): expected \($0.expected), got \($0.actual)" } ?? "unknown failure"

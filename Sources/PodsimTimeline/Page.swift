@@ -9,18 +9,18 @@ extension Renderer {
         let header = history.header
         var html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        html += "<title>podsim timeline: \(esc(header.scenario))</title>\n<style>\n\(Self.css)</style>\n</head>\n<body>\n<header>\n"
+        html += "<title>podsim timeline: \(escaped(header.scenario))</title>\n<style>\n\(Self.css)</style>\n</head>\n<body>\n<header>\n"
         let worst = verdicts.map(\.validity).max() ?? .unknown
         let failed = !model.failedSteps.isEmpty || worst == .fail
-        html += "<h1>\(esc(header.scenario)) <span class=\"badge \(failed ? "fail" : worst.rawValue)\">\(failed ? "failed" : worst == .pass ? "passed" : "unknown")</span></h1>\n<dl class=\"facts\">"
+        html += "<h1>\(escaped(header.scenario)) <span class=\"badge \(failed ? "fail" : worst.rawValue)\">\(failed ? "failed" : worst == .pass ? "passed" : "unknown")</span></h1>\n<dl class=\"facts\">"
         func fact(_ name: String, _ value: String) { html += "<dt>\(name)</dt><dd>\(value)</dd>" }
-        fact("file", esc(header.file))
-        fact("profile", esc(header.profile))
+        fact("file", escaped(header.file))
+        fact("profile", escaped(header.profile))
         fact("pods", String(header.pods))
-        fact("bugs", header.bugs.isEmpty ? "none" : header.bugs.map { "<code>\(esc($0))</code>" }.joined(separator: " "))
-        fact("fixes", header.fixes.isEmpty ? "none" : header.fixes.map { "<code>\(esc($0))</code>" }.joined(separator: " "))
-        fact("processes", header.processes.map(esc).joined(separator: ", "))
-        fact("started", esc(Self.iso(header.startedAt)) + " (t = 0)")
+        fact("bugs", header.bugs.isEmpty ? "none" : header.bugs.map { "<code>\(escaped($0))</code>" }.joined(separator: " "))
+        fact("fixes", header.fixes.isEmpty ? "none" : header.fixes.map { "<code>\(escaped($0))</code>" }.joined(separator: " "))
+        fact("processes", header.processes.map(escaped).joined(separator: ", "))
+        fact("started", escaped(Self.iso(header.startedAt)) + " (t = 0)")
         fact("length", "\(ms(model.endNanos)) ms, \(history.events.count) events")
         html += "</dl>\n"
 
@@ -29,8 +29,8 @@ extension Renderer {
             for index in model.failedSteps {
                 let event = history.events[index]
                 let label = event.label ?? model.stepStarts[index].flatMap { history.events[$0].label } ?? "step"
-                html += "<li><a href=\"#ev-\(index)\">\(esc(label)) at \(esc(event.location ?? "?"))</a> (\(ms(event.t)) ms)"
-                html += "<pre>\(esc(event.error ?? ""))</pre></li>"
+                html += "<li><a href=\"#ev-\(index)\">\(escaped(label)) at \(escaped(event.location ?? "?"))</a> (\(ms(event.t)) ms)"
+                html += "<pre>\(escaped(event.error ?? ""))</pre></li>"
             }
             html += "</ul></section>\n"
         }
@@ -43,19 +43,19 @@ extension Renderer {
             html += "<p>\(counts[.pass] ?? 0) pass, \(counts[.unknown] ?? 0) unknown, \(counts[.fail] ?? 0) fail.</p><ul>"
             for verdict in verdicts {
                 html += "<li class=\"verdict \(verdict.validity.rawValue)\" id=\"verdict-\(verdict.checker.rawValue)\"><span class=\"badge \(verdict.validity.rawValue)\">\(verdict.validity.rawValue)</span> "
-                html += "<b>\(verdict.checker.rawValue)</b>: \(esc(verdict.property))"
-                if let note = verdict.note { html += " <i>(\(esc(note)))</i>" }
+                html += "<b>\(verdict.checker.rawValue)</b>: \(escaped(verdict.property))"
+                if let note = verdict.note { html += " <i>(\(escaped(note)))</i>" }
                 if verdict.validity == .fail, !verdict.violations.isEmpty {
                     html += "<ol class=\"violations\">"
                     for violation in verdict.violations {
-                        html += "<li>\(esc(violation.message))"
+                        html += "<li>\(escaped(violation.message))"
                         let indices = violation.indices.filter { history.events.indices.contains($0) }
                         if !indices.isEmpty {
                             html += "<br><span class=\"events\">events: "
                             html += indices.prefix(40).map { index in
                                 let event = history.events[index]
                                 let place = event.watcher.map { "watcher \($0)" } ?? event.process ?? event.caller ?? ""
-                                return "<a href=\"#ev-\(index)\">\(esc(event.kind.rawValue))\(place.isEmpty ? "" : " " + esc(place)) @ \(ms(event.t)) ms</a>"
+                                return "<a href=\"#ev-\(index)\">\(escaped(event.kind.rawValue))\(place.isEmpty ? "" : " " + escaped(place)) @ \(ms(event.t)) ms</a>"
                             }.joined(separator: ", ")
                             if indices.count > 40 { html += " and \(indices.count - 40) more" }
                             html += "</span>"

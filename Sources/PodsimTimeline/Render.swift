@@ -91,13 +91,13 @@ struct Renderer {
         layout()
         out = ""
         out.reserveCapacity(256 * 1024)
-        let width = fmt(totalWidth), height = fmt(totalHeight)
-        out += "<svg id=\"timeline\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" data-plot-left=\"\(fmt(Self.plotLeft))\">\n"
+        let width = tenths(totalWidth), height = tenths(totalHeight)
+        out += "<svg id=\"timeline\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" data-plot-left=\"\(tenths(Self.plotLeft))\">\n"
         let ticks = self.ticks()
         out += "<g class=\"grid\">"
         for tick in ticks {
-            let tx = fmt(x(tick.nanos))
-            out += "<line x1=\"\(tx)\" y1=\"\(fmt(Self.axisHeight))\" x2=\"\(tx)\" y2=\"\(height)\"/>"
+            let tx = tenths(x(tick.nanos))
+            out += "<line x1=\"\(tx)\" y1=\"\(tenths(Self.axisHeight))\" x2=\"\(tx)\" y2=\"\(height)\"/>"
         }
         out += "</g>\n"
         for number in model.lanes.indices { drawLane(number) }
@@ -105,43 +105,43 @@ struct Renderer {
         out += "<g class=\"fault-lines\">"
         for index in model.faults {
             let event = history.events[index]
-            let fx = fmt(x(event.t))
-            out += "<line class=\"fault-line\"\(faultAttributes(event)) x1=\"\(fx)\" y1=\"\(fmt(Self.axisHeight))\" x2=\"\(fx)\" y2=\"\(height)\"/>"
+            let fx = tenths(x(event.t))
+            out += "<line class=\"fault-line\"\(faultAttributes(event)) x1=\"\(fx)\" y1=\"\(tenths(Self.axisHeight))\" x2=\"\(fx)\" y2=\"\(height)\"/>"
         }
         out += "</g>\n"
         // The axis, kept in view by the script when scrolling down.
-        out += "<g id=\"axis\"><rect class=\"axis-bg\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(fmt(Self.axisHeight))\"/>"
+        out += "<g id=\"axis\"><rect class=\"axis-bg\" x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(tenths(Self.axisHeight))\"/>"
         for tick in ticks {
-            let tx = fmt(x(tick.nanos))
-            out += "<line x1=\"\(tx)\" y1=\"\(fmt(Self.axisHeight - 8))\" x2=\"\(tx)\" y2=\"\(fmt(Self.axisHeight))\"/>"
-            out += "<text x=\"\(tx)\" y=\"\(fmt(Self.axisHeight - 12))\">\(tick.label)</text>"
+            let tx = tenths(x(tick.nanos))
+            out += "<line x1=\"\(tx)\" y1=\"\(tenths(Self.axisHeight - 8))\" x2=\"\(tx)\" y2=\"\(tenths(Self.axisHeight))\"/>"
+            out += "<text x=\"\(tx)\" y=\"\(tenths(Self.axisHeight - 12))\">\(tick.label)</text>"
         }
-        out += "<text class=\"axis-unit\" x=\"6\" y=\"\(fmt(Self.axisHeight - 12))\">t since cluster start</text></g>\n"
+        out += "<text class=\"axis-unit\" x=\"6\" y=\"\(tenths(Self.axisHeight - 12))\">t since cluster start</text></g>\n"
         // The lane labels, kept in view by the script when scrolling right.
-        out += "<g id=\"labels\"><rect class=\"labels-bg\" x=\"0\" y=\"\(fmt(Self.axisHeight))\" width=\"\(fmt(Self.labelWidth))\" height=\"\(fmt(totalHeight - Self.axisHeight))\"/>"
+        out += "<g id=\"labels\"><rect class=\"labels-bg\" x=\"0\" y=\"\(tenths(Self.axisHeight))\" width=\"\(tenths(Self.labelWidth))\" height=\"\(tenths(totalHeight - Self.axisHeight))\"/>"
         for lane in model.lanes {
             let text = lane.label.count > 30 ? String(lane.label.prefix(29)) + "…" : lane.label
             let note = lane.aggregated ? "<tspan class=\"note\">\u{00A0}(density)</tspan>" : ""
-            out += "<text x=\"6\" y=\"\(fmt(lane.y + min(lane.height, 24) / 2 + 4))\">\(esc(text))\(note)<title>\(esc(lane.label))\(lane.aggregated ? " — \(lane.items.count) items, drawn as a density strip" : "")</title></text>"
+            out += "<text x=\"6\" y=\"\(tenths(lane.y + min(lane.height, 24) / 2 + 4))\">\(escaped(text))\(note)<title>\(escaped(lane.label))\(lane.aggregated ? " — \(lane.items.count) items, drawn as a density strip" : "")</title></text>"
         }
         out += "</g>\n</svg>"
         return out
     }
 
     func faultAttributes(_ event: HistoryEvent) -> String {
-        var attributes = " data-action=\"\(esc(event.action ?? ""))\""
-        if let target = event.target { attributes += " data-target=\"\(esc(target))\"" }
+        var attributes = " data-action=\"\(escaped(event.action ?? ""))\""
+        if let target = event.target { attributes += " data-target=\"\(escaped(target))\"" }
         if event.error != nil { attributes += " data-result=\"failed\"" }
         return attributes
     }
 
     mutating func drawLane(_ number: Int) {
         let lane = model.lanes[number]
-        out += "<g class=\"lane\" data-lane=\"\(esc(lane.name))\""
+        out += "<g class=\"lane\" data-lane=\"\(escaped(lane.name))\""
         if lane.aggregated { out += " data-aggregated=\"true\"" }
         if lane.folded > 0 { out += " data-watchers=\"\(lane.folded)\"" }
         out += ">"
-        out += "<rect class=\"lane-bg\(number % 2 == 1 ? " odd" : "")\" x=\"0\" y=\"\(fmt(lane.y))\" width=\"\(fmt(totalWidth))\" height=\"\(fmt(lane.height))\"/>"
+        out += "<rect class=\"lane-bg\(number % 2 == 1 ? " odd" : "")\" x=\"0\" y=\"\(tenths(lane.y))\" width=\"\(tenths(totalWidth))\" height=\"\(tenths(lane.height))\"/>"
         let markY = lane.y + Self.lanePad + Double(lane.spanRows) * Self.rowHeight
         if lane.aggregated { drawDensity(lane, y: markY) }
         // Spans first, violations last so that they are drawn on top.
@@ -180,7 +180,7 @@ struct Renderer {
                 parts.append("\(counts[bin * kinds + kind.rawValue]) \(kind.plural)")
             }
             let opacity = 0.2 + 0.8 * Double(totals[bin]) / Double(most)
-            out += "<rect class=\"density\" data-count=\"\(totals[bin])\" x=\"\(fmt(x(start)))\" y=\"\(fmt(y))\" width=\"\(fmt(binWidth))\" height=\"\(fmt(Self.markRowHeight - 4))\" fill-opacity=\"\(fmt2(opacity))\">"
+            out += "<rect class=\"density\" data-count=\"\(totals[bin])\" x=\"\(tenths(x(start)))\" y=\"\(tenths(y))\" width=\"\(tenths(binWidth))\" height=\"\(tenths(Self.markRowHeight - 4))\" fill-opacity=\"\(hundredths(opacity))\">"
             out += "<title>\(parts.joined(separator: ", ")) · \(ms(start))–\(ms(start + binNanos)) ms</title></rect>"
         }
     }
@@ -210,25 +210,25 @@ struct Renderer {
         out += "<g class=\"\(classes)\"\(id)"
         switch item.kind {
         case .fault: out += faultAttributes(event)
-        case .step: out += " data-location=\"\(esc(item.endIndex.flatMap { history.events[$0].location } ?? event.location ?? ""))\""
+        case .step: out += " data-location=\"\(escaped(item.endIndex.flatMap { history.events[$0].location } ?? event.location ?? ""))\""
         case .run:
-            out += " data-run=\"\(esc(event.run ?? ""))\" data-attempt=\"\(event.attempt.map(String.init) ?? "")\" data-state=\"\(esc(item.state))\""
-        case .workflow: out += " data-workflow=\"\(esc(event.workflow ?? ""))\""
+            out += " data-run=\"\(escaped(event.run ?? ""))\" data-attempt=\"\(event.attempt.map(String.init) ?? "")\" data-state=\"\(escaped(item.state))\""
+        case .workflow: out += " data-workflow=\"\(escaped(event.workflow ?? ""))\""
         case .request: out += " data-status=\"\(event.status.map(String.init) ?? "")\""
         default: break
         }
         let x0 = x(item.start)
         let width = max(x(item.end) - x0, 3)
-        out += "><rect x=\"\(fmt(x0))\" y=\"\(fmt(y + 1))\" width=\"\(fmt(width))\" height=\"\(fmt(Self.rowHeight - 3))\" rx=\"2\"/>"
+        out += "><rect x=\"\(tenths(x0))\" y=\"\(tenths(y + 1))\" width=\"\(tenths(width))\" height=\"\(tenths(Self.rowHeight - 3))\" rx=\"2\"/>"
         let fits = item.kind.spillsLabel ? Int.max : Int((width - 6) / Self.characterWidth)
         if fits >= 3 {
             let label = item.label.count > fits ? String(item.label.prefix(fits - 1)) + "…" : item.label
-            out += "<text x=\"\(fmt(x0 + 3))\" y=\"\(fmt(y + Self.rowHeight - 6))\">\(esc(label))</text>"
+            out += "<text x=\"\(tenths(x0 + 3))\" y=\"\(tenths(y + Self.rowHeight - 6))\">\(escaped(label))</text>"
         }
-        out += "<title>\(esc(spanTooltip(item)))</title></g>"
+        out += "<title>\(escaped(spanTooltip(item)))</title></g>"
         if let extra, !anchored.contains(extra) {
             anchored.insert(extra)
-            out += "<rect class=\"anchor\" id=\"ev-\(extra)\" x=\"\(fmt(x(history.events[extra].t)))\" y=\"\(fmt(y))\" width=\"1\" height=\"\(fmt(Self.rowHeight))\"><title>\(esc(describe(extra).joined(separator: "\n")))</title></rect>"
+            out += "<rect class=\"anchor\" id=\"ev-\(extra)\" x=\"\(tenths(x(history.events[extra].t)))\" y=\"\(tenths(y))\" width=\"1\" height=\"\(tenths(Self.rowHeight))\"><title>\(escaped(describe(extra).joined(separator: "\n")))</title></rect>"
         }
     }
 
@@ -238,16 +238,16 @@ struct Renderer {
         if item.violation { classes += " violation" }
         out += "<rect class=\"\(classes)\"\(anchor(item.index))"
         switch item.kind {
-        case .append, .dropped, .delivery: out += " data-id=\"\(esc(event.id ?? ""))\""
-        case .event: out += " data-kind=\"\(esc(event.kind.rawValue))\""
+        case .append, .dropped, .delivery: out += " data-id=\"\(escaped(event.id ?? ""))\""
+        case .event: out += " data-kind=\"\(escaped(event.kind.rawValue))\""
         default: break
         }
         let height = item.violation ? Self.markRowHeight - 2 : Self.markRowHeight - 6
         let width = item.violation ? 3.0 : 2.0
-        out += " x=\"\(fmt(x(item.start) - width / 2))\" y=\"\(fmt(y + (item.violation ? 0 : 2)))\" width=\"\(fmt(width))\" height=\"\(fmt(height))\">"
+        out += " x=\"\(tenths(x(item.start) - width / 2))\" y=\"\(tenths(y + (item.violation ? 0 : 2)))\" width=\"\(tenths(width))\" height=\"\(tenths(height))\">"
         var lines = item.kind == .event ? describe(item.index) : describeChunk(item.index)
         if item.kind == .delivery { lines.append(latency(event)) }
-        out += "<title>\(esc(lines.joined(separator: "\n")))</title></rect>"
+        out += "<title>\(escaped(lines.joined(separator: "\n")))</title></rect>"
     }
 
     // MARK: text
@@ -359,22 +359,23 @@ func ms(_ nanos: Int64) -> String {
     return sign + String(magnitude / 1_000_000) + "." + (micros < 10 ? "00" : micros < 100 ? "0" : "") + String(micros)
 }
 
-/// One decimal, deterministic.
-func fmt(_ value: Double) -> String {
-    let tenths = Int((value * 10).rounded())
-    let sign = tenths < 0 ? "-" : ""
-    let magnitude = tenths.magnitude
+/// `value` with one decimal (none when it is whole), the same on every machine.
+func tenths(_ value: Double) -> String {
+    let count = Int((value * 10).rounded())
+    let sign = count < 0 ? "-" : ""
+    let magnitude = count.magnitude
     return magnitude % 10 == 0 ? sign + String(magnitude / 10) : sign + String(magnitude / 10) + "." + String(magnitude % 10)
 }
 
-func fmt2(_ value: Double) -> String {
-    let hundredths = Int((value * 100).rounded())
-    return String(hundredths / 100) + "." + (hundredths % 100 < 10 ? "0" : "") + String(hundredths % 100)
+/// `value` with two decimals, the same on every machine.
+func hundredths(_ value: Double) -> String {
+    let count = Int((value * 100).rounded())
+    return String(count / 100) + "." + (count % 100 < 10 ? "0" : "") + String(count % 100)
 }
 
 /// Escapes text for HTML and SVG content and attribute values; control characters (other than
 /// newline and tab) become U+FFFD.
-func esc(_ text: String) -> String {
+func escaped(_ text: String) -> String {
     guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 || ($0 < 0x20 && $0 != 0x0A && $0 != 0x09) || $0 == 0x7F })
     else { return text }
     var result = ""

@@ -26,11 +26,13 @@ struct BenchCommand: AsyncParsableCommand {
         help: ArgumentHelp("The scenario the overhead section runs (default: the profile's attach-cross-pod).", valueName: "file"))
     var scenarioFile: String?
     @Option(help: "The server profile every bench cluster runs (seed or hosted).") var profile: ServerProfile = .default
+    @Flag(name: .customLong("no-history"), help: "Pods journal no history and scenarios record none (to measure what recording costs).")
+    var noHistory = false
 
     func run() async throws {
         let options = Bench.Options(
             plan: quick ? .quick : .full, sections: only.isEmpty ? BenchSection.allCases : only,
-            target: BenchTarget(executable: ClusterSpec.currentExecutable, profile: profile),
+            target: BenchTarget(executable: ClusterSpec.currentExecutable, profile: profile, history: !noHistory),
             scenarioFile: scenarioFile ?? Self.attachCrossPod(profile))
         let report = await Bench.run(options) { line in
             FileHandle.standardError.write(Data("bench: \(line)\n".utf8))

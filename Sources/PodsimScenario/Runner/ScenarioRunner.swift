@@ -26,9 +26,13 @@ public struct RunOptions: Sendable {
     /// only the checkers decide (`podsim prove --checkers-only`).
     public var checkersOnly: Bool
     public var bounds: CheckerBounds
+    /// How long, after passing steps, the runner waits for accepted runs to settle before it
+    /// judges the history (`--checkers-only` waits the whole termination bound).
+    public var settle: Duration
 
     public init(executable: String = ClusterSpec.currentExecutable, extraBugs: Set<BugSwitch> = [], extraFixes: Set<OpenBug> = [], keep: Bool = false,
-        logLines: Int = 12, history: Bool = true, htmlDirectory: String? = nil, checkersOnly: Bool = false, bounds: CheckerBounds = .init()
+        logLines: Int = 12, history: Bool = true, htmlDirectory: String? = nil, checkersOnly: Bool = false, bounds: CheckerBounds = .init(),
+        settle: Duration = .seconds(2)
     ) {
         self.executable = executable
         self.extraBugs = extraBugs
@@ -39,6 +43,7 @@ public struct RunOptions: Sendable {
         self.htmlDirectory = htmlDirectory
         self.checkersOnly = checkersOnly
         self.bounds = bounds
+        self.settle = settle
     }
 }
 
@@ -131,9 +136,10 @@ public enum ScenarioRunner {
         let run = ScenarioRun(cluster: cluster, checkersOnly: options.checkersOnly)
         var failure = await execute(scenario, on: run)
         if options.history {
-            // With --checkers-only a failed action does not stop the judging: the runs get their
-            // time to settle, so that `termination` sees a run the bug wedged.
-            let settle = failure == nil || options.checkersOnly
+            // After passing steps the accepted runs get a short while to settle; with
+            // --checkers-only, also after a failed action, and the whole termination bound, so
+            // that `termination` sees a run a bug wedged.
+            let settle: Duration = options.checkersOnly ? .nanoseconds(options.bounds.terminationNanos) : failure == nil ? options.settle : .zero
             let judged = await judge(scenario, run: run, bugs: result.bugs, fixes: result.fixes ?? [], settle: settle, options: options)
             result.checks = judged.reports
             if failure == nil { failure = judged.failure }
@@ -212,14 +218,15 @@ extension ScenarioRunner {
         var timelinePath: String?
     }
 
-    /// After the steps: when they passed, waits until every accepted run has settled (up to the
-    /// termination bound after the last POST or fault); closes the watchers; writes
-    /// `history.jsonl` into the state directory (and the timeline, when asked); runs every checker.
-    static func judge(_ scenario: Scenario, run: ScenarioRun, bugs: [String], fixes: [String], settle: Bool, options: RunOptions) async -> Judged {
+    /// After the steps: waits up to `settle` until every accepted run has settled (a run still
+    /// going when the history ends leaves `termination` unknown, not failed); closes the
+    /// watchers; writes `history.jsonl` into the state directory (and the timeline, when asked);
+    /// runs every checker.
+    static func judge(_ scenario: Scenario, run: ScenarioRun, bugs: [String], fixes: [String], settle: Duration, options: RunOptions) async -> Judged {
         let cluster = run.cluster
         var assembly = await HistoryAssembly(scenario: scenario, cluster: cluster, bugs: bugs, fixes: fixes, clock: run.recorder.clock)
-        if settle && scenario.checks.skip[.termination] == nil {
-            let deadline = ContinuousClock.now + .nanoseconds(options.bounds.terminationNanos)
+        if settle > .zero && scenario.checks.skip[.termination] == nil {
+            let deadline = ContinuousClock.now + settle
             while ContinuousClock.now < deadline {
                 let history = await assembly.history(run: run, provider: false)
                 if Termination.unsettled(history).isEmpty { break }
