@@ -40,10 +40,33 @@ struct ScenarioRunOptions: ParsableArguments {
     @Option(help: "Write each scenario's HTML timeline (one self-contained file each) into this directory.") var html: String?
     @Flag(name: .customLong("no-history"), help: "Record no history and run no checkers (to measure what recording costs).")
     var noHistory = false
+    @Option(help: ArgumentHelp(
+        "Run only this machine's share of the selected scenarios: every Nth from the Ith, in path order.", valueName: "I/N"))
+    var shard: String?
+    @Flag(help: "Print the selected scenario files (after --filter and --shard), one per line, and run nothing.") var list = false
+
+    /// The scenarios to run: loaded, then narrowed by `--filter` and `--shard`.
+    func selection() throws -> ScenarioSuite {
+        try loadSuite(paths, profile: profile.profile).filtered(filter).sharded(shard.map { try Shard(parsing: $0) })
+    }
+
+    /// With `--list`, prints the selection's files and answers true: the command then runs nothing.
+    func listed(_ suite: ScenarioSuite) -> Bool {
+        guard list else { return false }
+        for scenario in suite.scenarios { print(scenario.file) }
+        return true
+    }
 
     func validate() throws {
         guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16 (got \(jobs))") }
         if noHistory, html != nil { throw ValidationError("--html draws the history; it cannot go with --no-history") }
+        if let shard {
+            do {
+                _ = try Shard(parsing: shard)
+            } catch {
+                throw ValidationError("--shard: \(error)")
+            }
+        }
     }
 
     /// The run options these flags ask for.
@@ -82,9 +105,22 @@ struct Run: AsyncParsableCommand {
     var bugs: [BugSwitch] = []
     @Option(name: .customLong("fix"), help: "Turn the candidate fix of an open bug on in every scenario of its profile (repeatable).")
     var fixes: [OpenBug] = []
+    @Option(help: ArgumentHelp("Run each selected scenario N times and report each one's failure rate (with --until-fail: at most N rounds).", valueName: "N"))
+    var `repeat`: Int?
+    @Flag(help: "Run the selected scenarios round after round until one fails; keep its state directory and say how many runs it took.")
+    var untilFail = false
+
+    static let repeatLimit = 10_000
+
+    func validate() throws {
+        if let count = `repeat`, !(1...Self.repeatLimit).contains(count) {
+            throw ValidationError("--repeat must be between 1 and \(Self.repeatLimit) (got \(count))")
+        }
+    }
 
     func run() async throws {
-        let suite = try loadSuite(scenarios.paths, profile: scenarios.profile.profile).filtered(scenarios.filter)
+        let suite = try scenarios.selection()
+        if scenarios.listed(suite) { return }
         let profiles = Set(suite.scenarios.map(\.profile))
         let foreign = bugs.filter { !profiles.contains($0.profile) }.map { "--bug \($0.rawValue) (\($0.profile.rawValue))" }
             + fixes.filter { !profiles.contains($0.profile) }.map { "--fix \($0.rawValue) (\($0.profile.rawValue))" }
@@ -93,17 +129,50 @@ struct Run: AsyncParsableCommand {
             throw ScenarioExit.invalid
         }
         guard !suite.scenarios.isEmpty else {
+            // More machines than scenarios leaves a shard empty: nothing to run is not a failure.
+            if let shard = scenarios.shard { return logLine("shard \(shard) holds no scenario of this selection") }
             logLine("no scenario matches --filter \(scenarios.filter ?? "")")
             throw ScenarioExit.invalid
         }
         let started = ContinuousClock.now
         let options = scenarios.runOptions(extraBugs: Set(bugs), extraFixes: Set(fixes), keep: keep)
-        let results = await scenarios.run(suite.scenarios.map { ScenarioSuite.Job(scenario: $0) }, options: options)
+        var results: [ScenarioResult]
+        if untilFail {
+            results = await runUntilFailure(suite, options: options)
+        } else if let count = `repeat` {
+            results = await scenarios.run(
+                suite.scenarios.flatMap { scenario in (1...count).map { ScenarioSuite.Job(scenario: scenario, repetition: $0) } }, options: options)
+            logLine(ConsoleReport.repetitions(results))
+        } else {
+            results = await scenarios.run(suite.scenarios.map { ScenarioSuite.Job(scenario: $0) }, options: options)
+        }
         let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
         if let junit { try Data(JUnitReport.xml(results, seconds: seconds).utf8).write(to: URL(fileURLWithPath: junit)) }
         if let json { try JSONReport(results, seconds: seconds).encoded().write(to: URL(fileURLWithPath: json)) }
         logLine(ConsoleReport.summary(results, seconds: seconds))
         if results.contains(where: { !$0.passed }) { throw ScenarioExit.failed }
+    }
+
+    /// `--until-fail`: every selected scenario once per round, round after round (at most
+    /// `--repeat` rounds), until a round has a failure.
+    private func runUntilFailure(_ suite: ScenarioSuite, options: RunOptions) async -> [ScenarioResult] {
+        var results: [ScenarioResult] = []
+        var round = 1
+        while round <= (`repeat` ?? Int.max) {
+            let jobs = suite.scenarios.map { ScenarioSuite.Job(scenario: $0, repetition: round) }
+            let batch = await scenarios.run(jobs, options: options)
+            results += batch
+            let failed = batch.filter { !$0.passed }
+            if !failed.isEmpty {
+                for result in failed {
+                    logLine("\(result.name) failed on run \(round) (after \(round - 1) passing run\(round == 2 ? "" : "s")); state kept in \(result.stateDirectory ?? "?")")
+                }
+                return results
+            }
+            round += 1
+        }
+        logLine("no failure in \(round - 1) run\(round == 2 ? "" : "s") of each scenario")
+        return results
     }
 }
 
@@ -152,7 +221,8 @@ struct Prove: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let suite = try loadSuite(scenarios.paths, profile: scenarios.profile.profile).filtered(scenarios.filter)
+        let suite = try scenarios.selection()
+        if scenarios.listed(suite) { return }
         var jobs: [ScenarioSuite.Job] = []
         for scenario in suite.scenarios {
             jobs.append(.init(scenario: scenario))
@@ -169,7 +239,9 @@ struct Prove: AsyncParsableCommand {
             if !falseAlarms.isEmpty { throw ScenarioExit.failed }
             return
         }
-        let profiles = Set(suite.scenarios.map(\.profile))
+        // A shard holds only part of the suite: whether every bug is guarded is the whole suite's question.
+        let profiles = scenarios.shard == nil ? Set(suite.scenarios.map(\.profile)) : []
+        if let shard = scenarios.shard { logLine("shard \(shard): whether every bug is guarded is judged on the whole suite only") }
         let unguarded = BugSwitch.allCases.filter { bug in
             profiles.contains(bug.profile) && !suite.scenarios.contains { $0.guards.contains(bug) }
         }

@@ -206,3 +206,57 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd {
+    /// Repeating, running until a failure, and splitting a suite across machines.
+    @Suite struct RepeatAndShard {
+        @Test func theShardsListedCoverTheSuiteOnceEach() async throws {
+            let whole = try await podsim(["run", "Scenarios/", "--list"], in: packageRoot)
+            #expect(whole.status == 0)
+            let files = whole.output.split(separator: "\n").map(String.init)
+            #expect(files.count >= 45)
+            #expect(files.allSatisfy { $0.hasSuffix(".yaml") })
+            var listed: [String] = []
+            for index in 1...4 {
+                let shard = try await podsim(["run", "Scenarios/", "--list", "--shard", "\(index)/4"], in: packageRoot)
+                #expect(shard.status == 0)
+                listed += shard.output.split(separator: "\n").map(String.init)
+            }
+            #expect(listed.sorted() == files.sorted(), "the union of the shards is the suite")
+            #expect(Set(listed).count == listed.count, "no scenario is in two shards")
+            let prove = try await podsim(["prove", "Scenarios/", "--list", "--shard", "2/4"], in: packageRoot)
+            #expect(prove.status == 0)
+            #expect(prove.output.split(separator: "\n").count == files.count / 4 + (files.count % 4 >= 2 ? 1 : 0))
+            let bad = try await podsim(["run", "Scenarios/", "--shard", "5/4"], in: packageRoot)
+            #expect(bad.status != 0)
+            #expect(bad.errors.contains("--shard: the shard must be between 1 and 4 (got 5)"))
+        }
+
+        @Test func repeatRunsEachScenarioAndReportsItsFailureRate() async throws {
+            let junit = temporaryPath("repeat.xml")
+            defer { try? FileManager.default.removeItem(atPath: junit) }
+            let result = try await podsim(["run", "Scenarios/cluster-smoke.yaml", "--repeat", "2", "--junit", junit], in: packageRoot)
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.contains("cluster-smoke  2     2       0       0.0%"), "\(result.output)")
+            let xml = try String(contentsOfFile: junit, encoding: .utf8)
+            #expect(xml.contains("name=\"cluster-smoke #1\"") && xml.contains("name=\"cluster-smoke #2\""))
+            let bad = try await podsim(["run", "Scenarios/cluster-smoke.yaml", "--repeat", "0"], in: packageRoot)
+            #expect(bad.status != 0)
+            #expect(bad.errors.contains("--repeat must be between 1 and 10000"))
+        }
+
+        @Test func untilFailStopsAtTheFirstFailureAndKeepsItsState() async throws {
+            let failing = try await podsim(["run", fixture("failing.yaml"), "--until-fail", "--repeat", "5"])
+            #expect(failing.status == 1)
+            #expect(failing.output.contains("failing failed on run 1 (after 0 passing runs); state kept in /"), "\(failing.output)")
+            #expect(!failing.output.contains("failing #2"), "it stopped at the first failure")
+            let state = try #require(keptStateDirectories(failing.output).first)
+            defer { try? FileManager.default.removeItem(atPath: state) }
+            #expect(FileManager.default.fileExists(atPath: state + "/store.sqlite"))
+
+            let passing = try await podsim(["run", "Scenarios/cluster-smoke.yaml", "--until-fail", "--repeat", "2"], in: packageRoot)
+            #expect(passing.status == 0)
+            #expect(passing.output.contains("no failure in 2 runs of each scenario"))
+        }
+    }
+}

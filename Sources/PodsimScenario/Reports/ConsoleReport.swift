@@ -3,13 +3,37 @@ import Foundation
 /// The text a person reads: a line per scenario as it starts and ends, a failure report that
 /// says what to look at without reading code, and the summary line.
 public enum ConsoleReport {
-    public static func started(_ result: ScenarioSuite.Job, position: String) -> String {
-        "\(position) ▶ \(title(result.scenario.name, result.bugs.sorted().map(\.rawValue), result.fixes.sorted().map(\.rawValue)))"
+    public static func started(_ job: ScenarioSuite.Job, position: String) -> String {
+        let name = job.scenario.name + (job.repetition.map { " #\($0)" } ?? "")
+        return "\(position) ▶ \(title(name, job.bugs.sorted().map(\.rawValue), job.fixes.sorted().map(\.rawValue)))"
     }
 
     public static func finished(_ result: ScenarioResult, position: String) -> String {
         let mark = result.passed ? "✔" : "✘"
-        return "\(position) \(mark) \(title(result.name, result.bugs, result.fixes ?? [])) (\(String(format: "%.1f", result.seconds))s)"
+        let name = result.name + (result.repetition.map { " #\($0)" } ?? "")
+        return "\(position) \(mark) \(title(name, result.bugs, result.fixes ?? [])) (\(String(format: "%.1f", result.seconds))s)"
+    }
+
+    /// `--repeat`: per scenario, its runs, passes, failures and failure rate.
+    public static func repetitions(_ results: [ScenarioResult]) -> String {
+        var order: [String] = []
+        var byName: [String: [ScenarioResult]] = [:]
+        for result in results {
+            if byName[result.name] == nil { order.append(result.name) }
+            byName[result.name, default: []].append(result)
+        }
+        let width = max(8, order.map(\.count).max() ?? 0)
+        var lines = ["SCENARIO".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "RUNS  PASSED  FAILED  FAILURE RATE"]
+        for name in order {
+            let runs = byName[name]!
+            let failed = runs.filter { !$0.passed }.count
+            let rate = String(format: "%.1f%%", 100 * Double(failed) / Double(runs.count))
+            lines.append(
+                name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + String(runs.count).padding(toLength: 6, withPad: " ", startingAt: 0)
+                    + String(runs.count - failed).padding(toLength: 8, withPad: " ", startingAt: 0)
+                    + String(failed).padding(toLength: 8, withPad: " ", startingAt: 0) + rate)
+        }
+        return lines.joined(separator: "\n")
     }
 
     private static func title(_ name: String, _ bugs: [String], _ fixes: [String]) -> String {

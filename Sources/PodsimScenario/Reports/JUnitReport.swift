@@ -9,7 +9,8 @@ public enum JUnitReport {
         xml += #"<testsuites name="\#(escape(suiteName))" tests="\#(results.count)" failures="\#(failures)" errors="0" time="\#(time(seconds))">"# + "\n"
         xml += #"  <testsuite name="\#(escape(suiteName))" tests="\#(results.count)" failures="\#(failures)" errors="0" skipped="0" time="\#(time(seconds))">"# + "\n"
         for result in results {
-            let name = result.name + (result.bugs.isEmpty ? "" : " [bug: \(result.bugs.joined(separator: ","))]")
+            let name = result.name + (result.repetition.map { " #\($0)" } ?? "")
+                + (result.bugs.isEmpty ? "" : " [bug: \(result.bugs.joined(separator: ","))]")
                 + (result.fixes.map { " [fix: \($0.joined(separator: ","))]" } ?? "")
             let attributes = #"classname="scenarios" name="\#(escape(name))" file="\#(escape(result.file))" time="\#(time(result.seconds))""#
             guard let failure = result.failure else {

@@ -101,6 +101,8 @@ public struct ScenarioResult: Sendable, Codable {
     public var timeline: String?
     /// With `--checkers-only`, the scenario's own assertions that failed and were passed over.
     public var ignoredAssertions: [Failure]?
+    /// With `--repeat` or `--until-fail`, which run of the scenario this was (1-based).
+    public var repetition: Int?
 
     /// The checkers that failed the run.
     public var failingCheckers: [String] { (checks ?? []).filter(\.fails).map(\.checker) }

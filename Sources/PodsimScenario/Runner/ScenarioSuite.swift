@@ -74,11 +74,14 @@ public struct ScenarioSuite: Sendable {
         public var bugs: Set<BugSwitch>
         /// Candidate fixes to switch on (prove's open-bug runs).
         public var fixes: Set<OpenBug>
+        /// Which run of the scenario this is, with `--repeat` or `--until-fail` (1-based).
+        public var repetition: Int?
 
-        public init(scenario: Scenario, bugs: Set<BugSwitch> = [], fixes: Set<OpenBug> = []) {
+        public init(scenario: Scenario, bugs: Set<BugSwitch> = [], fixes: Set<OpenBug> = [], repetition: Int? = nil) {
             self.scenario = scenario
             self.bugs = bugs
             self.fixes = fixes
+            self.repetition = repetition
         }
     }
 
@@ -101,7 +104,8 @@ public struct ScenarioSuite: Sendable {
                     var jobOptions = options
                     jobOptions.extraBugs.formUnion(job.bugs)
                     jobOptions.extraFixes.formUnion(job.fixes)
-                    let result = await ScenarioRunner.run(job.scenario, options: jobOptions)
+                    var result = await ScenarioRunner.run(job.scenario, options: jobOptions)
+                    result.repetition = job.repetition
                     await progress(index, job, result)
                     return (index, result)
                 }
