@@ -21,7 +21,7 @@ struct PodCommand: AsyncParsableCommand {
 /// `podsim mock-ai`: the OpenAI-compatible mock provider.
 struct MockAICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mock-ai", abstract: "Run the mock OpenAI-compatible provider on loopback.")
+        commandName: "mock-ai", abstract: "Run the mock OpenAI-compatible provider on loopback.", shouldDisplay: false)
 
     @Option(help: "The port to listen on (0: any free port).") var port: Int = 0
     @Option(name: .customLong("parent-pid"), help: "Exit when this process is no longer the parent.") var parentPID: Int32?

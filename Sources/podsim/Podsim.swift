@@ -4,8 +4,12 @@ import ArgumentParser
 /// `link-daemon`) are this same binary, re-executed by the coordinator.
 @main
 struct Podsim: AsyncParsableCommand {
+    /// This build's version (`podsim --version`).
+    static let version = "0.12.0"
+
     static let configuration = CommandConfiguration(
         commandName: "podsim",
         abstract: "Reproduce and prevent multi-pod bugs: a local cluster of pods sharing one SQLite run queue.",
+        version: "podsim \(version)",
         subcommands: [Up.self, Run.self, Validate.self, Prove.self, TimelineCommand.self, CheckCommand.self, BenchCommand.self, Bugs.self, PodCommand.self, MockAICommand.self, LinkDaemonCommand.self])
 }

@@ -260,3 +260,22 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd {
+    /// The CLI's conventions: a version, and the child roles hidden from help alike.
+    @Suite struct CommandLineConventions {
+        @Test func versionAndHelp() async throws {
+            let version = try await podsim(["--version"])
+            #expect(version.status == 0)
+            #expect(version.output.hasPrefix("podsim "))
+            let help = try await podsim(["--help"])
+            #expect(help.status == 0)
+            for visible in ["run", "validate", "prove", "timeline", "check", "bench", "bugs", "up"] {
+                #expect(help.output.contains("\n  \(visible) "), "\(visible) is listed")
+            }
+            for hidden in ["pod", "mock-ai", "link-daemon"] {
+                #expect(!help.output.contains("\n  \(hidden) "), "\(hidden) is a child role, not listed")
+            }
+        }
+    }
+}

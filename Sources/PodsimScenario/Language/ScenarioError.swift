@@ -42,8 +42,21 @@ func suggestion(for word: String, in candidates: [String]) -> String? {
     return best.0
 }
 
+/// Words authors reach for from other tools, and what podsim calls them.
+let synonyms: [String: String] = [
+    "sleep": "wait", "delay": "wait", "pause-for": "wait",
+    "assert": "check", "verify": "check", "expect": "check",
+    "poll": "eventually", "until": "eventually", "wait-for": "eventually", "waitFor": "eventually",
+    "post": "send", "message": "send", "chat": "send",
+    "sigkill": "kill", "terminate": "stop", "sigterm": "stop", "launch": "start", "unpause": "resume", "continue": "resume",
+    "subscribe": "attach", "watch": "attach", "stream": "attach", "unsubscribe": "detach",
+    "http": "request", "call": "request", "get": "request",
+    "concurrently": "parallel", "together": "parallel", "signup": "bootstrap", "sign-up": "bootstrap", "user": "bootstrap",
+]
+
 func unknownMessage(_ what: String, _ word: String, expected: [String]) -> String {
     var message = "unknown \(what) '\(word)'"
-    if let guess = suggestion(for: word, in: expected) { message += " (did you mean '\(guess)'?)" }
+    let synonym = synonyms[word].flatMap { expected.contains($0) ? $0 : nil } ?? synonyms[word.lowercased()].flatMap { expected.contains($0) ? $0 : nil }
+    if let guess = synonym ?? suggestion(for: word, in: expected) { message += " (did you mean '\(guess)'?)" }
     return message + "; expected one of: " + expected.joined(separator: ", ")
 }

@@ -4,8 +4,8 @@ import PodsimCluster
 import PodsimModel
 import PodsimStore
 
-/// Reads a scenario file into a `Scenario`, failing with the file, line and column of the
-/// first problem and what was expected there.
+/// Reads a scenario file into a `Scenario`, or every problem in it, each with the file, line and
+/// column and what was expected there.
 public enum ScenarioParser {
     static let topLevelKeys = ["name", "description", "guards", "reproduces", "cluster", "checks", "timeout", "steps"]
     static let clusterKeys = ["profile", "pods", "env", "podEnv", "bugs", "fixes", "keepalive", "drain"] + seedKnobs + hostedKnobs
@@ -25,7 +25,29 @@ public enum ScenarioParser {
     /// The largest count, attempt or frame number a scenario may write; anything near it is a typo.
     static let countLimit = 1_000_000
 
+    /// Reads a scenario file; throws its first problem (`problems(file:)` reports them all).
     public static func parse(file path: String, defaultName: String? = nil) throws -> Scenario {
+        let parsed = parsing(file: path, defaultName: defaultName)
+        if let first = parsed.errors.first { throw first }
+        return parsed.scenario!
+    }
+
+    /// Parses a scenario; `defaultName` names it when it has no `name:` (else its file name
+    /// does). Throws its first problem.
+    public static func parse(_ text: String, file: String, defaultName: String? = nil) throws -> Scenario {
+        let parsed = parsing(text, file: file, defaultName: defaultName)
+        if let first = parsed.errors.first { throw first }
+        return parsed.scenario!
+    }
+
+    /// A file's scenario, or every problem found in it, in file order: a mistake in one key or
+    /// step does not hide those in the next.
+    public struct Parsed: Sendable {
+        public var scenario: Scenario?
+        public var errors: [ScenarioError]
+    }
+
+    public static func parsing(file path: String, defaultName: String? = nil) -> Parsed {
         let start = SourceLocation(file: path, line: 1, column: 1)
         let data: Data
         do {
@@ -34,34 +56,76 @@ public enum ScenarioParser {
             defer { try? handle.close() }
             data = try handle.read(upToCount: YAMLNode.maxBytes + 1) ?? Data()
         } catch {
-            throw ScenarioError(start, "cannot read the file: \(error.localizedDescription)")
+            return Parsed(errors: [ScenarioError(start, "cannot read the file: \(error.localizedDescription)")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ScenarioError(start, data.count > YAMLNode.maxBytes ? YAMLNode.tooLarge : "cannot read the file: it is not UTF-8 text")
+            return Parsed(errors: [ScenarioError(start, data.count > YAMLNode.maxBytes ? YAMLNode.tooLarge : "cannot read the file: it is not UTF-8 text")])
         }
-        return try parse(text, file: path, defaultName: defaultName)
+        return parsing(text, file: path, defaultName: defaultName)
     }
 
-    /// Parses a scenario; `defaultName` names it when it has no `name:` (else its file name does).
-    public static func parse(_ text: String, file: String, defaultName: String? = nil) throws -> Scenario {
-        let root = try YAMLNode.load(text, file: file)
-        let members = try root.members("a scenario", allowed: topLevelKeys)
-        guard let stepsNode = members["steps"] else { throw root.error("missing 'steps': a scenario needs at least one step") }
+    public static func parsing(_ text: String, file: String, defaultName: String? = nil) -> Parsed {
+        var errors: [ScenarioError] = []
+        /// Runs one piece of the parse; its problem is collected and the piece left at `fallback`.
+        func collect<Value>(_ fallback: Value, _ piece: () throws -> Value) -> Value {
+            do {
+                return try piece()
+            } catch let error as ScenarioError {
+                errors.append(error)
+            } catch {
+                errors.append(ScenarioError(SourceLocation(file: file, line: 1, column: 1), "\(error)"))
+            }
+            return fallback
+        }
+        let root: YAMLNode
+        do {
+            root = try YAMLNode.load(text, file: file)
+        } catch let error as ScenarioError {
+            return Parsed(errors: [error])
+        } catch {
+            return Parsed(errors: [ScenarioError(SourceLocation(file: file, line: 1, column: 1), "\(error)")])
+        }
+        var members: [String: YAMLNode] = [:]
+        do {
+            for (key, keyNode, value) in try root.pairs("a scenario") {
+                if topLevelKeys.contains(key) {
+                    members[key] = value
+                } else {
+                    errors.append(keyNode.error(unknownMessage("key in a scenario", key, expected: topLevelKeys)))
+                }
+            }
+        } catch let error as ScenarioError {
+            return Parsed(errors: [error])
+        } catch {
+            return Parsed(errors: [ScenarioError(SourceLocation(file: file, line: 1, column: 1), "\(error)")])
+        }
         var bound: [ProfileBound] = []
-        let guards = try members["guards"].map { try switchList($0, "guards", &bound) as [BugSwitch] } ?? []
-        let reproduces = try members["reproduces"].map { try switchList($0, "reproduces", &bound) as [OpenBug] } ?? []
-        let steps = try stepsNode.items("steps").map(parseStep)
-        if steps.isEmpty { throw stepsNode.error("'steps' is empty: a scenario needs at least one step") }
+        let guards: [BugSwitch] = collect([]) { try members["guards"].map { try switchList($0, "guards", &bound) } ?? [] }
+        let reproduces: [OpenBug] = collect([]) { try members["reproduces"].map { try switchList($0, "reproduces", &bound) } ?? [] }
+        let cluster = collect(ClusterBlock()) { try members["cluster"].map { try parseCluster($0, &bound) } ?? ClusterBlock() }
+        let checks = collect(CheckSettings()) { try members["checks"].map(parseChecks) ?? CheckSettings() }
+        let name = collect(nil) { try members["name"]?.string("name") }
+        let description = collect(nil) { try members["description"]?.string("description") }
+        let timeout = collect(Duration.seconds(60)) { try members["timeout"]?.duration("timeout") ?? .seconds(60) }
+        var steps: [Step] = []
+        if let stepsNode = members["steps"] {
+            let items = collect([YAMLNode]()) { try stepsNode.items("steps") }
+            for item in items {
+                if let step = collect(nil, { try parseStep(item) }) { steps.append(step) }
+            }
+            if items.isEmpty && errors.isEmpty { errors.append(stepsNode.error("'steps' is empty: a scenario needs at least one step")) }
+        } else {
+            errors.append(root.error("missing 'steps': a scenario needs at least one step"))
+        }
+        guard errors.isEmpty else {
+            return Parsed(errors: errors.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) })
+        }
         var scenario = Scenario(
-            name: try members["name"]?.string("name") ?? defaultName ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
-            description: try members["description"]?.string("description"),
-            file: file, guards: guards,
-            cluster: try members["cluster"].map { try parseCluster($0, &bound) } ?? ClusterBlock(),
-            timeout: try members["timeout"]?.duration("timeout") ?? .seconds(60),
-            steps: steps, profileBound: bound)
+            name: name ?? defaultName ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent,
+            description: description, file: file, guards: guards, cluster: cluster, timeout: timeout, steps: steps, profileBound: bound)
         scenario.reproduces = reproduces
-        scenario.checks = try members["checks"].map(parseChecks) ?? CheckSettings()
-        return scenario
+        scenario.checks = checks
+        return Parsed(scenario: scenario, errors: [])
     }
 
     /// The `checks:` block: `skip: {<checker>: "<reason>"}`.

@@ -45,14 +45,12 @@ public struct ScenarioSuite: Sendable {
         var scenarios: [Scenario] = []
         var errors: [ScenarioError] = []
         for file in try files(paths) {
-            do {
-                var scenario = try ScenarioParser.parse(file: file.path, defaultName: file.defaultName)
-                scenario.cluster.profile = scenario.cluster.profile ?? profile
-                let problems = ScenarioValidator.validate(scenario)
-                if problems.isEmpty { scenarios.append(scenario) } else { errors += problems }
-            } catch let error as ScenarioError {
-                errors.append(error)
-            }
+            let parsed = ScenarioParser.parsing(file: file.path, defaultName: file.defaultName)
+            errors += parsed.errors
+            guard var scenario = parsed.scenario else { continue }
+            scenario.cluster.profile = scenario.cluster.profile ?? profile
+            let problems = ScenarioValidator.validate(scenario)
+            if problems.isEmpty { scenarios.append(scenario) } else { errors += problems }
         }
         let names = Dictionary(grouping: scenarios, by: \.name)
         for (name, same) in names where same.count > 1 {
