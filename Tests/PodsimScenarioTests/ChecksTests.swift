@@ -220,3 +220,44 @@ import Testing
         #expect(captured.mismatch?.expected == "a value at missing to capture into x")
     }
 }
+
+/// `expect.status` as one status, a set or a range, and `bodyNotContains`.
+@Suite struct StatusExpectationTests {
+    private func expectation(_ yaml: String) throws -> ResponseExpectation {
+        let scenario = try ScenarioParser.parse("steps:\n  - request: GET /x\n    expect: \(yaml)\n", file: "s.yaml")
+        guard case .request(let request) = scenario.steps[0].kind else { throw ScenarioError(scenario.steps[0].location, "not a request") }
+        return request.expect
+    }
+
+    @Test func setsAndRangesMatchWhatTheySay() throws {
+        #expect(try expectation("{status: 202}").status == .exactly(202))
+        #expect(try expectation("{status: [202, 409]}").status == .anyOf([202, 409]))
+        #expect(try expectation("{status: {atLeast: 400, atMost: 499}}").status == .range(400...499))
+        #expect(try expectation("{status: {atLeast: 500}}").status == .range(500...599))
+        let range = StatusExpectation.range(400...499)
+        #expect(range.matches(404) && !range.matches(500) && !range.matches(399))
+        #expect(StatusExpectation.anyOf([202, 409]).matches(409) && !StatusExpectation.anyOf([202, 409]).matches(200))
+        #expect(range.description == "a status from 400 to 499")
+        #expect(StatusExpectation.anyOf([202, 409]).description == "status 202 or 409")
+    }
+
+    @Test func badStatusesAreNamed() {
+        #expect(parseError("steps:\n  - request: GET /x\n    expect: {status: []}\n")?.contains("lists no status") == true)
+        #expect(parseError("steps:\n  - request: GET /x\n    expect: {status: [200, 42]}\n")?.contains("expect.status must be between 100 and 599, got 42") == true)
+        #expect(parseError("steps:\n  - request: GET /x\n    expect: {status: {atLeast: 500, atMost: 400}}\n")?.contains("atLeast 500 is above atMost 400") == true)
+        #expect(parseError("steps:\n  - request: GET /x\n    expect: {status: {about: 400}}\n")?.contains("unknown key in expect.status 'about'") == true)
+        #expect(parseError("steps:\n  - request: GET /x\n    expect: {status: {}}\n")?.contains("needs atLeast:, atMost: or both") == true)
+    }
+
+    @Test func bodyNotContainsFailsWhenTheTextIsThere() throws {
+        var expect = try expectation("{status: [200, 201], bodyNotContains: secret}")
+        let clean = HTTPExchange(status: 201, headers: [], body: #"{"ok":true}"#)
+        #expect(try Checks.response(clean, expect, variables: Variables()) == nil)
+        let leaky = HTTPExchange(status: 200, headers: [], body: #"{"token":"secret"}"#)
+        let failure = try #require(try Checks.response(leaky, expect, variables: Variables()))
+        #expect(failure.expected == "a body without 'secret'")
+        expect.bodyNotContains = nil
+        let refused = HTTPExchange(status: 500, headers: [], body: "")
+        #expect(try Checks.response(refused, expect, variables: Variables())?.expected == "status 200 or 201")
+    }
+}

@@ -271,13 +271,41 @@ public struct RequestStep: Sendable {
 
 /// What a response must look like.
 public struct ResponseExpectation: Sendable {
-    public var status: Int?
+    public var status: StatusExpectation?
     public var json: TemplateValue?
     public var paths: [(path: String, value: TemplateValue)] = []
     public var headers: [(String, Template)] = []
     public var bodyContains: Template?
+    /// `bodyNotContains`: text the body must not hold.
+    public var bodyNotContains: Template?
     /// Where the expectation (or, when implicit, its step) was written.
     public var location: SourceLocation
+}
+
+/// `expect.status`: one status (`202`), any of a set (`[202, 409]`) or a range
+/// (`{atLeast: 400, atMost: 499}`).
+public enum StatusExpectation: Sendable, Equatable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+    case exactly(Int)
+    case anyOf([Int])
+    case range(ClosedRange<Int>)
+
+    public init(integerLiteral value: Int) { self = .exactly(value) }
+
+    public func matches(_ status: Int) -> Bool {
+        switch self {
+        case .exactly(let wanted): status == wanted
+        case .anyOf(let wanted): wanted.contains(status)
+        case .range(let range): range.contains(status)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exactly(let wanted): "status \(wanted)"
+        case .anyOf(let wanted): "status " + wanted.map(String.init).joined(separator: " or ")
+        case .range(let range): "a status from \(range.lowerBound) to \(range.upperBound)"
+        }
+    }
 }
 
 /// `bus:` — a fault on the hosted profile's stream bus, or its heal or restart.

@@ -368,9 +368,9 @@ public enum ScenarioParser {
     }
 
     static func parseExpectation(_ node: YAMLNode) throws -> ResponseExpectation {
-        let members = try node.members("expect", allowed: ["status", "json", "paths", "headers", "bodyContains"])
+        let members = try node.members("expect", allowed: ["status", "json", "paths", "headers", "bodyContains", "bodyNotContains"])
         var expectation = ResponseExpectation(location: node.location)
-        expectation.status = try members["status"]?.int("expect.status", in: 100...599)
+        expectation.status = try members["status"].map(parseStatus)
         expectation.json = try members["json"]?.value()
         if let paths = members["paths"] {
             expectation.paths = try paths.pairs("expect.paths").map { ($0.key, try $0.value.value()) }
@@ -379,7 +379,27 @@ public enum ScenarioParser {
             expectation.headers = try headers.pairs("expect.headers").map { ($0.key, try $0.value.template("header \($0.key)")) }
         }
         expectation.bodyContains = try members["bodyContains"]?.template("expect.bodyContains")
+        expectation.bodyNotContains = try members["bodyNotContains"]?.template("expect.bodyNotContains")
         return expectation
+    }
+
+    /// `expect.status`: `202`, `[202, 409]` or `{atLeast: 400, atMost: 499}` (either bound may go).
+    static func parseStatus(_ node: YAMLNode) throws -> StatusExpectation {
+        let statuses = 100...599
+        if node.node.sequence != nil {
+            let items = try node.items("expect.status")
+            if items.isEmpty { throw node.error("expect.status lists no status; write one or more, e.g. [202, 409]") }
+            return .anyOf(try items.map { try $0.int("expect.status", in: statuses) })
+        }
+        if node.node.mapping != nil {
+            let members = try node.members("expect.status", allowed: ["atLeast", "atMost"])
+            let low = try members["atLeast"]?.int("expect.status.atLeast", in: statuses) ?? statuses.lowerBound
+            let high = try members["atMost"]?.int("expect.status.atMost", in: statuses) ?? statuses.upperBound
+            if members.isEmpty { throw node.error("expect.status needs atLeast:, atMost: or both") }
+            if low > high { throw node.error("expect.status: atLeast \(low) is above atMost \(high)") }
+            return .range(low...high)
+        }
+        return .exactly(try node.int("expect.status", in: statuses))
     }
 
     // MARK: Checks

@@ -121,6 +121,7 @@ public enum ScenarioValidator {
             expect.paths.forEach { use($0.value) }
             expect.headers.forEach { use($0.1) }
             use(expect.bodyContains)
+            use(expect.bodyNotContains)
         }
 
         switch step.kind {

@@ -258,8 +258,8 @@ enum Checks {
     static func response(_ response: HTTPExchange, _ expect: ResponseExpectation, variables: Variables) throws -> StepFailure? {
         let location = expect.location
         let summary = "\(response.status) \(response.body.prefix(300))"
-        if let status = expect.status, response.status != status {
-            return StepFailure(location, expected: "status \(status)", actual: summary)
+        if let status = expect.status, !status.matches(response.status) {
+            return StepFailure(location, expected: status.description, actual: summary)
         }
         if let wanted = expect.json {
             let value = try variables.resolve(wanted)
@@ -284,6 +284,10 @@ enum Checks {
         if let text = expect.bodyContains {
             let value = try variables.resolve(text)
             if !response.body.contains(value) { return StepFailure(location, expected: "a body containing '\(value)'", actual: summary) }
+        }
+        if let text = expect.bodyNotContains {
+            let value = try variables.resolve(text)
+            if response.body.contains(value) { return StepFailure(location, expected: "a body without '\(value)'", actual: summary) }
         }
         return nil
     }
