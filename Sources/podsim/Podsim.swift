@@ -11,5 +11,5 @@ struct Podsim: AsyncParsableCommand {
         commandName: "podsim",
         abstract: "Reproduce and prevent multi-pod bugs: a local cluster of pods sharing one SQLite run queue.",
         version: "podsim \(version)",
-        subcommands: [Up.self, Run.self, Validate.self, Prove.self, TimelineCommand.self, CheckCommand.self, BenchCommand.self, Bugs.self, PodCommand.self, MockAICommand.self, LinkDaemonCommand.self])
+        subcommands: [Up.self, Run.self, Validate.self, Prove.self, Schema.self, TimelineCommand.self, CheckCommand.self, BenchCommand.self, Bugs.self, PodCommand.self, MockAICommand.self, LinkDaemonCommand.self])
 }

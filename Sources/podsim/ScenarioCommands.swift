@@ -257,3 +257,13 @@ struct Prove: AsyncParsableCommand {
         if bad > 0 || !unguarded.isEmpty || !unreproduced.isEmpty { throw ScenarioExit.failed }
     }
 }
+
+/// `podsim schema`: the JSON Schema of scenario files, for editors (yaml-language-server).
+struct Schema: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the JSON Schema of scenario files (committed as Scenarios/scenario.schema.json).")
+
+    func run() {
+        print(ScenarioSchema.json(), terminator: "")
+    }
+}

@@ -279,3 +279,23 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd {
+    /// `podsim validate` on a file with two mistakes names both in one run.
+    @Suite struct EveryErrorAtOnce {
+        @Test func bothMistakesAreReported() async throws {
+            let result = try await podsim(["validate", fixture("invalid-steps.yaml")])
+            #expect(result.status == 2)
+            let lines = result.errors.split(separator: "\n")
+            #expect(lines.count == 2, "\(result.errors)")
+            #expect(lines.first?.hasSuffix("invalid-steps.yaml:3:5: error: unknown step 'sleep' (did you mean 'wait'?); expected one of: bootstrap, agent, thread, send, request, attach, detach, await, check, eventually, stable, kill, stop, start, pause, resume, restart, owner, link-daemon, bus, release, record, wait, parallel") == true)
+            #expect(lines.last?.contains("invalid-steps.yaml:4:5: error: unknown step 'frobnicate'") == true)
+        }
+
+        @Test func schemaPrintsTheCommittedFile() async throws {
+            let result = try await podsim(["schema"])
+            #expect(result.status == 0)
+            #expect(result.output == (try String(contentsOfFile: packageRoot.path + "/Scenarios/scenario.schema.json", encoding: .utf8)))
+        }
+    }
+}

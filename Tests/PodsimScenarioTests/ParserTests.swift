@@ -19,6 +19,19 @@ func parseError(_ text: String, file name: String = "bad.yaml") -> String? {
 }
 
 @Suite struct ParserTests {
+    /// `podsim schema` prints exactly the committed Scenarios/scenario.schema.json.
+    @Test func theCommittedSchemaIsWhatPodsimSchemaPrints() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scenarios/scenario.schema.json").standardized.path
+        let committed = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(committed == ScenarioSchema.json(), "run `podsim schema > Scenarios/scenario.schema.json` and commit it")
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(committed.utf8)) as? [String: Any])
+        let definitions = try #require(schema["$defs"] as? [String: Any])
+        let step = try #require(definitions["step"] as? [String: Any])
+        let stepKeys = try #require(step["properties"] as? [String: Any]).keys
+        #expect(Set(ScenarioParser.stepKeys).isSubset(of: stepKeys), "every step kind is in the schema")
+        #expect(committed.contains("\"no-reclaim\"") && committed.contains("\"dedup-after-purge\"") && committed.contains("\"single-execution\""))
+    }
+
     /// Every scenario shipped in Scenarios/ parses and validates, and together they guard every bug.
     @Test func theShippedSuiteIsValidAndGuardsEveryBug() throws {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Scenarios").standardized.path
@@ -28,7 +41,11 @@ func parseError(_ text: String, file name: String = "bad.yaml") -> String? {
         #expect(guarded == Set(BugSwitch.allCases))
         for scenario in suite.scenarios {
             let text = try String(contentsOfFile: scenario.file, encoding: .utf8)
-            #expect(text.hasPrefix("# "), "\(scenario.file) starts with a comment saying what it protects")
+            let lines = text.split(separator: "\n", maxSplits: 2)
+            let depth = scenario.file.dropFirst(directory.count + 1).filter { $0 == "/" }.count
+            let schema = depth == 0 ? "./scenario.schema.json" : String(repeating: "../", count: depth) + "scenario.schema.json"
+            #expect(lines.first == "# yaml-language-server: $schema=\(schema)", "\(scenario.file) names the schema for editors")
+            #expect(lines.dropFirst().first?.hasPrefix("# ") == true, "\(scenario.file) then says what it protects")
         }
     }
 
