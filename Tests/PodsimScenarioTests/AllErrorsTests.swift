@@ -37,3 +37,20 @@ import Testing
         #expect(problems("name: x\n") == ["1:1: missing 'steps': a scenario needs at least one step"])
     }
 }
+
+/// Names and processes the validator refuses before anything runs.
+@Suite struct ValidatorNamingTests {
+    private let setup = "steps:\n  - bootstrap: s\n  - agent: a\n  - thread: t\n    agent: a\n"
+
+    @Test func aNameThatShadowsABuiltInIsAnError() {
+        #expect(parseError(setup + "  - record: now\n") == "6:5: 'now' is a built-in variable (${now}); define another name")
+        #expect(parseError(setup + "  - owner: t\n    into: uuid\n") == "6:5: 'uuid' is a built-in variable (${uuid}); define another name")
+        #expect(parseError(setup + "  - record: started\n") == nil)
+    }
+
+    @Test func aThreadCheckAimedAtAProcessThatIsNotAPodIsRejected() {
+        #expect(parseError(setup + "  - check:\n      thread: t\n      on: mock-ai\n      status: completed\n")
+            == "8:11: a thread check asks a pod; mock-ai cannot answer it (on: pod-1 … pod-3)")
+        #expect(parseError(setup + "  - check:\n      thread: t\n      on: pod-2\n      status: completed\n") == nil)
+    }
+}

@@ -28,7 +28,13 @@ public enum ScenarioValidator {
         for pod in scenario.cluster.podEnvironment.keys where !scope.processes.contains(pod) {
             errors.append(ScenarioError(SourceLocation(file: scenario.file, line: 1, column: 1), "cluster.podEnv names \(pod), which is not a pod of this cluster"))
         }
-        for step in scenario.steps where errors.count < errorLimit { check(step, &scope, &errors) }
+        for step in scenario.steps where errors.count < errorLimit {
+            check(step, &scope, &errors)
+            for name in scope.shadowing {
+                errors.append(ScenarioError(step.location, "'\(name)' is a built-in variable (${\(name)}); define another name"))
+            }
+            scope.shadowing.removeAll()
+        }
         if errors.count >= errorLimit, let last = errors.last {
             errors.append(ScenarioError(last.location, "stopping after \(errorLimit) errors"))
         }
@@ -52,7 +58,11 @@ public enum ScenarioValidator {
             self.profile = profile
         }
 
+        /// Built-in variables the last step tried to define again (`into: now`, `record: uuid`).
+        var shadowing: [String] = []
+
         mutating func define(_ name: String, fields: Set<String> = []) {
+            if builtins[name] != nil { shadowing.append(name) }
             variables[name, default: []].formUnion(fields)
         }
     }
@@ -166,6 +176,9 @@ public enum ScenarioValidator {
                 need(name, in: scope.threads, "thread")
                 need(caller, in: scope.callers, "caller")
                 process(pod)
+                if let pod, (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw), scope.processes.contains(pod.raw) {
+                    errors.append(ScenarioError(pod.location, "a thread check asks a pod; \(pod.raw) cannot answer it (on: pod-1 … pod-\(scope.pods.count))"))
+                }
                 for expectation in check.expectations {
                     if case .field(let field, _) = expectation.kind { only(threadField: field, at: expectation.location) }
                 }
