@@ -261,3 +261,31 @@ import Testing
         #expect(try Checks.response(refused, expect, variables: Variables())?.expected == "status 200 or 201")
     }
 }
+
+/// Stream counts that are not exact: `count: {"chunk-3 ": {atLeast: 1}}`.
+@Suite struct OccurrencesTests {
+    private func expectations(_ count: String) throws -> [PodsimScenario.Expectation] {
+        let text = "steps:\n  - bootstrap: s\n  - agent: a\n  - thread: t\n    agent: a\n  - attach: w\n    thread: t\n  - await: w\n    count: {\"chunk-3 \": \(count)}\n"
+        let scenario = try ScenarioParser.parse(text, file: "s.yaml")
+        guard case .eventually(let check, _, _) = scenario.steps.last!.kind else { return [] }
+        return check.expectations
+    }
+
+    @Test func rangesParseAndDescribeThemselves() throws {
+        let atLeast = try #require(try expectations("{atLeast: 1}").first)
+        guard case .count(_, let occurrences) = atLeast.kind else { throw ScenarioError(atLeast.location, "not a count") }
+        #expect(occurrences == Occurrences(1...ScenarioParser.countLimit))
+        #expect(occurrences.description == "at least 1 time")
+        #expect(occurrences.matches(3) && !occurrences.matches(0))
+        #expect(Occurrences(0...2).description == "at most 2 times")
+        #expect(Occurrences(1...3).description == "between 1 and 3 times")
+        #expect(Occurrences(integerLiteral: 2).description == "exactly 2 times")
+    }
+
+    @Test func badRangesAreNamed() {
+        let base = "steps:\n  - bootstrap: s\n  - agent: a\n  - thread: t\n    agent: a\n  - attach: w\n    thread: t\n  - await: w\n    count: {\"chunk-3 \": "
+        #expect(parseError(base + "{}}\n")?.contains("needs atLeast:, atMost: or both") == true)
+        #expect(parseError(base + "{atLeast: 3, atMost: 1}}\n")?.contains("atLeast 3 is above atMost 1") == true)
+        #expect(parseError(base + "{exactly: 1}}\n")?.contains("unknown key") == true)
+    }
+}

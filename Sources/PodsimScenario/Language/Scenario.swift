@@ -282,6 +282,25 @@ public struct ResponseExpectation: Sendable {
     public var location: SourceLocation
 }
 
+/// How many times a text must appear in a stream: exactly `2`, or `{atLeast: 1}`,
+/// `{atMost: 3}`, or both.
+public struct Occurrences: Sendable, Equatable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+    public var range: ClosedRange<Int>
+
+    public init(_ range: ClosedRange<Int>) { self.range = range }
+    public init(integerLiteral value: Int) { range = value...value }
+
+    public func matches(_ count: Int) -> Bool { range.contains(count) }
+
+    public var description: String {
+        func times(_ n: Int) -> String { "\(n) time\(n == 1 ? "" : "s")" }
+        if range.lowerBound == range.upperBound { return "exactly \(times(range.lowerBound))" }
+        if range.upperBound == ScenarioParser.countLimit { return "at least \(times(range.lowerBound))" }
+        if range.lowerBound == 0 { return "at most \(times(range.upperBound))" }
+        return "between \(range.lowerBound) and \(times(range.upperBound))"
+    }
+}
+
 /// `expect.status`: one status (`202`), any of a set (`[202, 409]`) or a range
 /// (`{atLeast: 400, atMost: 499}`).
 public enum StatusExpectation: Sendable, Equatable, CustomStringConvertible, ExpressibleByIntegerLiteral {
@@ -375,7 +394,7 @@ public struct Expectation: Sendable {
         /// Stream: the text never appears.
         case notContains(Template)
         /// Stream: the text appears exactly this many times (over all frames).
-        case count(Template, Int)
+        case count(Template, Occurrences)
         /// Stream: the texts first appear in this order.
         case order([Template])
         /// Stream: no frame is received twice.

@@ -637,8 +637,22 @@ final class StepOptions {
         }
         if let value = node("count") {
             for (text, keyNode, count) in try value.pairs("count") {
-                expectations.append(Expectation(kind: .count(Template(raw: text, location: keyNode.location), try count.int("count of \(text)", in: 0...ScenarioParser.countLimit)), location: keyNode.location))
+                expectations.append(Expectation(kind: .count(Template(raw: text, location: keyNode.location), try occurrences(count, of: text)), location: keyNode.location))
             }
+        }
+        /// A count: `2`, or `{atLeast: 1}`, `{atMost: 3}` or both.
+        func occurrences(_ node: YAMLNode, of text: String) throws -> Occurrences {
+            let limit = 0...ScenarioParser.countLimit
+            guard node.node.mapping != nil else {
+                let exactly = try node.int("count of \(text)", in: limit)
+                return Occurrences(exactly...exactly)
+            }
+            let members = try node.members("count of \(text)", allowed: ["atLeast", "atMost"])
+            if members.isEmpty { throw node.error("count of \(text) needs atLeast:, atMost: or both") }
+            let low = try members["atLeast"]?.int("count of \(text).atLeast", in: limit) ?? 0
+            let high = try members["atMost"]?.int("count of \(text).atMost", in: limit) ?? limit.upperBound
+            if low > high { throw node.error("count of \(text): atLeast \(low) is above atMost \(high)") }
+            return Occurrences(low...high)
         }
         if let value = node("order") {
             expectations.append(Expectation(kind: .order(try value.items("order").map { try $0.template("order") }), location: value.location))

@@ -187,9 +187,9 @@ enum Checks {
             case .count(let template, let count):
                 let text = try variables.resolve(template)
                 let found = occurrences(text)
-                if found != count {
+                if !count.matches(found) {
                     let hits = items.indices.filter { items[$0].contains(text) }
-                    return StepFailure(location, expected: "'\(text)' exactly \(count) time\(count == 1 ? "" : "s")", actual: "\(found) times (\(note)); \(seen(hits))")
+                    return StepFailure(location, expected: "'\(text)' \(count)", actual: "\(found) times (\(note)); \(seen(hits))")
                 }
             case .order(let templates):
                 let texts = try templates.map { try variables.resolve($0) }
