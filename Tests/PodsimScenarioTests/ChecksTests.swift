@@ -289,3 +289,23 @@ import Testing
         #expect(parseError(base + "{exactly: 1}}\n")?.contains("unknown key") == true)
     }
 }
+
+/// Text matchers on thread fields: `error: {contains: provider}`.
+@Suite struct FieldContainsTests {
+    private let at = SourceLocation(file: "c.yaml", line: 3, column: 7)
+
+    @Test func containsMatchesPartOfATextField() throws {
+        let wanted = Comparison.contains(Template(raw: "provider", location: at))
+        #expect(try Checks.compare("error", .string("provider answered 500"), wanted, at, Variables()) == nil)
+        let failure = try #require(try Checks.compare("error", .string("cancelled"), wanted, at, Variables()))
+        #expect(failure.expected == "error containing 'provider'")
+        #expect(try Checks.compare("error", .null, wanted, at, Variables()) != nil)
+    }
+
+    @Test func containsParsesOnTextFieldsOnly() {
+        let setup = "steps:\n  - bootstrap: s\n  - agent: a\n  - thread: t\n    agent: a\n  - check:\n      thread: t\n"
+        #expect(parseError(setup + "      error: {contains: provider}\n") == nil)
+        #expect(parseError(setup + "      partCount: {contains: 2}\n")?.contains("contains matches text, but partCount is") == true)
+        #expect(parseError(setup + "      error: {contains: \"${nope}\"}\n")?.contains("undefined variable 'nope'") == true)
+    }
+}

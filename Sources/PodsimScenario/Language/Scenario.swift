@@ -420,6 +420,8 @@ public enum Comparison: Sendable {
     case atLeast(Double)
     case atMost(Double)
     case greaterThan(Double)
+    /// A text field holding this text: `error: {contains: provider}`.
+    case contains(Template)
 }
 
 extension Duration {

@@ -539,7 +539,7 @@ public enum ScenarioParser {
         if node.node.mapping != nil {
             let pairs = try node.pairs("a comparison")
             guard pairs.count == 1, let (key, keyNode, value) = pairs.first else {
-                throw node.error("a comparison has one operator: not, atLeast, atMost or greaterThan")
+                throw node.error("a comparison has one operator: not, atLeast, atMost, greaterThan or contains")
             }
             func number() throws -> Double {
                 guard values.isNumeric else { throw keyNode.error("\(key) compares numbers, but \(field) is \(values)") }
@@ -551,7 +551,10 @@ public enum ScenarioParser {
             case "atLeast": return .atLeast(try number())
             case "atMost": return .atMost(try number())
             case "greaterThan": return .greaterThan(try number())
-            default: throw keyNode.error(unknownMessage("comparison", key, expected: ["not", "atLeast", "atMost", "greaterThan"]))
+            case "contains":
+                guard !values.isNumeric else { throw keyNode.error("contains matches text, but \(field) is \(values)") }
+                return .contains(try value.template("\(field).contains"))
+            default: throw keyNode.error(unknownMessage("comparison", key, expected: ["not", "atLeast", "atMost", "greaterThan", "contains"]))
             }
         }
         return .equals(try fieldValue(node, field, values))

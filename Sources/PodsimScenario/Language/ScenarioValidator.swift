@@ -202,6 +202,7 @@ public enum ScenarioValidator {
                     use(text)
                 case .order(let texts): texts.forEach { use($0) }
                 case .stages: only(.hosted, "stages", at: expectation.location)
+                case .field(_, .contains(let text)): use(text)
                 case .field, .noDuplicates, .framesAtLeast: break
                 }
             }

@@ -156,6 +156,9 @@ enum Checks {
             return (actual.numberValue ?? .infinity) <= bound ? nil : StepFailure(location, expected: "\(what) ≤ \(bound.shortText)", actual: shown)
         case .greaterThan(let bound):
             return (actual.numberValue ?? -.infinity) > bound ? nil : StepFailure(location, expected: "\(what) > \(bound.shortText)", actual: shown)
+        case .contains(let template):
+            let text = try variables.resolve(template)
+            return actual.stringValue?.contains(text) == true ? nil : StepFailure(location, expected: "\(what) containing '\(text)'", actual: shown)
         }
     }
 
