@@ -66,6 +66,11 @@ public struct MockAIControlClient: Sendable {
         try await transport.send(Endpoint(.GET, MockAIControl.callsPath(thread: thread), answer: MockAIControl.CallList.self)).value.calls
     }
 
+    /// Forgets every call and gate, as a freshly started provider.
+    public func reset() async throws {
+        _ = try await transport.send(Endpoint(.POST, MockAIControl.resetPath, answer: JSONValue.self))
+    }
+
     public func release(gate: String) async throws {
         _ = try await transport.send(Endpoint(.POST, MockAIControl.releasePath(gate: gate), answer: MockAIControl.GateReleased.self))
     }

@@ -64,8 +64,9 @@ public actor Cluster {
         return cluster
     }
 
-    private static func makeTemporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.path + "/podsim-" + UUID().uuidString.prefix(8).lowercased()
+    /// A fresh directory under the system's temporary directory, for one cluster's or run's state.
+    static func makeTemporaryDirectory(prefix: String = "podsim-") throws -> String {
+        let path = FileManager.default.temporaryDirectory.path + "/" + prefix + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -436,7 +437,10 @@ public actor Cluster {
             linkDaemons: list.filter { $0.role == .linkDaemon }.map {
                 .init(name: $0.name, url: $0.url, pid: $0.pid, account: linkAccounts[$0.name])
             },
-            bugs: spec.bugs.sorted().map(\.rawValue), profile: spec.profile.rawValue)
+            bugs: spec.bugs.sorted().map(\.rawValue), profile: spec.profile.rawValue,
+            settings: ClusterSettings(
+                environment: spec.environment, podEnvironment: spec.podEnvironment, timings: spec.timings, hosted: spec.hosted,
+                fixes: spec.fixes.sorted().map(\.rawValue)))
     }
 
     /// Writes `cluster.json` into the state directory.

@@ -168,6 +168,8 @@ public enum MockAIControl {
     }
 
     public static func releasePath(gate: String) -> String { "/control/gates/\(PodPath.escaped(gate))/release" }
+    /// `POST /control/reset`: forgets every call and gate.
+    public static let resetPath = "/control/reset"
 }
 
 /// The account a link daemon registered for (reported in cluster.json).
@@ -223,12 +225,15 @@ public struct ClusterDescription: Codable, Sendable, Equatable {
     public var bugs: [String]
     /// The server profile the pods simulate (absent in files written before profiles existed: `seed`).
     public var profile: String?
+    /// What the cluster was started with (absent in files written before `--target` existed).
+    public var settings: ClusterSettings?
 
     public init(
         stateDir: String, store: String, mockAI: Endpoint, control: Endpoint?, pods: [Pod], linkDaemons: [LinkDaemon], bugs: [String],
-        profile: String? = nil
+        profile: String? = nil, settings: ClusterSettings? = nil
     ) {
         self.profile = profile
+        self.settings = settings
         self.stateDir = stateDir
         self.store = store
         self.mockAI = mockAI

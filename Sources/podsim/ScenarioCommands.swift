@@ -109,6 +109,13 @@ struct Run: AsyncParsableCommand {
     var `repeat`: Int?
     @Flag(help: "Run the selected scenarios round after round until one fails; keep its state directory and say how many runs it took.")
     var untilFail = false
+    @Option(help: ArgumentHelp(
+        """
+        Run on a cluster podsim did not boot, described by FILE (the cluster.json of `podsim up`, or the same shape by \
+        hand, with optional fault commands), one scenario at a time. A scenario that needs what the target lacks is \
+        skipped with the reason.
+        """, valueName: "FILE"))
+    var target: String?
 
     static let repeatLimit = 10_000
 
@@ -134,8 +141,16 @@ struct Run: AsyncParsableCommand {
             logLine("no scenario matches --filter \(scenarios.filter ?? "")")
             throw ScenarioExit.invalid
         }
+        var options = scenarios.runOptions(extraBugs: Set(bugs), extraFixes: Set(fixes), keep: keep)
+        if let target {
+            do {
+                options.target = try TargetDescription.load(from: target)
+            } catch {
+                logLine("\(error)")
+                throw ScenarioExit.invalid
+            }
+        }
         let started = ContinuousClock.now
-        let options = scenarios.runOptions(extraBugs: Set(bugs), extraFixes: Set(fixes), keep: keep)
         var results: [ScenarioResult]
         if untilFail {
             results = await runUntilFailure(suite, options: options)
@@ -163,6 +178,10 @@ struct Run: AsyncParsableCommand {
             let batch = await scenarios.run(jobs, options: options)
             results += batch
             let failed = batch.filter { !$0.passed }
+            if batch.allSatisfy({ $0.skipped != nil }) {
+                logLine("every selected scenario was skipped on the target: nothing to repeat")
+                return results
+            }
             if !failed.isEmpty {
                 for result in failed {
                     logLine("\(result.name) failed on run \(round) (after \(round - 1) passing run\(round == 2 ? "" : "s")); state kept in \(result.stateDirectory ?? "?")")

@@ -9,8 +9,9 @@ public enum ConsoleReport {
     }
 
     public static func finished(_ result: ScenarioResult, position: String) -> String {
-        let mark = result.passed ? "✔" : "✘"
         let name = result.name + (result.repetition.map { " #\($0)" } ?? "")
+        if let reason = result.skipped { return "\(position) - \(title(name, result.bugs, result.fixes ?? [])) skipped: \(reason)" }
+        let mark = result.passed ? "✔" : "✘"
         return "\(position) \(mark) \(title(name, result.bugs, result.fixes ?? [])) (\(String(format: "%.1f", result.seconds))s)"
     }
 
@@ -25,9 +26,9 @@ public enum ConsoleReport {
         let width = max(8, order.map(\.count).max() ?? 0)
         var lines = ["SCENARIO".padding(toLength: width + 2, withPad: " ", startingAt: 0) + "RUNS  PASSED  FAILED  FAILURE RATE"]
         for name in order {
-            let runs = byName[name]!
+            let runs = byName[name]!.filter { $0.skipped == nil }
             let failed = runs.filter { !$0.passed }.count
-            let rate = String(format: "%.1f%%", 100 * Double(failed) / Double(runs.count))
+            let rate = runs.isEmpty ? "skipped" : String(format: "%.1f%%", 100 * Double(failed) / Double(runs.count))
             lines.append(
                 name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + String(runs.count).padding(toLength: 6, withPad: " ", startingAt: 0)
                     + String(runs.count - failed).padding(toLength: 8, withPad: " ", startingAt: 0)
@@ -78,6 +79,8 @@ public enum ConsoleReport {
 
     public static func summary(_ results: [ScenarioResult], seconds: Double) -> String {
         let failed = results.filter { !$0.passed }.count
-        return "\(results.count - failed) passed, \(failed) failed (\(String(format: "%.1f", seconds))s)"
+        let skipped = results.filter { $0.skipped != nil }.count
+        return "\(results.count - failed - skipped) passed, \(failed) failed" + (skipped > 0 ? ", \(skipped) skipped" : "")
+            + " (\(String(format: "%.1f", seconds))s)"
     }
 }

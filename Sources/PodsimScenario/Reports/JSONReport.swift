@@ -4,6 +4,8 @@ import Foundation
 public struct JSONReport: Codable, Sendable {
     public var passed: Int
     public var failed: Int
+    /// Scenarios that did not fit the `--target` cluster (each result says why).
+    public var skipped: Int
     public var seconds: Double
     public var results: [ScenarioResult]
 
@@ -11,7 +13,8 @@ public struct JSONReport: Codable, Sendable {
         self.results = results
         self.seconds = seconds
         failed = results.filter { !$0.passed }.count
-        passed = results.count - failed
+        skipped = results.filter { $0.skipped != nil }.count
+        passed = results.count - failed - skipped
     }
 
     public func encoded() throws -> Data {

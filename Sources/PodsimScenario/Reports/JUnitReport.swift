@@ -5,14 +5,19 @@ import Foundation
 public enum JUnitReport {
     public static func xml(_ results: [ScenarioResult], suiteName: String = "podsim", seconds: Double) -> String {
         let failures = results.filter { !$0.passed }.count
+        let skipped = results.filter { $0.skipped != nil }.count
         var xml = #"<?xml version="1.0" encoding="UTF-8"?>"# + "\n"
         xml += #"<testsuites name="\#(escape(suiteName))" tests="\#(results.count)" failures="\#(failures)" errors="0" time="\#(time(seconds))">"# + "\n"
-        xml += #"  <testsuite name="\#(escape(suiteName))" tests="\#(results.count)" failures="\#(failures)" errors="0" skipped="0" time="\#(time(seconds))">"# + "\n"
+        xml += #"  <testsuite name="\#(escape(suiteName))" tests="\#(results.count)" failures="\#(failures)" errors="0" skipped="\#(skipped)" time="\#(time(seconds))">"# + "\n"
         for result in results {
             let name = result.name + (result.repetition.map { " #\($0)" } ?? "")
                 + (result.bugs.isEmpty ? "" : " [bug: \(result.bugs.joined(separator: ","))]")
                 + (result.fixes.map { " [fix: \($0.joined(separator: ","))]" } ?? "")
             let attributes = #"classname="scenarios" name="\#(escape(name))" file="\#(escape(result.file))" time="\#(time(result.seconds))""#
+            if let reason = result.skipped {
+                xml += "    <testcase \(attributes)>\n" + #"      <skipped message="\#(escape(reason))"/>"# + "\n    </testcase>\n"
+                continue
+            }
             guard let failure = result.failure else {
                 xml += "    <testcase \(attributes)/>\n"
                 continue

@@ -13,16 +13,19 @@ struct HistoryAssembly {
     let header: HistoryHeader
     let clock: HistoryClock
     let profile: String
-    private let cluster: Cluster
-    private let storePath: String
+    private let cluster: any ClusterHandle
+    private let storePath: String?
     private var store: Store?
+    /// The last journal row written before this run.
+    private let journalStart: Int64
     private var journal: [JournalEntry] = []
     private var publicThreadIds: [String: String] = [:]
 
-    init(scenario: Scenario, cluster: Cluster, bugs: [String], fixes: [String], clock: HistoryClock) async {
+    init(scenario: Scenario, cluster: any ClusterHandle, bugs: [String], fixes: [String], clock: HistoryClock) async {
         self.cluster = cluster
         self.clock = clock
-        storePath = cluster.storePath
+        storePath = cluster.storeFile
+        journalStart = cluster.journalStart
         profile = scenario.profile.rawValue
         header = HistoryHeader(
             scenario: scenario.name, file: scenario.file, profile: profile, pods: scenario.cluster.pods, bugs: bugs, fixes: fixes,
@@ -49,8 +52,9 @@ struct HistoryAssembly {
 
     private mutating func readJournal() async {
         do {
+            guard let storePath else { return }
             if store == nil { store = try await Store.open(at: storePath, clock: wallClockMillis) }
-            let added = try await store!.journal(afterID: journal.last?.id ?? 0)
+            let added = try await store!.journal(afterID: journal.last?.id ?? journalStart)
             journal += added
             if added.contains(where: { $0.threadId.map { publicThreadIds[$0] == nil } ?? false }) {
                 for row in try await store!.query(#"SELECT "id", coalesce("publicId", "id") AS "publicId" FROM "thread""#) {

@@ -7,10 +7,10 @@ import PodsimModel
 /// time it was invoked, which a `record:` keeps for `stampedAfter` checks, and is recorded in the
 /// run's history from its request to its completion.
 struct Nemesis: Sendable {
-    private let cluster: Cluster
+    private let cluster: any ClusterHandle
     private let recorder: HistoryRecorder
 
-    init(cluster: Cluster, recorder: HistoryRecorder) {
+    init(cluster: any ClusterHandle, recorder: HistoryRecorder) {
         self.cluster = cluster
         self.recorder = recorder
     }
@@ -20,17 +20,7 @@ struct Nemesis: Sendable {
     func inject(_ action: FaultAction, on name: String) async throws -> Int64 {
         let at = wallClockMillis()
         try await recorded(action.rawValue, target: name) {
-            switch action {
-            case .kill: try await cluster.kill(name)
-            case .stop: try await cluster.stop(name)
-            case .start: try await cluster.start(name)
-            case .pause: try await cluster.pause(name)
-            case .resume: try await cluster.resume(name)
-            case .restart:
-                // The same process again (name, port, environment): hosted recovery is bound to the name.
-                try await cluster.stop(name)
-                try await cluster.start(name)
-            }
+            for step in action.processActions { try await cluster.perform(step, on: name) }
         }
         return at
     }
@@ -51,7 +41,7 @@ struct Nemesis: Sendable {
     /// Starts a link daemon for the user behind `apiKey`, waiting until its link is live.
     func startLinkDaemon(_ name: String, apiKey: String, ttl: Duration) async throws {
         try await recorded("start-link-daemon", target: name) {
-            try await cluster.startLinkDaemon(LinkDaemonSpec(name: name, apiKey: apiKey, ttlMillis: Int64(ttl / .milliseconds(1))))
+            try await cluster.startLinkDaemon(for: LinkDaemonSpec(name: name, apiKey: apiKey, ttlMillis: Int64(ttl / .milliseconds(1))))
         }
     }
 

@@ -11,7 +11,7 @@ import PodsimStore
 /// what the workload observed). Steps of a `parallel` block interleave on this actor at their
 /// suspension points.
 actor ScenarioRun {
-    let cluster: Cluster
+    let cluster: any ClusterHandle
     let recorder: HistoryRecorder
     let workload: Workload
     private let nemesis: Nemesis
@@ -26,7 +26,7 @@ actor ScenarioRun {
     /// The assertions passed over, in order.
     private(set) var ignoredAssertions: [StepFailure] = []
 
-    init(cluster: Cluster, checkersOnly: Bool = false) {
+    init(cluster: any ClusterHandle, checkersOnly: Bool = false) {
         self.cluster = cluster
         self.checkersOnly = checkersOnly
         recorder = HistoryRecorder(clock: HistoryClock(originNanos: cluster.bootedAtNanos, originMillis: cluster.bootedAtMillis))
@@ -209,7 +209,7 @@ actor ScenarioRun {
     ) async throws {
         let caller = try await caller(callerName)
         let ref = try await self.thread(thread)
-        let profile = cluster.spec.profile
+        let profile = cluster.profile
         let deadline = ContinuousClock.now + timeout
         var last = "no answer"
         while ContinuousClock.now < deadline {
@@ -217,7 +217,7 @@ actor ScenarioRun {
                 last = state.text
                 if let owner = Checks.owner(in: state, profile: profile, role: role, attempt: attempt) {
                     variables[into] = owner
-                    let pods = cluster.spec.pods
+                    let pods = cluster.podCount
                     if let number = Int(owner.dropFirst("pod-".count)) {
                         variables["\(into).next"] = "pod-\(number % pods + 1)"
                         variables["\(into).prev"] = "pod-\((number + pods - 2) % pods + 1)"
@@ -310,7 +310,10 @@ actor ScenarioRun {
     }
 
     private func storeQuery(_ sql: String) async throws -> [[String: String?]] {
-        if store == nil { store = try await Store.open(at: cluster.storePath, clock: wallClockMillis) }
+        guard let path = cluster.storeFile else {
+            throw StepFailure(here, expected: "a store to query", actual: "the target names no store")
+        }
+        if store == nil { store = try await Store.open(at: path, clock: wallClockMillis) }
         return try await store!.query(sql)
     }
 

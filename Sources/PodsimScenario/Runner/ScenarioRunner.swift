@@ -29,11 +29,15 @@ public struct RunOptions: Sendable {
     /// How long, after passing steps, the runner waits for accepted runs to settle before it
     /// judges the history (`--checkers-only` waits the whole termination bound).
     public var settle: Duration
+    /// A cluster podsim did not boot to run every scenario on, one after another (`--target`);
+    /// nil boots a fresh cluster for each.
+    public var target: TargetDescription?
 
     public init(executable: String = ClusterSpec.currentExecutable, extraBugs: Set<BugSwitch> = [], extraFixes: Set<OpenBug> = [], keep: Bool = false,
         logLines: Int = 12, history: Bool = true, htmlDirectory: String? = nil, checkersOnly: Bool = false, bounds: CheckerBounds = .init(),
-        settle: Duration = .seconds(2)
+        settle: Duration = .seconds(2), target: TargetDescription? = nil
     ) {
+        self.target = target
         self.executable = executable
         self.extraBugs = extraBugs
         self.extraFixes = extraFixes
@@ -103,6 +107,8 @@ public struct ScenarioResult: Sendable, Codable {
     public var ignoredAssertions: [Failure]?
     /// With `--repeat` or `--until-fail`, which run of the scenario this was (1-based).
     public var repetition: Int?
+    /// Why the scenario did not run on the `--target` cluster; a skipped run neither passes nor fails.
+    public var skipped: String?
 
     /// The checkers that failed the run.
     public var failingCheckers: [String] { (checks ?? []).filter(\.fails).map(\.checker) }
@@ -125,19 +131,30 @@ public enum ScenarioRunner {
             bugs: bugs, fixes: fixes, timings: scenario.cluster.timings, profile: scenario.profile, hosted: scenario.cluster.hosted,
             executable: options.executable)
         spec.history = options.history
-        let cluster: Cluster
+        let cluster: any ClusterHandle
         do {
-            cluster = try await Cluster.boot(spec)
+            if let target = options.target {
+                let reasons = TargetFit.reasons(scenario, bugs: bugs, fixes: fixes, target: target)
+                guard reasons.isEmpty else {
+                    result.skipped = reasons.joined(separator: "; ")
+                    result.passed = true
+                    return result
+                }
+                cluster = try await ExternalCluster.attach(target)
+            } else {
+                cluster = try await Cluster.boot(spec)
+            }
         } catch {
             result.failure = .init(
-                step: "boot the cluster", location: "\(scenario.file):1:1", expected: "\(scenario.cluster.pods) live pods",
-                actual: "\(error)")
+                step: options.target == nil ? "boot the cluster" : "attach to the target", location: "\(scenario.file):1:1",
+                expected: "\(scenario.cluster.pods) live pods", actual: "\(error)")
             result.seconds = (ContinuousClock.now - started).seconds
             return result
         }
         let run = ScenarioRun(cluster: cluster, checkersOnly: options.checkersOnly)
         var failure = await execute(scenario, on: run)
-        if options.history {
+        // A target's run is judged only with its store: without the journal the checkers would misread the run.
+        if options.history && cluster.storeFile != nil {
             // After passing steps the accepted runs get a short while to settle; with
             // --checkers-only, also after a failed action, and the whole termination bound, so
             // that `termination` sees a run a bug wedged.
@@ -158,7 +175,7 @@ public enum ScenarioRunner {
                 ScenarioResult.LogTail(process: info.name, path: info.log, lines: logTail(info.log, lines: options.logLines))
             }
         }
-        await cluster.shutdown()
+        await cluster.close()
         result.passed = failure == nil
         if options.keep || !result.passed {
             result.stateDirectory = cluster.stateDirectory

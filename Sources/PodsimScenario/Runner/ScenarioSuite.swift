@@ -108,7 +108,8 @@ public struct ScenarioSuite: Sendable {
                     return (index, result)
                 }
             }
-            for _ in 0..<max(1, parallel) { startNext() }
+            // Scenarios on a shared target would fault each other's processes: one at a time.
+            for _ in 0..<(options.target == nil ? max(1, parallel) : 1) { startNext() }
             for await (index, result) in group {
                 results[index] = result
                 startNext()

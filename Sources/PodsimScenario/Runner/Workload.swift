@@ -39,7 +39,7 @@ actor Workload {
         var watcher: StreamWatcher
     }
 
-    private let cluster: Cluster
+    private let cluster: any ClusterHandle
     private let recorder: HistoryRecorder
     private var callers: [String: Caller] = [:]
     private var agents: [String: String] = [:]
@@ -50,7 +50,7 @@ actor Workload {
     /// Process names by base URL, for the history.
     private var processNames: [String: String] = [:]
 
-    init(cluster: Cluster, recorder: HistoryRecorder) {
+    init(cluster: any ClusterHandle, recorder: HistoryRecorder) {
         self.cluster = cluster
         self.recorder = recorder
     }
