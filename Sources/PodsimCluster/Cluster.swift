@@ -87,9 +87,8 @@ public actor Cluster {
             let environment = spec.environment.merging(spec.podEnvironment[name] ?? [:]) { $1 }.merging(["POD_NAME": name]) { $1 }
             var configuration = PodConfiguration(
                 name: name, profile: spec.profile, port: port, storePath: storePath, providerURL: mock.url, bugs: spec.bugs,
-                timings: spec.timings, sandboxRunner: try Self.sandboxRunner(in: environment, pod: name),
-                dockerAvailable: environment["PODSIM_DOCKER_AVAILABLE"] == "1", parentPID: parent, hosted: spec.hosted,
-                dispatchRole: try Self.dispatchRole(in: environment, pod: name), listenQueues: try Self.listenQueues(in: environment, pod: name))
+                timings: spec.timings, parentPID: parent, hosted: spec.hosted)
+            try PodEnvironment.apply(environment, to: &configuration)
             configuration.fixes = spec.fixes
             configuration.history = spec.history
             pods.append(
@@ -108,42 +107,6 @@ public actor Cluster {
             }
             try await group.waitForAll()
         }
-    }
-
-    /// `STUDIO_DISPATCH_ROLE` as the real pods read it: unset or empty means `all`.
-    private static func dispatchRole(in environment: [String: String], pod: String) throws -> DispatchRole {
-        guard let raw = environment["STUDIO_DISPATCH_ROLE"], !raw.isEmpty else { return .all }
-        guard let role = DispatchRole(rawValue: raw) else {
-            throw ClusterError.invalidRequest(
-                "\(pod): STUDIO_DISPATCH_ROLE=\(raw) is not a dispatch role (expected \(DispatchRole.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return role
-    }
-
-    /// `PODSIM_LISTEN_QUEUES`: a comma-separated list of queue names pinning which hosted work a
-    /// pod takes (within its role's queues); unset means every queue of its role.
-    private static func listenQueues(in environment: [String: String], pod: String) throws -> Set<HostedQueue> {
-        let role = try dispatchRole(in: environment, pod: pod)
-        guard let raw = environment["PODSIM_LISTEN_QUEUES"] else { return role.queues }
-        var queues: Set<HostedQueue> = []
-        for name in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-            guard let queue = HostedQueue(rawValue: name) else {
-                throw ClusterError.invalidRequest(
-                    "\(pod): PODSIM_LISTEN_QUEUES names \"\(name)\", not a queue (expected \(HostedQueue.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            queues.insert(queue)
-        }
-        return queues.intersection(role.queues)
-    }
-
-    /// `STUDIO_SANDBOX_RUNNER` as the real pods read it: unset or empty means none.
-    private static func sandboxRunner(in environment: [String: String], pod: String) throws -> SandboxKind? {
-        guard let raw = environment["STUDIO_SANDBOX_RUNNER"], !raw.isEmpty else { return nil }
-        guard let kind = SandboxKind(rawValue: raw) else {
-            throw ClusterError.invalidRequest(
-                "\(pod): STUDIO_SANDBOX_RUNNER=\(raw) is not a sandbox kind (expected \(SandboxKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        return kind
     }
 
     private func logPath(_ name: String) -> String { stateDirectory + "/logs/\(name).log" }

@@ -208,7 +208,7 @@ extension TargetDescription {
         } catch {
             throw TargetFileError(path: path, problem: "cannot be read: \(error.localizedDescription)")
         }
-        let target: TargetDescription
+        var target: TargetDescription
         do {
             target = try JSONDecoder().decode(TargetDescription.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
@@ -221,6 +221,10 @@ extension TargetDescription {
             throw TargetFileError(path: path, problem: "\(error)")
         }
         try target.check(path: path)
+        // A store named relative to the file (a compose stack's bind mount) is found from the file's directory.
+        if let store = target.store, !store.hasPrefix("/") {
+            target.store = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(store).standardized.path
+        }
         return target
     }
 

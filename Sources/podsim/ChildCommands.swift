@@ -1,20 +1,52 @@
 import ArgumentParser
 import Foundation
+import PodsimCluster
 import PodsimLink
 import PodsimMockAI
 import PodsimModel
 import PodsimPod
 import PodsimServer
+import PodsimStore
 
-/// `podsim pod`: one pod process. The coordinator starts it; users never need to.
+/// `podsim pod`: one pod process. The coordinator starts it with `--config`; a stack that runs
+/// each pod in a container of its own (`compose/`) starts it with the plain options, the pod
+/// reading its environment as under the coordinator.
 struct PodCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pod", abstract: "Run one pod (started by the coordinator).", shouldDisplay: false)
+        commandName: "pod", abstract: "Run one pod (started by the coordinator, or by a compose stack).", shouldDisplay: false)
 
-    @Option(help: "The pod's configuration, as the coordinator encodes it.") var config: String
+    @Option(help: "The pod's configuration, as the coordinator encodes it (instead of the options below).") var config: String?
+    @Option(help: "The pod's name: pod-1 … pod-N.") var name: String?
+    @Option(help: "The loopback port to listen on.") var port: Int?
+    @Option(help: "The cluster's SQLite store.") var store: String?
+    @Option(help: "The mock provider's URL.") var provider: String?
+    @Option(help: "The server era the pod simulates.") var profile: ServerProfile = .default
+    @Flag(name: .customLong("create-store"), help: "Create and migrate the store first (the stack's first pod; the others start once it is live).")
+    var createStore = false
+
+    func validate() throws {
+        guard config == nil else {
+            if name != nil || port != nil || store != nil || provider != nil || createStore {
+                throw ValidationError("--config carries the whole configuration; give it alone")
+            }
+            return
+        }
+        guard let name, let port, store != nil, provider != nil else {
+            throw ValidationError("give --config, or --name, --port, --store and --provider")
+        }
+        guard name.hasPrefix("pod-"), let number = Int(name.dropFirst(4)), number >= 1, "pod-\(number)" == name else {
+            throw ValidationError("--name must be pod-1 … pod-N (got \(name))")
+        }
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535 (got \(port))") }
+    }
 
     func run() async throws {
-        try await Pod.run(try PodConfiguration(encodedArgument: config))
+        if let config { return try await Pod.run(try PodConfiguration(encodedArgument: config)) }
+        guard let name, let port, let store, let provider else { return }
+        var configuration = PodConfiguration(name: name, profile: profile, port: port, storePath: store, providerURL: provider)
+        try PodEnvironment.apply(ProcessInfo.processInfo.environment, to: &configuration)
+        if createStore { _ = try await Store.create(at: store, clock: wallClockMillis) }
+        try await Pod.run(configuration)
     }
 }
 

@@ -171,7 +171,8 @@ public enum ScenarioRunner {
         if options.checkersOnly { result.ignoredAssertions = await run.ignoredAssertions.map(Self.failure) }
         if let failure {
             result.failure = failure
-            result.logs = await cluster.processList().map { info in
+            // A target's processes may log where podsim cannot read (a container): those have no path.
+            result.logs = await cluster.processList().filter { !$0.log.isEmpty }.map { info in
                 ScenarioResult.LogTail(process: info.name, path: info.log, lines: logTail(info.log, lines: options.logLines))
             }
         }
