@@ -34,7 +34,8 @@ struct ProfileOption: ParsableArguments {
 /// Options every command that runs scenarios shares.
 struct ScenarioRunOptions: ParsableArguments {
     @Argument(help: "Scenario files or directories (default: Scenarios/).") var paths: [String] = []
-    @Option(help: "How many scenarios run at once, each on its own cluster.") var jobs: Int = 1
+    @Option(help: "How many scenarios run at once, each on its own cluster (default: the number of cores; 1 runs them one by one).")
+    var jobs: Int = ScenarioRunOptions.defaultJobs
     @Option(help: "Only scenarios whose name or file contains this text.") var filter: String?
     @OptionGroup var profile: ProfileOption
     @Option(help: "Write each scenario's HTML timeline (one self-contained file each) into this directory.") var html: String?
@@ -44,6 +45,10 @@ struct ScenarioRunOptions: ParsableArguments {
         "Run only this machine's share of the selected scenarios: every Nth from the Ith, in path order.", valueName: "I/N"))
     var shard: String?
     @Flag(help: "Print the selected scenario files (after --filter and --shard), one per line, and run nothing.") var list = false
+
+    /// One scenario per core, within the bounds of `--jobs`.
+    static var defaultJobs: Int { min(max(ProcessInfo.processInfo.activeProcessorCount, 1), jobLimit) }
+    static let jobLimit = 16
 
     /// The scenarios to run: loaded, then narrowed by `--filter` and `--shard`.
     func selection() throws -> ScenarioSuite {
@@ -58,7 +63,7 @@ struct ScenarioRunOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard (1...16).contains(jobs) else { throw ValidationError("--jobs must be between 1 and 16 (got \(jobs))") }
+        guard (1...Self.jobLimit).contains(jobs) else { throw ValidationError("--jobs must be between 1 and \(Self.jobLimit) (got \(jobs))") }
         if noHistory, html != nil { throw ValidationError("--html draws the history; it cannot go with --no-history") }
         if let shard {
             do {
@@ -82,13 +87,17 @@ struct ScenarioRunOptions: ParsableArguments {
         _ jobs: [ScenarioSuite.Job], options: RunOptions, failureExpected: @escaping @Sendable (ScenarioSuite.Job) -> Bool = { _ in false }
     ) async -> [ScenarioResult] {
         let total = jobs.count
+        let paint = ScenarioRunOptions.paint
         return await ScenarioSuite.run(jobs, options: options, parallel: self.jobs) { index, job, result in
             let position = "[\(index + 1)/\(total)]"
             guard let result else { return logLine(ConsoleReport.started(job, position: position)) }
-            logLine(ConsoleReport.finished(result, position: position))
-            if !result.passed, !failureExpected(job) { logLine(ConsoleReport.failure(result)) }
+            logLine(ConsoleReport.finished(result, position: position, paint: paint))
+            if !result.passed, !failureExpected(job) { logLine(ConsoleReport.failure(result, paint: paint)) }
         }
     }
+
+    /// Colour on a terminal, unless `NO_COLOR` is set.
+    static var paint: ConsolePaint { .forStandardOutput(environment: ProcessInfo.processInfo.environment) }
 }
 
 /// `podsim run`: every scenario on a fresh cluster of its own; exit 0 only if all pass.
@@ -164,7 +173,7 @@ struct Run: AsyncParsableCommand {
         let seconds = Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000
         if let junit { try Data(JUnitReport.xml(results, seconds: seconds).utf8).write(to: URL(fileURLWithPath: junit)) }
         if let json { try JSONReport(results, seconds: seconds).encoded().write(to: URL(fileURLWithPath: json)) }
-        logLine(ConsoleReport.summary(results, seconds: seconds))
+        logLine(ConsoleReport.summary(results, seconds: seconds, paint: ScenarioRunOptions.paint))
         if results.contains(where: { !$0.passed }) { throw ScenarioExit.failed }
     }
 

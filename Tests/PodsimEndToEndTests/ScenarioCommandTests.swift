@@ -13,10 +13,15 @@ struct CommandResult {
     var errors: String
 }
 
-/// Runs the podsim binary to completion (output is read concurrently so a full pipe never blocks it).
+/// Runs the podsim binary to completion.
 func podsim(_ arguments: [String], in directory: URL? = nil) async throws -> CommandResult {
+    try await runProgram(try podsimBinary(), arguments, in: directory)
+}
+
+/// Runs a program to completion (output is read concurrently so a full pipe never blocks it).
+func runProgram(_ executable: String, _ arguments: [String], in directory: URL? = nil) async throws -> CommandResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try podsimBinary())
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     process.currentDirectoryURL = directory
     let output = Pipe()
@@ -276,6 +281,23 @@ extension EndToEnd {
             for hidden in ["pod", "mock-ai", "link-daemon"] {
                 #expect(!help.output.contains("\n  \(hidden) "), "\(hidden) is a child role, not listed")
             }
+            let runHelp = try await podsim(["run", "--help"])
+            #expect(runHelp.output.contains("(default: \(ProcessInfo.processInfo.activeProcessorCount))"), "--jobs defaults to the cores")
+        }
+
+        /// Colour under a terminal (`script` gives the run one), never in a pipe or with NO_COLOR.
+        @Test func colourOnATerminalOnly() async throws {
+            let command = "\(try podsimBinary()) run Scenarios/cluster-smoke.yaml"
+            let terminal = try await runProgram(
+                "/usr/bin/env", ["-u", "NO_COLOR", "TERM=xterm", "script", "-qec", command, "/dev/null"], in: packageRoot)
+            #expect(terminal.status == 0)
+            #expect(terminal.output.contains("\u{1B}[32m1 passed\u{1B}[0m, 0 failed"), "\(terminal.output)")
+            let noColor = try await runProgram(
+                "/usr/bin/env", ["NO_COLOR=1", "TERM=xterm", "script", "-qec", command, "/dev/null"], in: packageRoot)
+            #expect(noColor.status == 0)
+            #expect(noColor.output.contains("1 passed, 0 failed") && !noColor.output.contains("\u{1B}["), "\(noColor.output)")
+            let piped = try await podsim(["run", "Scenarios/cluster-smoke.yaml"], in: packageRoot)
+            #expect(piped.output.contains("1 passed, 0 failed") && !piped.output.contains("\u{1B}["))
         }
     }
 }

@@ -36,6 +36,19 @@ import Testing
         #expect(cases[1].attribute(forName: "time")?.stringValue == "3.250")
     }
 
+    @Test func colourOnlyOnATerminalAndNeverWithNoColor() {
+        #expect(ConsolePaint.deciding(isTerminal: true, environment: [:]).enabled)
+        #expect(!ConsolePaint.deciding(isTerminal: false, environment: [:]).enabled, "piped output stays plain")
+        #expect(!ConsolePaint.deciding(isTerminal: true, environment: ["NO_COLOR": "1"]).enabled)
+        #expect(ConsolePaint.deciding(isTerminal: true, environment: ["NO_COLOR": ""]).enabled, "an empty NO_COLOR does not count")
+        #expect(!ConsolePaint.deciding(isTerminal: true, environment: ["TERM": "dumb"]).enabled)
+        let colour = ConsolePaint(enabled: true)
+        #expect(ConsoleReport.finished(Self.passed, position: "[1/2]", paint: colour) == "[1/2] \u{1B}[32m✔ cluster-smoke\u{1B}[0m (1.5s)")
+        #expect(ConsoleReport.finished(Self.passed, position: "[1/2]") == "[1/2] ✔ cluster-smoke (1.5s)")
+        #expect(ConsoleReport.summary([Self.passed, Self.failed], seconds: 1, paint: colour) == "1 passed, \u{1B}[31m1 failed\u{1B}[0m (1.0s)")
+        #expect(ConsoleReport.failure(Self.failed, paint: colour).hasPrefix("\u{1B}[31m\u{1B}[1mFAILED pod-death-replay"))
+    }
+
     @Test func theFailureReportSaysWhereWhatAndWhereToLook() {
         let report = ConsoleReport.failure(Self.failed)
         #expect(report.contains("at:       Scenarios/pod-death-replay.yaml:53:9"))

@@ -8,11 +8,11 @@ public enum ConsoleReport {
         return "\(position) ▶ \(title(name, job.bugs.sorted().map(\.rawValue), job.fixes.sorted().map(\.rawValue)))"
     }
 
-    public static func finished(_ result: ScenarioResult, position: String) -> String {
-        let name = result.name + (result.repetition.map { " #\($0)" } ?? "")
-        if let reason = result.skipped { return "\(position) - \(title(name, result.bugs, result.fixes ?? [])) skipped: \(reason)" }
-        let mark = result.passed ? "✔" : "✘"
-        return "\(position) \(mark) \(title(name, result.bugs, result.fixes ?? [])) (\(String(format: "%.1f", result.seconds))s)"
+    public static func finished(_ result: ScenarioResult, position: String, paint: ConsolePaint = .plain) -> String {
+        let name = title(result.name + (result.repetition.map { " #\($0)" } ?? ""), result.bugs, result.fixes ?? [])
+        if let reason = result.skipped { return "\(position) \(paint.skipped("- \(name) skipped")): \(reason)" }
+        let seconds = "(\(String(format: "%.1f", result.seconds))s)"
+        return "\(position) " + (result.passed ? paint.passed("✔ \(name)") : paint.failed("✘ \(name)")) + " \(seconds)"
     }
 
     /// `--repeat`: per scenario, its runs, passes, failures and failure rate.
@@ -44,10 +44,10 @@ public enum ConsoleReport {
     /// What went wrong and where to look: the step or checker, expected vs actual, the file and
     /// line, every checker that failed, the kept state directory, the history and timeline, and
     /// the tail of every process's log.
-    public static func failure(_ result: ScenarioResult) -> String {
+    public static func failure(_ result: ScenarioResult, paint: ConsolePaint = .plain) -> String {
         guard let failure = result.failure else { return "" }
         var lines = [
-            "FAILED \(result.name)" + (result.bugs.isEmpty ? "" : " with bug switches \(result.bugs.joined(separator: ", "))")
+            paint.failed(paint.bold("FAILED \(result.name)")) + (result.bugs.isEmpty ? "" : " with bug switches \(result.bugs.joined(separator: ", "))")
                 + (result.fixes.map { " with candidate fixes \($0.joined(separator: ", "))" } ?? ""),
             "  at:       \(failure.location)",
             "  step:     \(failure.step)",
@@ -77,10 +77,12 @@ public enum ConsoleReport {
         text.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width))
     }
 
-    public static func summary(_ results: [ScenarioResult], seconds: Double) -> String {
+    public static func summary(_ results: [ScenarioResult], seconds: Double, paint: ConsolePaint = .plain) -> String {
         let failed = results.filter { !$0.passed }.count
         let skipped = results.filter { $0.skipped != nil }.count
-        return "\(results.count - failed - skipped) passed, \(failed) failed" + (skipped > 0 ? ", \(skipped) skipped" : "")
-            + " (\(String(format: "%.1f", seconds))s)"
+        let passedText = "\(results.count - failed - skipped) passed"
+        let failedText = "\(failed) failed"
+        return (failed == 0 ? paint.passed(passedText) : passedText) + ", " + (failed > 0 ? paint.failed(failedText) : failedText)
+            + (skipped > 0 ? ", " + paint.skipped("\(skipped) skipped") : "") + " (\(String(format: "%.1f", seconds))s)"
     }
 }
