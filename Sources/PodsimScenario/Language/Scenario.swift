@@ -266,7 +266,29 @@ public struct RequestStep: Sendable {
     public var json: TemplateValue?
     public var body: Template?
     public var expect: ResponseExpectation
-    public var captures: [(name: String, path: String)]
+    public var captures: [ResponseCapture]
+}
+
+/// One entry of a request's `capture:`: the variable and where in the response its value is.
+public struct ResponseCapture: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        /// A value of the JSON body at a dotted path (`user.id`, `$.items.0.id`).
+        case body(path: String)
+        /// A response header (`header.set-cookie`), its name lowercased; of `set-cookie`, the
+        /// `name=value` pair a browser sends back, without its attributes.
+        case header(String)
+    }
+
+    public var name: String
+    public var source: Source
+    /// Where the capture's source was written.
+    public var location: SourceLocation
+
+    public init(name: String, source: Source, location: SourceLocation) {
+        self.name = name
+        self.source = source
+        self.location = location
+    }
 }
 
 /// What a response must look like.

@@ -357,14 +357,36 @@ public enum ScenarioParser {
         let json = try options.node("json")?.value()
         let body = try options.template("body")
         if json != nil, body != nil { throw value.error("give either json: or body:, not both") }
-        var captures: [(String, String)] = []
-        if let node = options.node("capture") {
-            captures = try node.pairs("capture").map { (try identifier($0.keyNode, "capture"), try $0.value.string("capture \($0.key)")) }
-        }
+        let captures = try options.node("capture").map(parseCaptures) ?? []
         return RequestStep(
             method: parts[0], path: path, pod: try options.pod(), caller: caller, auth: auth, headers: headers,
             json: json, body: body, expect: try options.node("expect").map(parseExpectation) ?? ResponseExpectation(location: value.location),
             captures: captures)
+    }
+
+    /// A request's `capture: {var: path}`: a body path, or `header.NAME` for a response header.
+    static func parseCaptures(_ node: YAMLNode) throws -> [ResponseCapture] {
+        try node.pairs("capture").map { pair in
+            let name = try identifier(pair.keyNode, "capture")
+            let written = try pair.value.string("capture \(pair.key)")
+            guard written.hasPrefix(headerPrefix) else {
+                return ResponseCapture(name: name, source: .body(path: written), location: pair.value.location)
+            }
+            let header = written.dropFirst(headerPrefix.count)
+            guard isHeaderName(header) else {
+                throw pair.value.error("capture \(pair.key): '\(written)' needs a header name after 'header.', e.g. header.set-cookie")
+            }
+            return ResponseCapture(name: name, source: .header(header.lowercased()), location: pair.value.location)
+        }
+    }
+
+    /// How a capture names a response header: `header.set-cookie` (a body field named `header`
+    /// is written `$.header.…`).
+    static let headerPrefix = "header."
+
+    /// An HTTP header name: letters, digits and `!#$%&'*+-.^_`|~`.
+    static func isHeaderName(_ text: Substring) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "!#$%&'*+-.^_`|~".contains($0)) }
     }
 
     static func parseExpectation(_ node: YAMLNode) throws -> ResponseExpectation {

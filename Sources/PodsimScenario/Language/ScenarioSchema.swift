@@ -106,6 +106,9 @@ public enum ScenarioSchema {
         properties["parallel"] = described(["type": "array", "items": ["$ref": "#/$defs/step"]], stepDescriptions["parallel"]!)
         properties["bus"] = described(enumOf(BusStep.Action.allCases.map(\.rawValue)), stepDescriptions["bus"]!)
         properties["wait"] = described(["$ref": "#/$defs/duration"], stepDescriptions["wait"]!)
+        properties["capture"] = described(
+            ["type": "object", "additionalProperties": ["type": "string"]],
+            "Stores values in variables: {var: body.path}, {var: header.NAME} (a response header), or a thread check's {var: field}.")
         for key in optionKeys where properties[key] == nil { properties[key] = ["description": "Step option \(key) (README: Steps)."] }
         return described(
             [
