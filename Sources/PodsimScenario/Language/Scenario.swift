@@ -198,7 +198,9 @@ public indirect enum StepKind: Sendable {
     case thread(name: String, caller: String, agent: String, pod: ProcessReference, id: Template?)
     case send(SendStep)
     case request(RequestStep)
-    case attach(name: String, thread: String, caller: String, pod: ProcessReference)
+    /// `expect:` the status the stream must answer; nil: 200. A watcher whose stream did not
+    /// answer 2xx is closed at once.
+    case attach(name: String, thread: String, caller: String, pod: ProcessReference, expect: StatusExpectation?)
     case detach(name: String)
     case check(Check)
     case eventually(Check, timeout: Duration, interval: Duration)
@@ -219,7 +221,7 @@ public indirect enum StepKind: Sendable {
         case .thread(let name, _, _, _, _): "thread \(name)"
         case .send(let send): "send \"\(send.text)\" to \(send.thread) on \(send.pod)"
         case .request(let request): "request \(request.method) \(request.path)"
-        case .attach(let name, let thread, _, let pod): "attach \(name) to \(thread) on \(pod)"
+        case .attach(let name, let thread, _, let pod, _): "attach \(name) to \(thread) on \(pod)"
         case .detach(let name): "detach \(name)"
         case .check(let check): "check \(check.subject)"
         case .eventually(let check, let timeout, _): "eventually \(check.subject) (within \(timeout.podsimText))"
@@ -337,6 +339,15 @@ public enum StatusExpectation: Sendable, Equatable, CustomStringConvertible, Exp
         case .exactly(let wanted): status == wanted
         case .anyOf(let wanted): wanted.contains(status)
         case .range(let range): range.contains(status)
+        }
+    }
+
+    /// Whether some success (2xx) status matches: only then can an attach keep a watcher.
+    public var admitsSuccess: Bool {
+        switch self {
+        case .exactly(let wanted): (200...299).contains(wanted)
+        case .anyOf(let wanted): wanted.contains { (200...299).contains($0) }
+        case .range(let range): range.overlaps(200...299)
         }
     }
 

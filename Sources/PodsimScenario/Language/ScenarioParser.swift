@@ -241,9 +241,16 @@ public enum ScenarioParser {
         case "request":
             return .request(try parseRequest(value, options))
         case "attach":
+            var expect: StatusExpectation?
+            if let node = options.node("expect") {
+                guard let status = try node.members("attach.expect", allowed: ["status"])["status"] else {
+                    throw node.error("attach.expect needs status:, the status the stream must answer")
+                }
+                expect = try parseStatus(status)
+            }
             return .attach(
                 name: try identifier(value, "attach"), thread: try options.requiredName("thread"), caller: try options.caller(),
-                pod: try options.pod())
+                pod: try options.pod(), expect: expect)
         case "detach":
             return .detach(name: try identifier(value, "detach"))
         case "await":

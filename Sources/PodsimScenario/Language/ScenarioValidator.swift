@@ -163,11 +163,11 @@ public enum ScenarioValidator {
         case .request(let step):
             request(step)
             step.captures.forEach { scope.define($0.name) }
-        case .attach(let name, let thread, let caller, let pod):
+        case .attach(let name, let thread, let caller, let pod, let expect):
             need(thread, in: scope.threads, "thread")
             need(caller, in: scope.callers, "caller")
             process(pod)
-            scope.watchers.insert(name)
+            if expect?.admitsSuccess ?? true { scope.watchers.insert(name) }
         case .detach(let name):
             need(name, in: scope.watchers, "watcher")
         case .check(let check), .eventually(let check, _, _), .stable(let check, _, _):

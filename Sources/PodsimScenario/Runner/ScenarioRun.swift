@@ -106,9 +106,9 @@ actor ScenarioRun {
             let captured = Checks.captures(request.captures, from: response, at: step.location, naming: true)
             if let mismatch = captured.mismatch { throw mismatch }
             apply(captured)
-        case .attach(let name, let thread, let callerName, let pod):
+        case .attach(let name, let thread, let callerName, let pod, let expect):
             let caller = try await caller(callerName)
-            try await workload.attach(name, thread: try await self.thread(thread), caller: caller, on: try await url(pod))
+            try await workload.attach(name, thread: try await self.thread(thread), caller: caller, on: try await url(pod), expecting: expect)
         case .detach(let name):
             guard await workload.detach(name) else { throw undefined("watcher", name, step.location) }
         case .check(let check):

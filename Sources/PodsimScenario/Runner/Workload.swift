@@ -199,19 +199,22 @@ actor Workload {
         return nil
     }
 
-    /// Attaches a watcher (replacing one of the same name); a stream that does not answer 200
-    /// is closed and reported.
-    func attach(_ name: String, thread: ThreadRef, caller: Caller, on url: String) async throws {
+    /// Attaches a watcher (replacing one of the same name). The stream must answer 200, or a
+    /// status `expected` matches; a stream that answers otherwise is closed and reported, and one
+    /// that answers as expected but not 2xx is closed too (no watcher is kept).
+    func attach(_ name: String, thread: ThreadRef, caller: Caller, on url: String, expecting expected: StatusExpectation? = nil) async throws {
         if let previous = watchers.removeValue(forKey: name) { await previous.watcher.close() }
         let watcher = await client(url, caller).attach(org: caller.orgSlug, thread: thread.id)
         let named = NamedWatcher(name: name, process: await processName(url), thread: thread.id, caller: caller.name, watcher: watcher)
         allWatchers.append(named)
+        let wanted = expected ?? .exactly(200)
         let status = await watcher.status
-        guard status == 200 else {
+        guard let answered = status, wanted.matches(answered) else {
             let failure = await watcher.failure
             await watcher.close()
-            throw Refusal(expected: "the stream to answer 200", actual: status.map { "status \($0)" } ?? (failure ?? "no answer"))
+            throw Refusal(expected: "the stream to answer with \(wanted)", actual: status.map { "status \($0)" } ?? (failure ?? "no answer"))
         }
+        guard (200...299).contains(answered) else { return await watcher.close() }
         watchers[name] = named
     }
 
