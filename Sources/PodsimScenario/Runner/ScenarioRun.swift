@@ -195,7 +195,7 @@ actor ScenarioRun {
         for (name, value) in request.headers { headers[name] = try variables.resolve(value) }
         let body: String? = try request.json.map { try variables.resolve($0).text } ?? request.body.map { try variables.resolve($0) }
         return try await workload.request(
-            request.method, base: try await url(request.pod), path: try variables.resolve(request.path),
+            request.method, base: try await url(request.pod), path: try variables.resolve(path: request.path),
             caller: sender, headers: headers, body: body)
     }
 

@@ -190,11 +190,13 @@ actor Workload {
         }
     }
 
-    /// The thread id a pod API path names (`…/threads/<id>…`, `…/cancel/<id>`), if any.
+    /// The thread id a pod API path names (`…/threads/<id>…`, `…/cancel/<id>`), decoded, if any.
     static func thread(inPath path: String) -> String? {
         let components = path.split(separator: "?").first.map { $0.split(separator: "/").map(String.init) } ?? []
         for marker in ["threads", "cancel"] {
-            if let index = components.firstIndex(of: marker), index + 1 < components.count { return components[index + 1] }
+            if let index = components.firstIndex(of: marker), index + 1 < components.count {
+                return components[index + 1].removingPercentEncoding ?? components[index + 1]
+            }
         }
         return nil
     }
