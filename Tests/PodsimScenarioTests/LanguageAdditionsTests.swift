@@ -34,6 +34,23 @@ import Testing
             "a status that may be 2xx keeps the watcher")
     }
 
+    @Test func aRepeatRunsItsStepsWithAnIndex() throws {
+        let parsed = try steps(prelude + "  - repeat: 16\n    index: i\n    steps:\n      - send: \"many:1 n${i}\"\n        thread: t\n  - repeat: 2\n    index: i\n    steps:\n      - wait: 1ms\n")
+        guard case .loop(let times, let index, let inner) = parsed[3].kind else { throw ScenarioError(parsed[3].location, "not a repeat") }
+        #expect(times == 16 && index == "i")
+        #expect(inner.map(\.label) == ["send \"many:1 n${i}\" to t on pod-1"])
+        #expect(inner[0].location == SourceLocation(file: "b.yaml", line: 9, column: 9))
+        #expect(parsed[3].label == "repeat 16 times (${i})")
+    }
+
+    @Test func aWithinBlockHoldsItsSteps() throws {
+        let parsed = try steps("steps:\n  - within: 9s\n    steps:\n      - wait: 1ms\n      - parallel:\n          - wait: 1ms\n")
+        guard case .within(let limit, let inner) = parsed[0].kind else { throw ScenarioError(parsed[0].location, "not within") }
+        #expect(limit == .seconds(9))
+        #expect(inner.count == 2)
+        #expect(parsed[0].label == "within 9s (2 steps)")
+    }
+
     /// Every mistake in the new forms names its place and what was expected there.
     @Test(arguments: [
         ("steps:\n  - request: GET /x\n    capture: {c: \"header.\"}\n", "3:18: capture c: 'header.' needs a header name after 'header.', e.g. header.set-cookie"),
@@ -44,9 +61,26 @@ import Testing
             "8:13: attach.expect needs status:, the status the stream must answer"),
         ("steps:\n  - bootstrap: s\n  - agent: a\n  - thread: t\n    agent: a\n  - attach: w\n    thread: t\n    expect: {status: 99}\n",
             "8:22: expect.status must be between 100 and 599"),
+        ("steps:\n  - repeat: 5000\n    steps: [{wait: 1ms}]\n", "2:13: repeat must be between 1 and 1000"),
+        ("steps:\n  - repeat: 2\n", "2:5: 'repeat' needs 'steps:', the steps it runs"),
+        ("steps:\n  - repeat: 2\n    steps: []\n", "3:12: repeat.steps needs at least one step"),
+        ("steps:\n  - repeat: 2\n    indx: i\n    steps: [{wait: 1ms}]\n", "3:5: unknown key in 'repeat' step 'indx' (did you mean 'index'?); expected one of: index, steps"),
+        ("steps:\n  - repeat: 2\n    steps:\n      - sleap: 1ms\n", "4:9: unknown step 'sleap'"),
+        ("steps:\n  - repeat: 2\n    index: i\n    steps:\n      - wait: 1ms\n  - request: GET /${i}\n", "6:19: undefined variable 'i'; defined so far: now, uuid"),
+        ("steps:\n  - repeat: 2\n    index: i\n    steps:\n      - repeat: 2\n        index: i\n        steps: [{wait: 1ms}]\n",
+            "6:9: the index 'i' is already a variable here; name it otherwise"),
+        ("steps:\n  - repeat: 2\n    index: uuid\n    steps: [{wait: 1ms}]\n", "2:5: 'uuid' is a built-in variable (${uuid}); define another name"),
+        ("steps:\n  - within: soon\n    steps: [{wait: 1ms}]\n", "2:13: within: bad duration 'soon'; write it like 500ms, 2s, 1.5s or 1m, at most 1440m"),
+        ("steps:\n  - within: 2s\n    steps:\n      - wait: 1ms\n        for: 2s\n", "5:9: unknown key in 'wait' step 'for'; expected one of: "),
     ])
     func aMistakeInANewFormIsNamedWhereItWasWritten(yaml: String, expected: String) {
         let error = parseError(yaml)
         #expect(error?.hasPrefix(expected) == true, "\(error ?? "no error")")
+    }
+
+    /// Two mistakes inside one block are both reported, in file order.
+    @Test func everyMistakeInsideABlockIsReported() {
+        let parsed = ScenarioParser.parsing("steps:\n  - within: 5s\n    steps:\n      - sleap: 1ms\n      - wait: never\n  - frobnicate: 1\n", file: "b.yaml")
+        #expect(parsed.errors.map { "\($0.location.line):\($0.location.column)" } == ["4:9", "5:15", "6:5"])
     }
 }

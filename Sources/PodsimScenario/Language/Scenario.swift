@@ -213,6 +213,12 @@ public indirect enum StepKind: Sendable {
     case record(name: String)
     case wait(Duration)
     case parallel([Step])
+    /// `repeat: N` with `steps:`: the steps, in order, N times; `index: i` names the iteration
+    /// (`${i}`, from 1 to N) inside them.
+    case loop(times: Int, index: String?, steps: [Step])
+    /// `within: DURATION` with `steps:`: the steps, in order, must all end within the duration;
+    /// when it passes, the one still running is cancelled and the block fails.
+    case within(Duration, steps: [Step])
 
     public var label: String {
         switch self {
@@ -234,6 +240,8 @@ public indirect enum StepKind: Sendable {
         case .record(let name): "record \(name)"
         case .wait(let duration): "wait \(duration.podsimText)"
         case .parallel(let steps): "parallel (\(steps.count) steps)"
+        case .loop(let times, let index, _): "repeat \(times) times\(index.map { " (${\($0)})" } ?? "")"
+        case .within(let limit, let steps): "within \(limit.podsimText) (\(steps.count) steps)"
         }
     }
 }

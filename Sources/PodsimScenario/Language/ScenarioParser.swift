@@ -21,7 +21,10 @@ public enum ScenarioParser {
     static let stepKeys = [
         "bootstrap", "agent", "thread", "send", "request", "attach", "detach", "await", "check", "eventually", "stable",
         "kill", "stop", "start", "pause", "resume", "restart", "owner", "link-daemon", "bus", "release", "record", "wait", "parallel",
+        "repeat", "within",
     ]
+    /// The most times a `repeat` block runs its steps; more is a typo, or a job for `podsim run --repeat`.
+    static let repeatLimit = 1000
     /// The largest count, attempt or frame number a scenario may write; anything near it is a typo.
     static let countLimit = 1_000_000
 
@@ -72,6 +75,8 @@ public enum ScenarioParser {
                 return try piece()
             } catch let error as ScenarioError {
                 errors.append(error)
+            } catch let nested as ScenarioErrors {
+                errors += nested.errors
             } catch {
                 errors.append(ScenarioError(SourceLocation(file: file, line: 1, column: 1), "\(error)"))
             }
@@ -299,12 +304,36 @@ public enum ScenarioParser {
         case "wait":
             return .wait(try value.duration("wait"))
         case "parallel":
-            let steps = try value.items("parallel").map(parseStep)
+            let steps = try parseSteps(value, "parallel")
             if steps.isEmpty { throw value.error("parallel needs at least one step") }
             return .parallel(steps)
+        case "repeat":
+            let times = try value.int("repeat", in: 1...repeatLimit)
+            return .loop(times: times, index: try options.name("index"), steps: try options.block())
+        case "within":
+            return .within(try value.duration("within"), steps: try options.block())
         default:
             throw value.error(unknownMessage("step", key, expected: stepKeys))
         }
+    }
+
+    /// A list of steps (a block's), every problem in it collected: a mistake in one nested step
+    /// does not hide those in the next.
+    static func parseSteps(_ node: YAMLNode, _ what: String) throws -> [Step] {
+        var steps: [Step] = []
+        var errors: [ScenarioError] = []
+        for item in try node.items(what) {
+            do {
+                steps.append(try parseStep(item))
+            } catch let error as ScenarioError {
+                errors.append(error)
+            } catch let nested as ScenarioErrors {
+                errors += nested.errors
+            }
+        }
+        if errors.count == 1 { throw errors[0] }
+        if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
+        return steps
     }
 
     static func parseBus(_ value: YAMLNode, _ options: StepOptions) throws -> BusStep {
@@ -658,6 +687,14 @@ final class StepOptions {
     }
 
     func optionalPod() throws -> ProcessReference? { try template("on") }
+
+    /// A block's `steps:` (`repeat`, `within`): at least one.
+    func block() throws -> [Step] {
+        guard let steps = node("steps") else { throw node.error("'\(kindKey)' needs 'steps:', the steps it runs") }
+        let parsed = try ScenarioParser.parseSteps(steps, "\(kindKey).steps")
+        if parsed.isEmpty { throw steps.error("\(kindKey).steps needs at least one step") }
+        return parsed
+    }
 
     func streamExpectations() throws -> [Expectation] {
         var expectations: [Expectation] = []

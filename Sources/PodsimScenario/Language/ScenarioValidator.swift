@@ -232,8 +232,19 @@ public enum ScenarioValidator {
             scope.define(name)
         case .wait:
             break
-        case .parallel(let steps):
+        case .parallel(let steps), .within(_, let steps):
             for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
+        case .loop(_, let index, let steps):
+            // The index is a variable of the block's steps only; a later block may reuse its name.
+            let outer = index.flatMap { scope.variables[$0] }
+            if let index {
+                if outer != nil, ScenarioValidator.builtins[index] == nil {
+                    errors.append(ScenarioError(step.optionLocations["index"] ?? step.location, "the index '\(index)' is already a variable here; name it otherwise"))
+                }
+                scope.define(index)
+            }
+            for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
+            if let index, builtins[index] == nil { scope.variables[index] = outer }
         }
     }
 

@@ -145,7 +145,48 @@ actor ScenarioRun {
                 for inner in steps { group.addTask { try await self.execute(inner) } }
                 try await group.waitForAll()
             }
+        case .loop(let times, let index, let steps):
+            try await loop(times: times, index: index, steps: steps)
+        case .within(let limit, let steps):
+            try await within(limit, steps: steps, at: step.location)
         }
+    }
+
+    /// Runs `steps` `times` times, with `index` holding the iteration (1 to `times`); a failure
+    /// says in which iteration it happened.
+    private func loop(times: Int, index: String?, steps: [Step]) async throws {
+        let outer = index.flatMap { variables[$0] }
+        for iteration in 1...times {
+            if let index { variables[index] = String(iteration) }
+            do {
+                for inner in steps { try await execute(inner) }
+            } catch let failure as StepFailure {
+                throw failure.extended(expected: "", actual: " (in iteration \(iteration) of \(times))")
+            }
+        }
+        if let index { variables[index] = outer }
+    }
+
+    /// Runs `steps` in order; when `limit` passes first, the step still running is cancelled and
+    /// the block fails where it was written, naming that step.
+    private func within(_ limit: Duration, steps: [Step], at location: SourceLocation) async throws {
+        let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for inner in steps { try await self.execute(inner) }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        guard !finished else { return }
+        let running = currentStep.map { "still running '\($0.label)' (\($0.location))" } ?? "still running"
+        let overrun = StepFailure(location, expected: "the block's steps to end within \(limit.podsimText)", actual: running)
+        guard checkersOnly else { throw overrun }
+        ignoredAssertions.append(overrun)
     }
 
     /// Detaches every watcher still open.
