@@ -51,6 +51,17 @@ import Testing
         #expect(parsed[0].label == "within 9s (2 steps)")
     }
 
+    @Test func anyAndNotInChooseAPod() throws {
+        let parsed = try steps("steps:\n  - bootstrap: s\n    on: any\n  - kill: {notIn: [pod-1, pod-2]}\n  - request: GET /x\n    on: {notIn: pod-3}\n")
+        guard case .bootstrap(_, let any) = parsed[0].kind, case .fault(_, let target, _) = parsed[1].kind,
+            case .request(let request) = parsed[2].kind
+        else { throw ScenarioError(parsed[0].location, "unexpected steps") }
+        #expect(any.choice == .anyPod(excluding: []))
+        #expect(target.description == "any pod but pod-1, pod-2")
+        #expect(request.pod.description == "any pod but pod-3")
+        #expect(any.location == SourceLocation(file: "b.yaml", line: 3, column: 9))
+    }
+
     /// Every mistake in the new forms names its place and what was expected there.
     @Test(arguments: [
         ("steps:\n  - request: GET /x\n    capture: {c: \"header.\"}\n", "3:18: capture c: 'header.' needs a header name after 'header.', e.g. header.set-cookie"),
@@ -72,6 +83,11 @@ import Testing
         ("steps:\n  - repeat: 2\n    index: uuid\n    steps: [{wait: 1ms}]\n", "2:5: 'uuid' is a built-in variable (${uuid}); define another name"),
         ("steps:\n  - within: soon\n    steps: [{wait: 1ms}]\n", "2:13: within: bad duration 'soon'; write it like 500ms, 2s, 1.5s or 1m, at most 1440m"),
         ("steps:\n  - within: 2s\n    steps:\n      - wait: 1ms\n        for: 2s\n", "5:9: unknown key in 'wait' step 'for'; expected one of: "),
+        ("steps:\n  - bootstrap: s\n    on: {notin: pod-1}\n", "3:10: unknown key in on 'notin' (did you mean 'notIn'?); expected one of: notIn"),
+        ("steps:\n  - bootstrap: s\n    on: {notIn: [pod-7]}\n", "3:18: notIn lists pods; 'pod-7' is not a pod of this cluster (did you mean 'pod-1'?)"),
+        ("steps:\n  - bootstrap: s\n    on: {notIn: []}\n", "3:17: on.notIn lists no pod; write any for any running pod"),
+        ("cluster:\n  pods: 2\nsteps:\n  - kill: {notIn: [pod-1, pod-2]}\n", "4:11: notIn excludes every pod of this cluster; no pod is left to choose"),
+        ("steps:\n  - bootstrap: s\n  - link-daemon: any\n", "3:5: 'any' in on: means any running pod; name the link daemon otherwise"),
     ])
     func aMistakeInANewFormIsNamedWhereItWasWritten(yaml: String, expected: String) {
         let error = parseError(yaml)

@@ -188,8 +188,42 @@ public struct Step: Sendable {
     }
 }
 
-/// Which pod (or process) a step talks to: a name like `pod-2`, possibly from a variable.
-public typealias ProcessReference = Template
+/// Which pod (or process) a step talks to: a name like `pod-2`, possibly from a variable, or a
+/// pod chosen when the step runs (`any`, `{notIn: [pod-1, "${o}"]}`): the first running pod, in
+/// number order, that is not excluded, so a failing run picks the same pod again.
+public struct ProcessReference: Sendable, Equatable, CustomStringConvertible {
+    public enum Choice: Sendable, Equatable {
+        /// The process of this name: `pod-2`, `mock-ai`, `${o}`, a link daemon.
+        case named(Template)
+        /// The first running pod that none of these name (`any`: none excluded).
+        case anyPod(excluding: [Template])
+    }
+
+    public var choice: Choice
+    /// Where the reference was written.
+    public var location: SourceLocation
+
+    public init(_ choice: Choice, location: SourceLocation) {
+        self.choice = choice
+        self.location = location
+    }
+
+    /// A process named by `template`.
+    public init(named template: Template) {
+        self.init(.named(template), location: template.location)
+    }
+
+    /// The word that picks any running pod.
+    public static let anyPodWord = "any"
+
+    public var description: String {
+        switch choice {
+        case .named(let template): template.raw
+        case .anyPod(let excluded) where excluded.isEmpty: "any pod"
+        case .anyPod(let excluded): "any pod but " + excluded.map(\.raw).joined(separator: ", ")
+        }
+    }
+}
 
 /// Everything a step can do.
 public indirect enum StepKind: Sendable {

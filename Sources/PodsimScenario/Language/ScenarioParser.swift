@@ -276,7 +276,7 @@ public enum ScenarioParser {
             guard let window = try options.duration("for") else { throw value.error("stable needs 'for:', the window it must hold") }
             return .stable(try parseCheck(value), window: window, interval: try options.duration("interval") ?? .milliseconds(100))
         case "kill", "stop", "start", "pause", "resume", "restart":
-            return .fault(FaultAction(rawValue: key)!, target: try value.template(key), record: try options.name("record"))
+            return .fault(FaultAction(rawValue: key)!, target: try processReference(value, key), record: try options.name("record"))
         case "owner":
             var role = OwnerRole.executor
             if let node = options.node("of") {
@@ -334,6 +334,21 @@ public enum ScenarioParser {
         if errors.count == 1 { throw errors[0] }
         if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
         return steps
+    }
+
+    /// Which process a step talks to: a name (`pod-2`, `"${o}"`), `any` (the first running pod)
+    /// or `{notIn: [names]}` (the first running pod not named; one name may go without brackets).
+    static func processReference(_ node: YAMLNode, _ what: String) throws -> ProcessReference {
+        guard node.node.mapping != nil else {
+            let name = try node.template(what)
+            if name.raw == ProcessReference.anyPodWord { return ProcessReference(.anyPod(excluding: []), location: node.location) }
+            return ProcessReference(named: name)
+        }
+        let members = try node.members(what, allowed: ["notIn"])
+        guard let excluded = members["notIn"] else { throw node.error("\(what) takes a process name, any, or {notIn: [pod names]}") }
+        let names = try (excluded.node.sequence != nil ? excluded.items("\(what).notIn") : [excluded]).map { try $0.template("\(what).notIn") }
+        if names.isEmpty { throw excluded.error("\(what).notIn lists no pod; write any for any running pod") }
+        return ProcessReference(.anyPod(excluding: names), location: node.location)
     }
 
     static func parseBus(_ value: YAMLNode, _ options: StepOptions) throws -> BusStep {
@@ -581,7 +596,7 @@ public enum ScenarioParser {
                 expectations.append(Expectation(kind: .field("equals", try comparison(value, "equals", FieldValues(kind: .any))), location: value.location))
             }
         case "log":
-            subject = .log(process: try subjectPair.value.template("log"))
+            subject = .log(process: try processReference(subjectPair.value, "log"))
             expectations = try options.streamExpectations()
         default:
             subject = .request(try parseRequest(subjectPair.value, options))
@@ -683,10 +698,10 @@ final class StepOptions {
     }
 
     func pod() throws -> ProcessReference {
-        try template("on") ?? Template(raw: "pod-1", location: node.location)
+        try optionalPod() ?? ProcessReference(named: Template(raw: "pod-1", location: node.location))
     }
 
-    func optionalPod() throws -> ProcessReference? { try template("on") }
+    func optionalPod() throws -> ProcessReference? { try node("on").map { try ScenarioParser.processReference($0, "on") } }
 
     /// A block's `steps:` (`repeat`, `within`): at least one.
     func block() throws -> [Step] {

@@ -112,6 +112,10 @@ public enum ScenarioSchema {
         properties["within"] = described(["$ref": "#/$defs/duration"], stepDescriptions["within"]!)
         properties["steps"] = described(["type": "array", "minItems": 1, "items": ["$ref": "#/$defs/step"]], "The steps of a repeat or within block.")
         properties["index"] = described(["type": "string"], "repeat: the variable that holds the iteration, 1 to N (${i}).")
+        let notIn: [String: Any] = ["anyOf": [["type": "string"], ["type": "array", "minItems": 1, "items": ["type": "string"]]]]
+        properties["on"] = described(
+            ["anyOf": [["type": "string"], ["type": "object", "additionalProperties": false, "required": ["notIn"], "properties": ["notIn": notIn]]]],
+            "The process the step talks to: pod-2, mock-ai, \"${o}\", any (the first running pod), or {notIn: [pods]} (the first running pod not listed).")
         properties["capture"] = described(
             ["type": "object", "additionalProperties": ["type": "string"]],
             "Stores values in variables: {var: body.path}, {var: header.NAME} (a response header), or a thread check's {var: field}.")

@@ -104,8 +104,23 @@ public enum ScenarioValidator {
             }
         }
         func process(_ reference: ProcessReference?) {
-            guard let reference, use(reference), !scope.processes.contains(reference.raw) else { return }
-            errors.append(ScenarioError(reference.location, "unknown process '\(reference.raw)'" + hint(reference.raw, Array(scope.processes))))
+            guard let reference else { return }
+            switch reference.choice {
+            case .named(let name):
+                guard use(name), !scope.processes.contains(name.raw) else { return }
+                errors.append(ScenarioError(name.location, "unknown process '\(name.raw)'" + hint(name.raw, Array(scope.processes))))
+            case .anyPod(let excluded):
+                var plain: Set<String> = []
+                for name in excluded where use(name) {
+                    plain.insert(name.raw)
+                    if !scope.pods.contains(name.raw) {
+                        errors.append(ScenarioError(name.location, "notIn lists pods; '\(name.raw)' is not a pod of this cluster" + hint(name.raw, Array(scope.pods))))
+                    }
+                }
+                if scope.pods.isSubset(of: plain) {
+                    errors.append(ScenarioError(reference.location, "notIn excludes every pod of this cluster; no pod is left to choose"))
+                }
+            }
         }
         func request(_ request: RequestStep) {
             process(request.pod)
@@ -176,7 +191,7 @@ public enum ScenarioValidator {
                 need(name, in: scope.threads, "thread")
                 need(caller, in: scope.callers, "caller")
                 process(pod)
-                if let pod, (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw), scope.processes.contains(pod.raw) {
+                if case .named(let pod) = pod?.choice, (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw), scope.processes.contains(pod.raw) {
                     errors.append(ScenarioError(pod.location, "a thread check asks a pod; \(pod.raw) cannot answer it (on: pod-1 … pod-\(scope.pods.count))"))
                 }
                 for expectation in check.expectations {
@@ -221,6 +236,9 @@ public enum ScenarioValidator {
                 errors.append(ScenarioError(step.location, "link daemons do not exist in the hosted profile (removed by PR #5570)"))
             }
             need(caller, in: scope.callers, "caller")
+            if name == ProcessReference.anyPodWord {
+                errors.append(ScenarioError(step.location, "'\(name)' in on: means any running pod; name the link daemon otherwise"))
+            }
             scope.processes.insert(name)
         case .bus(let bus):
             only(.hosted, "bus", at: step.location)

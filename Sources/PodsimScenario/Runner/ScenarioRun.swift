@@ -120,14 +120,16 @@ actor ScenarioRun {
         case .stable(let check, let window, let interval):
             try await stable(check, window: window, interval: interval)
         case .fault(let action, let target, let record):
-            let at = try await nemesis.inject(action, on: try variables.resolve(target))
+            let at = try await nemesis.inject(action, on: try await processName(target))
             if let record { variables[record] = String(at) }
         case .owner(let thread, let callerName, let into, let attempt, let role, let timeout):
             try await owner(of: thread, caller: callerName, into: into, attempt: attempt, role: role, timeout: timeout, at: step.location)
         case .linkDaemon(let name, let callerName, let ttl):
             try await nemesis.startLinkDaemon(name, apiKey: try await caller(callerName).apiKey, ttl: ttl)
         case .bus(let bus):
-            let at = try await nemesis.bus(bus.action, on: try bus.pod.map { try variables.resolve($0) }, duration: bus.duration, count: bus.count)
+            var pod: String?
+            if let reference = bus.pod { pod = try await processName(reference) }
+            let at = try await nemesis.bus(bus.action, on: pod, duration: bus.duration, count: bus.count)
             if let record = bus.record { variables[record] = String(at) }
         case .releaseGate(let gate):
             let name = try variables.resolve(gate)
@@ -339,7 +341,7 @@ actor ScenarioRun {
             }
             return try Checks.value(check, "the query result", value, variables: variables)
         case .log(let process):
-            let name = try variables.resolve(process)
+            let name = try await processName(process)
             let path = try await cluster.info(name).log
             let lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
             return CheckOutcome(mismatch: try Checks.transcript(check.expectations, .log(lines, path: path), variables: variables))
@@ -357,9 +359,27 @@ actor ScenarioRun {
 
     // MARK: Names
 
-    /// The URL of a process named by `reference` (`pod-2`, `mock-ai`, `${o}`, a link daemon).
+    /// The name of the process `reference` names now: its name resolved, or the pod chosen (the
+    /// first running one, in number order, not excluded).
+    private func processName(_ reference: ProcessReference) async throws -> String {
+        switch reference.choice {
+        case .named(let name):
+            return try variables.resolve(name)
+        case .anyPod(let excluded):
+            let names = Set(try excluded.map { try variables.resolve($0) })
+            let running = await workload.runningPods()
+            guard let pod = running.first(where: { !names.contains($0) }) else {
+                let wanted = "a running pod" + (names.isEmpty ? "" : " other than \(names.sorted().joined(separator: ", "))")
+                throw StepFailure(reference.location, expected: wanted, actual: running.isEmpty ? "no pod running" : "running: \(running.joined(separator: ", "))")
+            }
+            return pod
+        }
+    }
+
+    /// The URL of a process named by `reference` (`pod-2`, `mock-ai`, `${o}`, a link daemon, a
+    /// chosen pod).
     private func url(_ reference: ProcessReference) async throws -> String {
-        let name = try variables.resolve(reference)
+        let name = try await processName(reference)
         do {
             return try await cluster.url(of: name)
         } catch {

@@ -68,6 +68,12 @@ actor Workload {
     /// Every caller, for naming the store's session events in the history.
     var allCallers: [Caller] { Array(callers.values) }
 
+    /// The pods running now (not paused, stopped or exited), in number order: pod-1, pod-2, …
+    func runningPods() async -> [String] {
+        let pods = await cluster.processList().filter { $0.role == .pod && $0.state == .running }.map(\.name)
+        return pods.sorted { (Int($0.dropFirst("pod-".count)) ?? .max, $0) < (Int($1.dropFirst("pod-".count)) ?? .max, $1) }
+    }
+
     /// The name of the process serving `url` (`pod-2`, `mock-ai`), or the URL itself.
     func processName(_ url: String) async -> String {
         if let name = processNames[url] { return name }
