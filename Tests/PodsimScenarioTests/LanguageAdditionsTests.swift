@@ -32,6 +32,8 @@ import Testing
             == "9:5: unknown watcher 'w'")
         #expect(try steps(prelude + "  - attach: w\n    thread: t\n    expect: {status: {atMost: 299}}\n  - await: w\n    contains: x\n").count == 5,
             "a status that may be 2xx keeps the watcher")
+        #expect(parseError(prelude + "  - attach: w\n    thread: t\n  - attach: w\n    thread: t\n    expect: {status: 403}\n  - detach: w\n")
+            == "11:5: unknown watcher 'w'", "a refused attach replaces the watcher of its name with none")
     }
 
     @Test func aRepeatRunsItsStepsWithAnIndex() throws {

@@ -182,7 +182,8 @@ public enum ScenarioValidator {
             need(thread, in: scope.threads, "thread")
             need(caller, in: scope.callers, "caller")
             process(pod)
-            if expect?.admitsSuccess ?? true { scope.watchers.insert(name) }
+            // An attach replaces a watcher of its name; one expecting a refusal leaves none.
+            if expect?.admitsSuccess ?? true { scope.watchers.insert(name) } else { scope.watchers.remove(name) }
         case .detach(let name):
             need(name, in: scope.watchers, "watcher")
         case .check(let check), .eventually(let check, _, _), .stable(let check, _, _):
@@ -256,7 +257,7 @@ public enum ScenarioValidator {
             // The index is a variable of the block's steps only; a later block may reuse its name.
             let outer = index.flatMap { scope.variables[$0] }
             if let index {
-                if outer != nil, ScenarioValidator.builtins[index] == nil {
+                if outer != nil, builtins[index] == nil {
                     errors.append(ScenarioError(step.optionLocations["index"] ?? step.location, "the index '\(index)' is already a variable here; name it otherwise"))
                 }
                 scope.define(index)
