@@ -82,6 +82,8 @@ import Testing
         ("steps:\n  - repeat: 2\n    index: i\n    steps:\n      - wait: 1ms\n  - request: GET /${i}\n", "6:19: undefined variable 'i'; defined so far: now, uuid"),
         ("steps:\n  - repeat: 2\n    index: i\n    steps:\n      - repeat: 2\n        index: i\n        steps: [{wait: 1ms}]\n",
             "6:9: the index 'i' is already a variable here; name it otherwise"),
+        ("steps:\n  - parallel:\n      - repeat: 2\n        index: i\n        steps: [{wait: 1ms}]\n      - within: 1s\n        steps:\n          - repeat: 2\n            index: i\n            steps: [{wait: 1ms}]\n",
+            "9:13: the index 'i' is also a repeat index in another step of this parallel block; name one otherwise"),
         ("steps:\n  - repeat: 2\n    index: uuid\n    steps: [{wait: 1ms}]\n", "2:5: 'uuid' is a built-in variable (${uuid}); define another name"),
         ("steps:\n  - within: soon\n    steps: [{wait: 1ms}]\n", "2:13: within: bad duration 'soon'; write it like 500ms, 2s, 1.5s or 1m, at most 1440m"),
         ("steps:\n  - within: 2s\n    steps:\n      - wait: 1ms\n        for: 2s\n", "5:9: unknown key in 'wait' step 'for'; expected one of: "),

@@ -251,7 +251,19 @@ public enum ScenarioValidator {
             scope.define(name)
         case .wait:
             break
-        case .parallel(let steps), .within(_, let steps):
+        case .parallel(let steps):
+            // Concurrent steps share the variables: two loops there may not share an index.
+            var branchOfIndex: [String: Int] = [:]
+            for (branch, inner) in steps.enumerated() {
+                for (index, location) in loopIndexes(in: inner) {
+                    if let other = branchOfIndex[index], other != branch {
+                        errors.append(ScenarioError(location, "the index '\(index)' is also a repeat index in another step of this parallel block; name one otherwise"))
+                    }
+                    branchOfIndex[index] = branch
+                }
+            }
+            for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
+        case .within(_, let steps):
             for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
         case .loop(_, let index, let steps):
             // The index is a variable of the block's steps only; a later block may reuse its name.
@@ -264,6 +276,18 @@ public enum ScenarioValidator {
             }
             for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
             if let index, builtins[index] == nil { scope.variables[index] = outer }
+        }
+    }
+
+    /// The `repeat` indexes a step defines, its nested blocks' included, with where each was written.
+    private static func loopIndexes(in step: Step) -> [(String, SourceLocation)] {
+        switch step.kind {
+        case .loop(_, let index, let steps):
+            (index.map { [($0, step.optionLocations["index"] ?? step.location)] } ?? []) + steps.flatMap(loopIndexes(in:))
+        case .within(_, let steps), .parallel(let steps):
+            steps.flatMap(loopIndexes(in:))
+        default:
+            []
         }
     }
 
