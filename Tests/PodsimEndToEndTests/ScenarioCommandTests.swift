@@ -310,7 +310,7 @@ extension EndToEnd {
             #expect(result.status == 2)
             let lines = result.errors.split(separator: "\n")
             #expect(lines.count == 2, "\(result.errors)")
-            #expect(lines.first?.hasSuffix("invalid-steps.yaml:3:5: error: unknown step 'sleep' (did you mean 'wait'?); expected one of: bootstrap, agent, thread, send, request, attach, detach, await, check, eventually, stable, kill, stop, start, pause, resume, restart, owner, link-daemon, bus, release, record, wait, parallel") == true)
+            #expect(lines.first?.hasSuffix("invalid-steps.yaml:3:5: error: unknown step 'sleep' (did you mean 'wait'?); expected one of: bootstrap, agent, thread, send, request, attach, detach, await, check, eventually, stable, kill, stop, start, pause, resume, restart, owner, link-daemon, bus, release, record, wait, parallel, repeat, within") == true)
             #expect(lines.last?.contains("invalid-steps.yaml:4:5: error: unknown step 'frobnicate'") == true)
         }
 

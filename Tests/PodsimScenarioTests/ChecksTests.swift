@@ -216,8 +216,25 @@ import Testing
         #expect(try Checks.response(response, expected, variables: Variables()) == nil)
         expected.status = 202
         #expect(try Checks.response(response, expected, variables: Variables())?.expected == "status 202")
-        let captured = Checks.captures([(name: "c", path: "code"), (name: "x", path: "missing")], from: response, at: at, naming: true)
+        let captured = Checks.captures(
+            [ResponseCapture(name: "c", source: .body(path: "code"), location: at), ResponseCapture(name: "x", source: .body(path: "missing"), location: at)],
+            from: response, at: at, naming: true)
         #expect(captured.mismatch?.expected == "a value at missing to capture into x")
+    }
+
+    /// `capture: {c: header.set-cookie}`: header names match in any case; of set-cookie only the
+    /// cookie pair is kept; a missing header is a failure that names it and the headers there were.
+    @Test func headersAreCapturedByNameInAnyCase() throws {
+        let response = HTTPExchange(
+            status: 200, headers: [("Set-Cookie", "podsim_session=abc; Path=/; HttpOnly"), ("X-Request-Id", "r-1")], body: "{}")
+        let captured = Checks.captures(
+            [ResponseCapture(name: "c", source: .header("set-cookie"), location: at), ResponseCapture(name: "r", source: .header("x-request-id"), location: at)],
+            from: response, at: at, naming: true)
+        #expect(captured.mismatch == nil)
+        #expect(captured.captured == ["c": "podsim_session=abc", "r": "r-1"])
+        let missing = Checks.captures([ResponseCapture(name: "e", source: .header("etag"), location: at)], from: response, at: at, naming: true)
+        #expect(missing.mismatch?.expected == "header etag to capture into e")
+        #expect(missing.mismatch?.actual == "no etag header (headers: set-cookie, x-request-id)")
     }
 }
 

@@ -25,6 +25,19 @@ import Testing
         #expect(abs(now - wallClockMillis()) < 60_000)
     }
 
+    /// A value put into a request path is one segment however it is spelled (`a/b`, `x?y`), one
+    /// query value after `?`; what the author wrote is kept as written.
+    @Test func valuesInARequestPathArePercentEncoded() throws {
+        var variables = Variables()
+        variables["t.id"] = "a/b"
+        variables["q"] = "x&y=z #1"
+        #expect(try variables.resolve(path: template("/api/o/threads/${t.id}/stream")) == "/api/o/threads/a%2Fb/stream")
+        #expect(try variables.resolve(path: template("/x/${q}?thread=${t.id}&q=${q}")) == "/x/x&y=z%20%231?thread=a/b&q=x%26y%3Dz%20%231")
+        #expect(try variables.resolve(path: template("/written%2Fas-is")) == "/written%2Fas-is")
+        #expect(try variables.resolve(template("/api/o/threads/${t.id}")) == "/api/o/threads/a/b", "other templates are not encoded")
+        #expect(Workload.thread(inPath: "/api/o/threads/a%2Fb/stream") == "a/b")
+    }
+
     @Test func anUndefinedVariableFailsAtTheTemplate() {
         let variables = Variables()
         #expect {

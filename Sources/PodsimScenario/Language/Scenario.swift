@@ -188,8 +188,42 @@ public struct Step: Sendable {
     }
 }
 
-/// Which pod (or process) a step talks to: a name like `pod-2`, possibly from a variable.
-public typealias ProcessReference = Template
+/// Which pod (or process) a step talks to: a name like `pod-2`, possibly from a variable, or a
+/// pod chosen when the step runs (`any`, `{notIn: [pod-1, "${o}"]}`): the first running pod, in
+/// number order, that is not excluded, so a failing run picks the same pod again.
+public struct ProcessReference: Sendable, Equatable, CustomStringConvertible {
+    public enum Choice: Sendable, Equatable {
+        /// The process of this name: `pod-2`, `mock-ai`, `${o}`, a link daemon.
+        case named(Template)
+        /// The first running pod that none of these name (`any`: none excluded).
+        case anyPod(excluding: [Template])
+    }
+
+    public var choice: Choice
+    /// Where the reference was written.
+    public var location: SourceLocation
+
+    public init(_ choice: Choice, location: SourceLocation) {
+        self.choice = choice
+        self.location = location
+    }
+
+    /// A process named by `template`.
+    public init(named template: Template) {
+        self.init(.named(template), location: template.location)
+    }
+
+    /// The word that picks any running pod.
+    public static let anyPodWord = "any"
+
+    public var description: String {
+        switch choice {
+        case .named(let template): template.raw
+        case .anyPod(let excluded) where excluded.isEmpty: "any pod"
+        case .anyPod(let excluded): "any pod but " + excluded.map(\.raw).joined(separator: ", ")
+        }
+    }
+}
 
 /// Everything a step can do.
 public indirect enum StepKind: Sendable {
@@ -198,7 +232,9 @@ public indirect enum StepKind: Sendable {
     case thread(name: String, caller: String, agent: String, pod: ProcessReference, id: Template?)
     case send(SendStep)
     case request(RequestStep)
-    case attach(name: String, thread: String, caller: String, pod: ProcessReference)
+    /// `expect:` the status the stream must answer; nil: 200. A watcher whose stream did not
+    /// answer 2xx is closed at once.
+    case attach(name: String, thread: String, caller: String, pod: ProcessReference, expect: StatusExpectation?)
     case detach(name: String)
     case check(Check)
     case eventually(Check, timeout: Duration, interval: Duration)
@@ -211,6 +247,12 @@ public indirect enum StepKind: Sendable {
     case record(name: String)
     case wait(Duration)
     case parallel([Step])
+    /// `repeat: N` with `steps:`: the steps, in order, N times; `index: i` names the iteration
+    /// (`${i}`, from 1 to N) inside them.
+    case loop(times: Int, index: String?, steps: [Step])
+    /// `within: DURATION` with `steps:`: the steps, in order, must all end within the duration;
+    /// when it passes, the one still running is cancelled and the block fails.
+    case within(Duration, steps: [Step])
 
     public var label: String {
         switch self {
@@ -219,7 +261,7 @@ public indirect enum StepKind: Sendable {
         case .thread(let name, _, _, _, _): "thread \(name)"
         case .send(let send): "send \"\(send.text)\" to \(send.thread) on \(send.pod)"
         case .request(let request): "request \(request.method) \(request.path)"
-        case .attach(let name, let thread, _, let pod): "attach \(name) to \(thread) on \(pod)"
+        case .attach(let name, let thread, _, let pod, _): "attach \(name) to \(thread) on \(pod)"
         case .detach(let name): "detach \(name)"
         case .check(let check): "check \(check.subject)"
         case .eventually(let check, let timeout, _): "eventually \(check.subject) (within \(timeout.podsimText))"
@@ -232,6 +274,8 @@ public indirect enum StepKind: Sendable {
         case .record(let name): "record \(name)"
         case .wait(let duration): "wait \(duration.podsimText)"
         case .parallel(let steps): "parallel (\(steps.count) steps)"
+        case .loop(let times, let index, _): "repeat \(times) times\(index.map { " (${\($0)})" } ?? "")"
+        case .within(let limit, let steps): "within \(limit.podsimText) (\(steps.count) steps)"
         }
     }
 }
@@ -266,7 +310,29 @@ public struct RequestStep: Sendable {
     public var json: TemplateValue?
     public var body: Template?
     public var expect: ResponseExpectation
-    public var captures: [(name: String, path: String)]
+    public var captures: [ResponseCapture]
+}
+
+/// One entry of a request's `capture:`: the variable and where in the response its value is.
+public struct ResponseCapture: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        /// A value of the JSON body at a dotted path (`user.id`, `$.items.0.id`).
+        case body(path: String)
+        /// A response header (`header.set-cookie`), its name lowercased; of `set-cookie`, the
+        /// `name=value` pair a browser sends back, without its attributes.
+        case header(String)
+    }
+
+    public var name: String
+    public var source: Source
+    /// Where the capture's source was written.
+    public var location: SourceLocation
+
+    public init(name: String, source: Source, location: SourceLocation) {
+        self.name = name
+        self.source = source
+        self.location = location
+    }
 }
 
 /// What a response must look like.
@@ -315,6 +381,15 @@ public enum StatusExpectation: Sendable, Equatable, CustomStringConvertible, Exp
         case .exactly(let wanted): status == wanted
         case .anyOf(let wanted): wanted.contains(status)
         case .range(let range): range.contains(status)
+        }
+    }
+
+    /// Whether some success (2xx) status matches: only then can an attach keep a watcher.
+    public var admitsSuccess: Bool {
+        switch self {
+        case .exactly(let wanted): (200...299).contains(wanted)
+        case .anyOf(let wanted): wanted.contains { (200...299).contains($0) }
+        case .range(let range): range.overlaps(200...299)
         }
     }
 

@@ -21,7 +21,10 @@ public enum ScenarioParser {
     static let stepKeys = [
         "bootstrap", "agent", "thread", "send", "request", "attach", "detach", "await", "check", "eventually", "stable",
         "kill", "stop", "start", "pause", "resume", "restart", "owner", "link-daemon", "bus", "release", "record", "wait", "parallel",
+        "repeat", "within",
     ]
+    /// The most times a `repeat` block runs its steps; more is a typo, or a job for `podsim run --repeat`.
+    static let repeatLimit = 1000
     /// The largest count, attempt or frame number a scenario may write; anything near it is a typo.
     static let countLimit = 1_000_000
 
@@ -72,6 +75,8 @@ public enum ScenarioParser {
                 return try piece()
             } catch let error as ScenarioError {
                 errors.append(error)
+            } catch let nested as ScenarioErrors {
+                errors += nested.errors
             } catch {
                 errors.append(ScenarioError(SourceLocation(file: file, line: 1, column: 1), "\(error)"))
             }
@@ -241,9 +246,16 @@ public enum ScenarioParser {
         case "request":
             return .request(try parseRequest(value, options))
         case "attach":
+            var expect: StatusExpectation?
+            if let node = options.node("expect") {
+                guard let status = try node.members("attach.expect", allowed: ["status"])["status"] else {
+                    throw node.error("attach.expect needs status:, the status the stream must answer")
+                }
+                expect = try parseStatus(status)
+            }
             return .attach(
                 name: try identifier(value, "attach"), thread: try options.requiredName("thread"), caller: try options.caller(),
-                pod: try options.pod())
+                pod: try options.pod(), expect: expect)
         case "detach":
             return .detach(name: try identifier(value, "detach"))
         case "await":
@@ -264,7 +276,7 @@ public enum ScenarioParser {
             guard let window = try options.duration("for") else { throw value.error("stable needs 'for:', the window it must hold") }
             return .stable(try parseCheck(value), window: window, interval: try options.duration("interval") ?? .milliseconds(100))
         case "kill", "stop", "start", "pause", "resume", "restart":
-            return .fault(FaultAction(rawValue: key)!, target: try value.template(key), record: try options.name("record"))
+            return .fault(FaultAction(rawValue: key)!, target: try processReference(value, key), record: try options.name("record"))
         case "owner":
             var role = OwnerRole.executor
             if let node = options.node("of") {
@@ -292,12 +304,51 @@ public enum ScenarioParser {
         case "wait":
             return .wait(try value.duration("wait"))
         case "parallel":
-            let steps = try value.items("parallel").map(parseStep)
+            let steps = try parseSteps(value, "parallel")
             if steps.isEmpty { throw value.error("parallel needs at least one step") }
             return .parallel(steps)
+        case "repeat":
+            let times = try value.int("repeat", in: 1...repeatLimit)
+            return .loop(times: times, index: try options.name("index"), steps: try options.block())
+        case "within":
+            return .within(try value.duration("within"), steps: try options.block())
         default:
             throw value.error(unknownMessage("step", key, expected: stepKeys))
         }
+    }
+
+    /// A list of steps (a block's), every problem in it collected: a mistake in one nested step
+    /// does not hide those in the next.
+    static func parseSteps(_ node: YAMLNode, _ what: String) throws -> [Step] {
+        var steps: [Step] = []
+        var errors: [ScenarioError] = []
+        for item in try node.items(what) {
+            do {
+                steps.append(try parseStep(item))
+            } catch let error as ScenarioError {
+                errors.append(error)
+            } catch let nested as ScenarioErrors {
+                errors += nested.errors
+            }
+        }
+        if errors.count == 1 { throw errors[0] }
+        if !errors.isEmpty { throw ScenarioErrors(errors: errors) }
+        return steps
+    }
+
+    /// Which process a step talks to: a name (`pod-2`, `"${o}"`), `any` (the first running pod)
+    /// or `{notIn: [names]}` (the first running pod not named; one name may go without brackets).
+    static func processReference(_ node: YAMLNode, _ what: String) throws -> ProcessReference {
+        guard node.node.mapping != nil else {
+            let name = try node.template(what)
+            if name.raw == ProcessReference.anyPodWord { return ProcessReference(.anyPod(excluding: []), location: node.location) }
+            return ProcessReference(named: name)
+        }
+        let members = try node.members(what, allowed: ["notIn"])
+        guard let excluded = members["notIn"] else { throw node.error("\(what) takes a process name, any, or {notIn: [pod names]}") }
+        let names = try (excluded.node.sequence != nil ? excluded.items("\(what).notIn") : [excluded]).map { try $0.template("\(what).notIn") }
+        if names.isEmpty { throw excluded.error("\(what).notIn lists no pod; write any for any running pod") }
+        return ProcessReference(.anyPod(excluding: names), location: node.location)
     }
 
     static func parseBus(_ value: YAMLNode, _ options: StepOptions) throws -> BusStep {
@@ -357,14 +408,36 @@ public enum ScenarioParser {
         let json = try options.node("json")?.value()
         let body = try options.template("body")
         if json != nil, body != nil { throw value.error("give either json: or body:, not both") }
-        var captures: [(String, String)] = []
-        if let node = options.node("capture") {
-            captures = try node.pairs("capture").map { (try identifier($0.keyNode, "capture"), try $0.value.string("capture \($0.key)")) }
-        }
+        let captures = try options.node("capture").map(parseCaptures) ?? []
         return RequestStep(
             method: parts[0], path: path, pod: try options.pod(), caller: caller, auth: auth, headers: headers,
             json: json, body: body, expect: try options.node("expect").map(parseExpectation) ?? ResponseExpectation(location: value.location),
             captures: captures)
+    }
+
+    /// A request's `capture: {var: path}`: a body path, or `header.NAME` for a response header.
+    static func parseCaptures(_ node: YAMLNode) throws -> [ResponseCapture] {
+        try node.pairs("capture").map { pair in
+            let name = try identifier(pair.keyNode, "capture")
+            let written = try pair.value.string("capture \(pair.key)")
+            guard written.hasPrefix(headerPrefix) else {
+                return ResponseCapture(name: name, source: .body(path: written), location: pair.value.location)
+            }
+            let header = written.dropFirst(headerPrefix.count)
+            guard isHeaderName(header) else {
+                throw pair.value.error("capture \(pair.key): '\(written)' needs a header name after 'header.', e.g. header.set-cookie")
+            }
+            return ResponseCapture(name: name, source: .header(header.lowercased()), location: pair.value.location)
+        }
+    }
+
+    /// How a capture names a response header: `header.set-cookie` (a body field named `header`
+    /// is written `$.header.…`).
+    static let headerPrefix = "header."
+
+    /// An HTTP header name: letters, digits and `!#$%&'*+-.^_`|~`.
+    static func isHeaderName(_ text: Substring) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "!#$%&'*+-.^_`|~".contains($0)) }
     }
 
     static func parseExpectation(_ node: YAMLNode) throws -> ResponseExpectation {
@@ -523,7 +596,7 @@ public enum ScenarioParser {
                 expectations.append(Expectation(kind: .field("equals", try comparison(value, "equals", FieldValues(kind: .any))), location: value.location))
             }
         case "log":
-            subject = .log(process: try subjectPair.value.template("log"))
+            subject = .log(process: try processReference(subjectPair.value, "log"))
             expectations = try options.streamExpectations()
         default:
             subject = .request(try parseRequest(subjectPair.value, options))
@@ -625,10 +698,18 @@ final class StepOptions {
     }
 
     func pod() throws -> ProcessReference {
-        try template("on") ?? Template(raw: "pod-1", location: node.location)
+        try optionalPod() ?? ProcessReference(named: Template(raw: "pod-1", location: node.location))
     }
 
-    func optionalPod() throws -> ProcessReference? { try template("on") }
+    func optionalPod() throws -> ProcessReference? { try node("on").map { try ScenarioParser.processReference($0, "on") } }
+
+    /// A block's `steps:` (`repeat`, `within`): at least one.
+    func block() throws -> [Step] {
+        guard let steps = node("steps") else { throw node.error("'\(kindKey)' needs 'steps:', the steps it runs") }
+        let parsed = try ScenarioParser.parseSteps(steps, "\(kindKey).steps")
+        if parsed.isEmpty { throw steps.error("\(kindKey).steps needs at least one step") }
+        return parsed
+    }
 
     func streamExpectations() throws -> [Expectation] {
         var expectations: [Expectation] = []

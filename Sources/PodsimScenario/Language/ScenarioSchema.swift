@@ -93,11 +93,13 @@ public enum ScenarioSchema {
         "record": "Stores the current wall-clock time (ms).",
         "wait": "Sleeps; prefer eventually or await.",
         "parallel": "Runs the steps concurrently and joins them.",
+        "repeat": "Runs its steps (steps:) in order this many times (1-\(ScenarioParser.repeatLimit)); index: names the iteration, 1 to N.",
+        "within": "Runs its steps (steps:) in order; they must all end within this duration, else the block fails.",
     ]
 
     static let optionKeys = [
         "on", "as", "agent", "thread", "title", "id", "kind", "messageId", "expect", "capture", "auth", "headers", "json", "body", "timeout",
-        "interval", "for", "into", "attempt", "of", "record", "ttl", "count", "equals",
+        "interval", "for", "into", "attempt", "of", "record", "ttl", "count", "equals", "index", "steps",
     ] + ScenarioParser.streamKeys
 
     static var step: [String: Any] {
@@ -106,6 +108,17 @@ public enum ScenarioSchema {
         properties["parallel"] = described(["type": "array", "items": ["$ref": "#/$defs/step"]], stepDescriptions["parallel"]!)
         properties["bus"] = described(enumOf(BusStep.Action.allCases.map(\.rawValue)), stepDescriptions["bus"]!)
         properties["wait"] = described(["$ref": "#/$defs/duration"], stepDescriptions["wait"]!)
+        properties["repeat"] = described(["type": "integer", "minimum": 1, "maximum": ScenarioParser.repeatLimit], stepDescriptions["repeat"]!)
+        properties["within"] = described(["$ref": "#/$defs/duration"], stepDescriptions["within"]!)
+        properties["steps"] = described(["type": "array", "minItems": 1, "items": ["$ref": "#/$defs/step"]], "The steps of a repeat or within block.")
+        properties["index"] = described(["type": "string"], "repeat: the variable that holds the iteration, 1 to N (${i}).")
+        let notIn: [String: Any] = ["anyOf": [["type": "string"], ["type": "array", "minItems": 1, "items": ["type": "string"]]]]
+        properties["on"] = described(
+            ["anyOf": [["type": "string"], ["type": "object", "additionalProperties": false, "required": ["notIn"], "properties": ["notIn": notIn]]]],
+            "The process the step talks to: pod-2, mock-ai, \"${o}\", any (the first running pod), or {notIn: [pods]} (the first running pod not listed).")
+        properties["capture"] = described(
+            ["type": "object", "additionalProperties": ["type": "string"]],
+            "Stores values in variables: {var: body.path}, {var: header.NAME} (a response header), or a thread check's {var: field}.")
         for key in optionKeys where properties[key] == nil { properties[key] = ["description": "Step option \(key) (README: Steps)."] }
         return described(
             [

@@ -104,8 +104,23 @@ public enum ScenarioValidator {
             }
         }
         func process(_ reference: ProcessReference?) {
-            guard let reference, use(reference), !scope.processes.contains(reference.raw) else { return }
-            errors.append(ScenarioError(reference.location, "unknown process '\(reference.raw)'" + hint(reference.raw, Array(scope.processes))))
+            guard let reference else { return }
+            switch reference.choice {
+            case .named(let name):
+                guard use(name), !scope.processes.contains(name.raw) else { return }
+                errors.append(ScenarioError(name.location, "unknown process '\(name.raw)'" + hint(name.raw, Array(scope.processes))))
+            case .anyPod(let excluded):
+                var plain: Set<String> = []
+                for name in excluded where use(name) {
+                    plain.insert(name.raw)
+                    if !scope.pods.contains(name.raw) {
+                        errors.append(ScenarioError(name.location, "notIn lists pods; '\(name.raw)' is not a pod of this cluster" + hint(name.raw, Array(scope.pods))))
+                    }
+                }
+                if scope.pods.isSubset(of: plain) {
+                    errors.append(ScenarioError(reference.location, "notIn excludes every pod of this cluster; no pod is left to choose"))
+                }
+            }
         }
         func request(_ request: RequestStep) {
             process(request.pod)
@@ -163,11 +178,12 @@ public enum ScenarioValidator {
         case .request(let step):
             request(step)
             step.captures.forEach { scope.define($0.name) }
-        case .attach(let name, let thread, let caller, let pod):
+        case .attach(let name, let thread, let caller, let pod, let expect):
             need(thread, in: scope.threads, "thread")
             need(caller, in: scope.callers, "caller")
             process(pod)
-            scope.watchers.insert(name)
+            // An attach replaces a watcher of its name; one expecting a refusal leaves none.
+            if expect?.admitsSuccess ?? true { scope.watchers.insert(name) } else { scope.watchers.remove(name) }
         case .detach(let name):
             need(name, in: scope.watchers, "watcher")
         case .check(let check), .eventually(let check, _, _), .stable(let check, _, _):
@@ -176,7 +192,7 @@ public enum ScenarioValidator {
                 need(name, in: scope.threads, "thread")
                 need(caller, in: scope.callers, "caller")
                 process(pod)
-                if let pod, (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw), scope.processes.contains(pod.raw) {
+                if case .named(let pod) = pod?.choice, (try? pod.references())?.isEmpty == true, !scope.pods.contains(pod.raw), scope.processes.contains(pod.raw) {
                     errors.append(ScenarioError(pod.location, "a thread check asks a pod; \(pod.raw) cannot answer it (on: pod-1 … pod-\(scope.pods.count))"))
                 }
                 for expectation in check.expectations {
@@ -221,6 +237,9 @@ public enum ScenarioValidator {
                 errors.append(ScenarioError(step.location, "link daemons do not exist in the hosted profile (removed by PR #5570)"))
             }
             need(caller, in: scope.callers, "caller")
+            if name == ProcessReference.anyPodWord {
+                errors.append(ScenarioError(step.location, "'\(name)' in on: means any running pod; name the link daemon otherwise"))
+            }
             scope.processes.insert(name)
         case .bus(let bus):
             only(.hosted, "bus", at: step.location)
@@ -233,7 +252,42 @@ public enum ScenarioValidator {
         case .wait:
             break
         case .parallel(let steps):
+            // Concurrent steps share the variables: two loops there may not share an index.
+            var branchOfIndex: [String: Int] = [:]
+            for (branch, inner) in steps.enumerated() {
+                for (index, location) in loopIndexes(in: inner) {
+                    if let other = branchOfIndex[index], other != branch {
+                        errors.append(ScenarioError(location, "the index '\(index)' is also a repeat index in another step of this parallel block; name one otherwise"))
+                    }
+                    branchOfIndex[index] = branch
+                }
+            }
             for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
+        case .within(_, let steps):
+            for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
+        case .loop(_, let index, let steps):
+            // The index is a variable of the block's steps only; a later block may reuse its name.
+            let outer = index.flatMap { scope.variables[$0] }
+            if let index {
+                if outer != nil, builtins[index] == nil {
+                    errors.append(ScenarioError(step.optionLocations["index"] ?? step.location, "the index '\(index)' is already a variable here; name it otherwise"))
+                }
+                scope.define(index)
+            }
+            for inner in steps where errors.count < errorLimit { check(inner, &scope, &errors) }
+            if let index, builtins[index] == nil { scope.variables[index] = outer }
+        }
+    }
+
+    /// The `repeat` indexes a step defines, its nested blocks' included, with where each was written.
+    private static func loopIndexes(in step: Step) -> [(String, SourceLocation)] {
+        switch step.kind {
+        case .loop(_, let index, let steps):
+            (index.map { [($0, step.optionLocations["index"] ?? step.location)] } ?? []) + steps.flatMap(loopIndexes(in:))
+        case .within(_, let steps), .parallel(let steps):
+            steps.flatMap(loopIndexes(in:))
+        default:
+            []
         }
     }
 

@@ -295,20 +295,33 @@ enum Checks {
         return nil
     }
 
-    /// The values a request captures from its response; `naming` says the variable in a failure
-    /// (as a `request` step does, unlike a check's request).
-    static func captures(
-        _ captures: [(name: String, path: String)], from response: HTTPExchange, at location: SourceLocation, naming: Bool
-    ) -> CheckOutcome {
+    /// The values a request captures from its response (body paths and headers); `naming` says
+    /// the variable in a failure (as a `request` step does, unlike a check's request).
+    static func captures(_ captures: [ResponseCapture], from response: HTTPExchange, at location: SourceLocation, naming: Bool) -> CheckOutcome {
         var outcome = CheckOutcome()
-        for (name, path) in captures {
-            guard let value = response.json?.at(path: path) else {
-                let expected = naming ? "a value at \(path) to capture into \(name)" : "a value at \(path)"
-                return CheckOutcome(mismatch: StepFailure(location, expected: expected, actual: String(response.body.prefix(300))))
+        let into = { (name: String) in naming ? " to capture into \(name)" : "" }
+        for capture in captures {
+            switch capture.source {
+            case .body(let path):
+                guard let value = response.json?.at(path: path) else {
+                    return CheckOutcome(mismatch: StepFailure(location, expected: "a value at \(path)\(into(capture.name))", actual: String(response.body.prefix(300))))
+                }
+                outcome.captured[capture.name] = value.text
+            case .header(let name):
+                guard let value = response.header(name) else {
+                    let names = response.headers.map { $0.0.lowercased() }
+                    let actual = "no \(name) header (headers: \(names.isEmpty ? "none" : names.joined(separator: ", ")))"
+                    return CheckOutcome(mismatch: StepFailure(location, expected: "header \(name)\(into(capture.name))", actual: actual))
+                }
+                outcome.captured[capture.name] = name == "set-cookie" ? cookiePair(value) : value
             }
-            outcome.captured[name] = value.text
         }
         return outcome
+    }
+
+    /// The `name=value` pair of a `set-cookie` header, the part a client sends back.
+    static func cookiePair(_ setCookie: String) -> String {
+        String(setCookie.prefix { $0 != ";" }).trimmingCharacters(in: .whitespaces)
     }
 }
 

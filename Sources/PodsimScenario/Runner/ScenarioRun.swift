@@ -106,9 +106,9 @@ actor ScenarioRun {
             let captured = Checks.captures(request.captures, from: response, at: step.location, naming: true)
             if let mismatch = captured.mismatch { throw mismatch }
             apply(captured)
-        case .attach(let name, let thread, let callerName, let pod):
+        case .attach(let name, let thread, let callerName, let pod, let expect):
             let caller = try await caller(callerName)
-            try await workload.attach(name, thread: try await self.thread(thread), caller: caller, on: try await url(pod))
+            try await workload.attach(name, thread: try await self.thread(thread), caller: caller, on: try await url(pod), expecting: expect)
         case .detach(let name):
             guard await workload.detach(name) else { throw undefined("watcher", name, step.location) }
         case .check(let check):
@@ -120,14 +120,16 @@ actor ScenarioRun {
         case .stable(let check, let window, let interval):
             try await stable(check, window: window, interval: interval)
         case .fault(let action, let target, let record):
-            let at = try await nemesis.inject(action, on: try variables.resolve(target))
+            let at = try await nemesis.inject(action, on: try await processName(target))
             if let record { variables[record] = String(at) }
         case .owner(let thread, let callerName, let into, let attempt, let role, let timeout):
             try await owner(of: thread, caller: callerName, into: into, attempt: attempt, role: role, timeout: timeout, at: step.location)
         case .linkDaemon(let name, let callerName, let ttl):
             try await nemesis.startLinkDaemon(name, apiKey: try await caller(callerName).apiKey, ttl: ttl)
         case .bus(let bus):
-            let at = try await nemesis.bus(bus.action, on: try bus.pod.map { try variables.resolve($0) }, duration: bus.duration, count: bus.count)
+            var pod: String?
+            if let reference = bus.pod { pod = try await processName(reference) }
+            let at = try await nemesis.bus(bus.action, on: pod, duration: bus.duration, count: bus.count)
             if let record = bus.record { variables[record] = String(at) }
         case .releaseGate(let gate):
             let name = try variables.resolve(gate)
@@ -145,7 +147,48 @@ actor ScenarioRun {
                 for inner in steps { group.addTask { try await self.execute(inner) } }
                 try await group.waitForAll()
             }
+        case .loop(let times, let index, let steps):
+            try await loop(times: times, index: index, steps: steps)
+        case .within(let limit, let steps):
+            try await within(limit, steps: steps, at: step.location)
         }
+    }
+
+    /// Runs `steps` `times` times, with `index` holding the iteration (1 to `times`); a failure
+    /// says in which iteration it happened.
+    private func loop(times: Int, index: String?, steps: [Step]) async throws {
+        let outer = index.flatMap { variables[$0] }
+        for iteration in 1...times {
+            if let index { variables[index] = String(iteration) }
+            do {
+                for inner in steps { try await execute(inner) }
+            } catch let failure as StepFailure {
+                throw failure.extended(expected: "", actual: " (in iteration \(iteration) of \(times))")
+            }
+        }
+        if let index { variables[index] = outer }
+    }
+
+    /// Runs `steps` in order; when `limit` passes first, the step still running is cancelled and
+    /// the block fails where it was written, naming that step.
+    private func within(_ limit: Duration, steps: [Step], at location: SourceLocation) async throws {
+        let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for inner in steps { try await self.execute(inner) }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        guard !finished else { return }
+        let running = currentStep.map { "still running '\($0.label)' (\($0.location))" } ?? "still running"
+        let overrun = StepFailure(location, expected: "the block's steps to end within \(limit.podsimText)", actual: running)
+        guard checkersOnly else { throw overrun }
+        ignoredAssertions.append(overrun)
     }
 
     /// Detaches every watcher still open.
@@ -195,7 +238,7 @@ actor ScenarioRun {
         for (name, value) in request.headers { headers[name] = try variables.resolve(value) }
         let body: String? = try request.json.map { try variables.resolve($0).text } ?? request.body.map { try variables.resolve($0) }
         return try await workload.request(
-            request.method, base: try await url(request.pod), path: try variables.resolve(request.path),
+            request.method, base: try await url(request.pod), path: try variables.resolve(path: request.path),
             caller: sender, headers: headers, body: body)
     }
 
@@ -298,7 +341,7 @@ actor ScenarioRun {
             }
             return try Checks.value(check, "the query result", value, variables: variables)
         case .log(let process):
-            let name = try variables.resolve(process)
+            let name = try await processName(process)
             let path = try await cluster.info(name).log
             let lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
             return CheckOutcome(mismatch: try Checks.transcript(check.expectations, .log(lines, path: path), variables: variables))
@@ -319,9 +362,27 @@ actor ScenarioRun {
 
     // MARK: Names
 
-    /// The URL of a process named by `reference` (`pod-2`, `mock-ai`, `${o}`, a link daemon).
+    /// The name of the process `reference` names now: its name resolved, or the pod chosen (the
+    /// first running one, in number order, not excluded).
+    private func processName(_ reference: ProcessReference) async throws -> String {
+        switch reference.choice {
+        case .named(let name):
+            return try variables.resolve(name)
+        case .anyPod(let excluded):
+            let names = Set(try excluded.map { try variables.resolve($0) })
+            let running = await workload.runningPods()
+            guard let pod = running.first(where: { !names.contains($0) }) else {
+                let wanted = "a running pod" + (names.isEmpty ? "" : " other than \(names.sorted().joined(separator: ", "))")
+                throw StepFailure(reference.location, expected: wanted, actual: running.isEmpty ? "no pod running" : "running: \(running.joined(separator: ", "))")
+            }
+            return pod
+        }
+    }
+
+    /// The URL of a process named by `reference` (`pod-2`, `mock-ai`, `${o}`, a link daemon, a
+    /// chosen pod).
     private func url(_ reference: ProcessReference) async throws -> String {
-        let name = try variables.resolve(reference)
+        let name = try await processName(reference)
         do {
             return try await cluster.url(of: name)
         } catch {

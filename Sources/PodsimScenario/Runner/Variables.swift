@@ -13,6 +13,23 @@ struct Variables: Sendable {
     /// Replaces every `${name}` / `${name.field}`; `${uuid}` is fresh each time, `${now}` is the
     /// wall-clock time in milliseconds.
     func resolve(_ template: Template) throws -> String {
+        try resolve(template) { value, _ in value }
+    }
+
+    /// Resolves a request's path: each value put into it is percent-encoded, so that an id such
+    /// as `a/b` stays one path segment (after the path's `?`, one query value). The text written
+    /// around the references is sent as written.
+    func resolve(path template: Template) throws -> String {
+        var queryValue = CharacterSet.urlQueryAllowed
+        queryValue.remove(charactersIn: "&=+#%")
+        return try resolve(template) { value, inQuery in
+            inQuery ? value.addingPercentEncoding(withAllowedCharacters: queryValue) ?? value : PodPath.escaped(value)
+        }
+    }
+
+    /// Resolves `template`, passing each reference's value through `encode` with whether a `?`
+    /// came before it.
+    private func resolve(_ template: Template, encode: (String, Bool) -> String) throws -> String {
         let pieces: [Template.Piece]
         do {
             pieces = try template.pieces()
@@ -25,6 +42,7 @@ struct Variables: Sendable {
             case .text(let text):
                 output += text
             case .reference(let reference):
+                let inQuery = output.contains("?")
                 switch reference.key {
                 case "uuid": output += UUID().uuidString.lowercased()
                 case "now": output += String(wallClockMillis())
@@ -33,7 +51,7 @@ struct Variables: Sendable {
                         let known = values.keys.sorted().joined(separator: ", ")
                         throw StepFailure(template.location, expected: "variable '\(reference.key)' to be defined", actual: "defined: \(known)")
                     }
-                    output += value
+                    output += encode(value, inQuery)
                 }
             }
         }

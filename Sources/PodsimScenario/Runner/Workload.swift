@@ -68,6 +68,12 @@ actor Workload {
     /// Every caller, for naming the store's session events in the history.
     var allCallers: [Caller] { Array(callers.values) }
 
+    /// The pods running now (not paused, stopped or exited), in number order: pod-1, pod-2, …
+    func runningPods() async -> [String] {
+        let pods = await cluster.processList().filter { $0.role == .pod && $0.state == .running }.map(\.name)
+        return pods.sorted { (Int($0.dropFirst("pod-".count)) ?? .max, $0) < (Int($1.dropFirst("pod-".count)) ?? .max, $1) }
+    }
+
     /// The name of the process serving `url` (`pod-2`, `mock-ai`), or the URL itself.
     func processName(_ url: String) async -> String {
         if let name = processNames[url] { return name }
@@ -190,28 +196,33 @@ actor Workload {
         }
     }
 
-    /// The thread id a pod API path names (`…/threads/<id>…`, `…/cancel/<id>`), if any.
+    /// The thread id a pod API path names (`…/threads/<id>…`, `…/cancel/<id>`), decoded, if any.
     static func thread(inPath path: String) -> String? {
         let components = path.split(separator: "?").first.map { $0.split(separator: "/").map(String.init) } ?? []
         for marker in ["threads", "cancel"] {
-            if let index = components.firstIndex(of: marker), index + 1 < components.count { return components[index + 1] }
+            if let index = components.firstIndex(of: marker), index + 1 < components.count {
+                return components[index + 1].removingPercentEncoding ?? components[index + 1]
+            }
         }
         return nil
     }
 
-    /// Attaches a watcher (replacing one of the same name); a stream that does not answer 200
-    /// is closed and reported.
-    func attach(_ name: String, thread: ThreadRef, caller: Caller, on url: String) async throws {
+    /// Attaches a watcher (replacing one of the same name). The stream must answer 200, or a
+    /// status `expected` matches; a stream that answers otherwise is closed and reported, and one
+    /// that answers as expected but not 2xx is closed too (no watcher is kept).
+    func attach(_ name: String, thread: ThreadRef, caller: Caller, on url: String, expecting expected: StatusExpectation? = nil) async throws {
         if let previous = watchers.removeValue(forKey: name) { await previous.watcher.close() }
         let watcher = await client(url, caller).attach(org: caller.orgSlug, thread: thread.id)
         let named = NamedWatcher(name: name, process: await processName(url), thread: thread.id, caller: caller.name, watcher: watcher)
         allWatchers.append(named)
+        let wanted = expected ?? .exactly(200)
         let status = await watcher.status
-        guard status == 200 else {
+        guard let answered = status, wanted.matches(answered) else {
             let failure = await watcher.failure
             await watcher.close()
-            throw Refusal(expected: "the stream to answer 200", actual: status.map { "status \($0)" } ?? (failure ?? "no answer"))
+            throw Refusal(expected: "the stream to answer with \(wanted)", actual: status.map { "status \($0)" } ?? (failure ?? "no answer"))
         }
+        guard (200...299).contains(answered) else { return await watcher.close() }
         watchers[name] = named
     }
 
