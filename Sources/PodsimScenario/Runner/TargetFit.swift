@@ -82,7 +82,7 @@ enum TargetFit {
                     case .log: needs.logs = true
                     case .thread, .watcher, .providerCalls, .request: break
                     }
-                case .parallel(let inner): visit(inner)
+                case .parallel(let inner), .loop(_, _, let inner), .within(_, let inner): visit(inner)
                 case .bootstrap, .agent, .thread, .send, .request, .attach, .detach, .owner, .releaseGate, .record, .wait: break
                 }
             }
