@@ -198,6 +198,9 @@ public actor ExternalCluster: ClusterHandle {
 }
 
 extension TargetDescription {
+    /// The largest target file read: far above any real one, far below what could exhaust memory.
+    public static let maxFileBytes = 1 << 20
+
     /// Reads a target file (`cluster.json` of `podsim up`, or one written by hand) and checks
     /// what the runner relies on: pods named `pod-1` … `pod-N` in that order, http URLs, and
     /// fault commands that name the process only as `{name}`.
@@ -208,6 +211,7 @@ extension TargetDescription {
         } catch {
             throw TargetFileError(path: path, problem: "cannot be read: \(error.localizedDescription)")
         }
+        guard data.count <= maxFileBytes else { throw TargetFileError(path: path, problem: "is over \(maxFileBytes / 1024) KiB; a target file is a few lines") }
         var target: TargetDescription
         do {
             target = try JSONDecoder().decode(TargetDescription.self, from: data)

@@ -105,6 +105,10 @@ extension EndToEnd {
                 #expect(result.status == 2, "\(text)")
                 #expect(result.output.contains("target \(file): \(problem)"), "\(text): \(result.output)")
             }
+            try Data(repeating: 0x20, count: TargetDescription.maxFileBytes + 1).write(to: URL(fileURLWithPath: file))
+            let huge = try await podsim(["run", "Scenarios/cluster-smoke.yaml", "--target", file], in: packageRoot)
+            #expect(huge.status == 2)
+            #expect(huge.output.contains("is over 1024 KiB"), "\(huge.output)")
             let missing = try await podsim(["run", "Scenarios/cluster-smoke.yaml", "--target", file + ".absent"], in: packageRoot)
             #expect(missing.status == 2)
             #expect(missing.output.contains("cannot be read"))
