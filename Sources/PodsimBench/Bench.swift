@@ -46,7 +46,7 @@ public enum Bench {
                 case .throughput:
                     report.throughput = try await ThroughputBench.measure(plan: plan, target: target, progress: progress)
                 case .fanout: report.fanout = try await FanoutBench.measure(plan: plan, target: target, progress: progress)
-                case .memory: report.memory = try await MemoryBench.measure(target: target, progress: progress)
+                case .memory: report.memory = try await MemoryBench.measure(plan: plan, target: target, progress: progress)
                 case .scenario:
                     report.scenario = try await ScenarioBench.measure(file: options.scenarioFile, target: target, progress: progress)
                 }

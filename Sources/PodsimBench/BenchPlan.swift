@@ -21,14 +21,16 @@ public struct BenchPlan: Sendable, Equatable {
     public var fanoutWatchers: Int
     public var fanoutChunks: Int
     public var fanoutChunkDelayMillis: Int
+    /// Pod counts of the idle clusters whose total PSS gives the memory one more pod costs.
+    public var memoryPods: [Int]
 
     public static let full = BenchPlan(
         name: "full", bootPods: [1, 3, 8, 16], bootRepeats: 5, deliveryChunks: 10_000, floorSamples: 2_000, pacedChunks: 2_000,
         throughputPods: [1, 3, 8], throughputRuns: 2_000, throughputWindow: 128, dispatchRuns: 200,
-        fanoutWatchers: 1_000, fanoutChunks: 300, fanoutChunkDelayMillis: 10)
+        fanoutWatchers: 1_000, fanoutChunks: 300, fanoutChunkDelayMillis: 10, memoryPods: [3, 16])
 
     public static let quick = BenchPlan(
         name: "quick", bootPods: [1, 3], bootRepeats: 2, deliveryChunks: 1_000, floorSamples: 200, pacedChunks: 200,
         throughputPods: [1, 3, 8], throughputRuns: 200, throughputWindow: 128, dispatchRuns: 20,
-        fanoutWatchers: 100, fanoutChunks: 30, fanoutChunkDelayMillis: 10)
+        fanoutWatchers: 100, fanoutChunks: 30, fanoutChunkDelayMillis: 10, memoryPods: [3, 5])
 }

@@ -84,7 +84,12 @@ extension BenchReport {
         add("coordinator (podsim up)", memory.coordinator)
         add("mock provider", memory.mockProvider)
         for (index, pod) in memory.pods.enumerated() { add("idle pod-\(index + 1)", pod) }
-        return "Memory: an idle 3-pod `podsim up`, 1 s after it reported ready\n" + table.rendered
+        var text = "Memory: an idle \(memory.pods.count)-pod `podsim up`, 1 s after it reported ready\n" + table.rendered
+        if let totals = memory.totalPSS, let marginal = memory.marginalPodPSSMiB {
+            text += "\ntotal PSS: " + totals.map { "\($0.pods) pods \(format($0.totalMiB)) MiB" }.joined(separator: ", ")
+                + "; \(format(marginal)) MiB per extra pod"
+        }
+        return text
     }
 
     private static func render(_ scenario: ScenarioFigures) -> String {

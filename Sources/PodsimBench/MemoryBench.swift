@@ -3,21 +3,47 @@ import PodsimCluster
 import PodsimModel
 
 /// Section 5: resident memory of an idle cluster as users run it: a real `podsim up` process
-/// (the coordinator), its mock provider and its pods, one second after it reported ready.
+/// (the coordinator), its mock provider and its pods, one second after it reported ready; then
+/// the same for a bigger cluster, whose growth in total PSS says what one more pod costs.
 public struct MemoryFigures: Codable, Sendable {
     public var coordinator: ProcessMemory
     public var mockProvider: ProcessMemory
-    /// Each idle pod, in pod order.
+    /// Each idle pod of the smaller cluster, in pod order.
     public var pods: [ProcessMemory]
     /// The largest idle pod RSS, MiB.
     public var maxIdlePodMiB: Double
+    /// Total PSS (coordinator, provider, pods) of each idle cluster measured, by pod count.
+    public var totalPSS: [ClusterPSS]?
+    /// The growth of total PSS per added pod between the smallest and the largest cluster, MiB.
+    public var marginalPodPSSMiB: Double?
+
+    public struct ClusterPSS: Codable, Sendable {
+        public var pods: Int
+        public var totalMiB: Double
+    }
 }
 
 enum MemoryBench {
-    static let pods = 3
     static let settle = Duration.seconds(1)
 
-    static func measure(target: BenchTarget, progress: (String) -> Void) async throws -> MemoryFigures {
+    static func measure(plan: BenchPlan, target: BenchTarget, progress: (String) -> Void) async throws -> MemoryFigures {
+        guard let smallest = plan.memoryPods.min(), let largest = plan.memoryPods.max() else { throw BenchError("no pod counts to measure") }
+        var figures = try await idle(pods: smallest, target: target)
+        progress("memory: idle pod \(format(figures.maxIdlePodMiB)) MiB, coordinator \(format(figures.coordinator.rssMiB)) MiB")
+        var totals = [MemoryFigures.ClusterPSS(pods: smallest, totalMiB: figures.totalPSSMiB)]
+        for pods in plan.memoryPods.sorted() where pods != smallest {
+            totals.append(.init(pods: pods, totalMiB: try await idle(pods: pods, target: target).totalPSSMiB))
+        }
+        figures.totalPSS = totals
+        if largest > smallest, let last = totals.last {
+            figures.marginalPodPSSMiB = (last.totalMiB - totals[0].totalMiB) / Double(largest - smallest)
+            progress("memory: \(format(figures.marginalPodPSSMiB ?? 0)) MiB PSS per extra pod (\(smallest) → \(largest) pods)")
+        }
+        return figures
+    }
+
+    /// One idle `podsim up` of `pods` pods, read one second after it reported ready.
+    private static func idle(pods: Int, target: BenchTarget) async throws -> MemoryFigures {
         let directory = BenchCluster.freshStateDirectory()
         let logPath = directory + ".log"
         defer {
@@ -36,7 +62,6 @@ enum MemoryBench {
             try await Task.sleep(for: settle)
             let figures = try read(description, coordinator: up.pid)
             await up.terminate(grace: .seconds(10))
-            progress("memory: idle pod \(format(figures.maxIdlePodMiB)) MiB, coordinator \(format(figures.coordinator.rssMiB)) MiB")
             return figures
         } catch {
             await up.terminate(grace: .seconds(10))
@@ -98,4 +123,9 @@ enum MemoryBench {
         guard fields.count > 1, let parent = Int32(fields[1]) else { return nil }
         return (String(fields[0]), parent)
     }
+}
+
+extension MemoryFigures {
+    /// The PSS of every process of the cluster together, MiB.
+    var totalPSSMiB: Double { coordinator.proportionalMiB + mockProvider.proportionalMiB + pods.map(\.proportionalMiB).reduce(0, +) }
 }

@@ -51,6 +51,7 @@ public struct TargetCheck: Codable, Sendable {
         }
         if let memory = report.memory {
             atMost("idle pod RSS", memory.maxIdlePodMiB, 20, "MiB")
+            if let marginal = memory.marginalPodPSSMiB { atMost("PSS per extra pod", marginal, 8, "MiB") }
         }
         if let scenario = report.scenario {
             atMost("scenario overhead (attach-cross-pod)", scenario.overhead, 1.3, "×")

@@ -42,6 +42,8 @@ extension EndToEnd {
             let report = try JSONDecoder().decode(JSONValue.self, from: try #require(FileManager.default.contents(atPath: jsonPath)))
             #expect(report["profile"]?.stringValue == "hosted")
             #expect(number(report, ["memory", "maxIdlePodMiB"]) != nil)
+            #expect(number(report, ["memory", "marginalPodPSSMiB"]) != nil, "the bigger idle cluster was measured too")
+            #expect(result.output.contains("MiB per extra pod"))
             #expect(result.output.contains("quick plan, hosted profile"))
             #expect(try await podsim(["bench", "--profile", "hostd"]).status == 64)
         }
@@ -54,6 +56,7 @@ extension EndToEnd {
             ["throughput", "window"],
             ["fanout", "latency", "p99"], ["fanout", "maxPeakMiB"], ["fanout", "watchers"],
             ["memory", "maxIdlePodMiB"], ["memory", "coordinator", "rssMiB"], ["memory", "mockProvider", "rssMiB"],
+            ["memory", "marginalPodPSSMiB"],
             ["scenario", "wallSeconds"], ["scenario", "overhead"],
         ]
 
