@@ -26,6 +26,9 @@ fi
 "$venv/bin/openapi-spec-validator" openapi/pod.yaml openapi/control.yaml
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/podsim-openapi-XXXXXX")
+# Hypothesis keeps nothing between runs (and writes nothing into the tree): each run starts from
+# the fixed generation alone.
+export HYPOTHESIS_STORAGE_DIRECTORY="$work/hypothesis"
 up_pid=""
 
 # Stops the `podsim up` this script started (by its pid) and waits until it exited.
