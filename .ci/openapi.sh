@@ -16,11 +16,15 @@ venv=.build/pyvenv
 pod_seconds=${OPENAPI_POD_SECONDS:-25}
 control_seconds=${OPENAPI_CONTROL_SECONDS:-10}
 
+# The tools, pinned so that a run is the same on every machine; changing a pin reinstalls.
+tools=(openapi-spec-validator==0.9.0 schemathesis==4.32.5)
+
 [ -x "$podsim" ] || { echo "openapi: $podsim not found; run swift build first" >&2; exit 2; }
-if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-spec-validator" ]; then
-  echo "openapi: installing openapi-spec-validator and schemathesis into $venv"
+if [ "$(cat "$venv/installed" 2>/dev/null)" != "${tools[*]}" ]; then
+  echo "openapi: installing ${tools[*]} into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check openapi-spec-validator schemathesis
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${tools[@]}"
+  echo "${tools[*]}" >"$venv/installed"
 fi
 
 "$venv/bin/openapi-spec-validator" openapi/pod.yaml openapi/control.yaml
