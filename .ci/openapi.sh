@@ -107,7 +107,7 @@ fuzz_pods() {
     # Hosted answers a POST body that is not JSON with a 500, as the real server does (documented,
     # and kept by HostedRouteTests): that one 5xx is expected; any other still fails.
     config="$work/hosted.toml"
-    { cat openapi/schemathesis.toml; printf '%s\n' '' '[[operations]]' 'include-operation-id = "postMessage"' \
+    { cat openapi/schemathesis.toml; printf '%s\n' '' '[[project.operations]]' 'include-operation-id = "postMessage"' \
       'checks.not_a_server_error.expected-statuses = ["2XX", "4XX", 500]'; } >"$config"
   fi
   PODSIM_FUZZ_KEY=$key PODSIM_FUZZ_SESSION=$session PODSIM_FUZZ_SIGN_OUT_SESSION=$sign_out_session \
@@ -120,6 +120,7 @@ fuzz_pods() {
 fuzz_control() {
   local control
   control=$(json "$state/cluster.json" 'd["control"]["url"]')
+  # The pod API's settings are read (not used) here too, so their variables must exist.
   PODSIM_FUZZ_KEY= PODSIM_FUZZ_SESSION= PODSIM_FUZZ_SIGN_OUT_SESSION= PODSIM_FUZZ_ORG= PODSIM_FUZZ_AGENT= PODSIM_FUZZ_THREAD= \
     schemathesis openapi/control.yaml --url "$control" --exclude-operation-id-regex '^(actOnProcess|startLinkDaemon)$' \
     --max-time "$control_seconds" || note "control API: schemathesis reported failures"
