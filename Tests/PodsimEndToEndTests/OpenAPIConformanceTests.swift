@@ -122,9 +122,10 @@ struct ConformanceRun {
             $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? $0
         }
         // A stream never ends: its head is the answer, and dropping the body ends the request.
-        if mediaType == "text/event-stream" { return ConformanceAnswer(status: Int(response.status.code), mediaType: mediaType, headers: response.headers, body: "") }
+        let status = Int(response.status.code)
+        if mediaType == "text/event-stream" { return ConformanceAnswer(status: status, mediaType: mediaType, headers: response.headers, body: "") }
         let collected = try await response.body.collect(upTo: 4 << 20)
-        return ConformanceAnswer(status: Int(response.status.code), mediaType: mediaType, headers: response.headers, body: String(buffer: collected))
+        return ConformanceAnswer(status: status, mediaType: mediaType, headers: response.headers, body: String(buffer: collected))
     }
 }
 
@@ -179,7 +180,10 @@ extension EndToEnd {
             return Account(slug: slug, key: key)
         }
 
-        static func create(_ field: String, _ run: inout ConformanceRun, _ template: String, on base: String, org: String, as account: Account, body: String) async throws -> String {
+        /// POSTs `body` to `template` in `org`, expects 201, and returns the answer's `field`.
+        static func create(
+            _ field: String, _ run: inout ConformanceRun, _ template: String, on base: String, org: String, as account: Account, body: String
+        ) async throws -> String {
             let answer = try await run.expect(201, "POST", template, on: base, ["org": org], headers: account.bearer, body: body)
             guard let value = answer.json?[field]?.stringValue else { throw SupportError("no \(field) in \(answer.body)") }
             return value
