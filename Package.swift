@@ -123,7 +123,11 @@ let package = Package(
         .testTarget(name: "PodsimCheckersTests", dependencies: ["PodsimCheckers", "PodsimHistory"]),
         .testTarget(name: "PodsimTimelineTests", dependencies: ["PodsimTimeline", "PodsimCheckers", "PodsimHistory"]),
         .testTarget(name: "PodsimEndToEndTests", dependencies: [
-            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore", .product(name: "Yams", package: "Yams"),
+            "PodsimCluster", "PodsimModel", "PodsimClient", "PodsimStore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Yams", package: "Yams"),
         ]),
     ]
 )
