@@ -110,6 +110,14 @@ extension EndToEnd {
         /// A capture of a missing header fails naming the header; a block that outlasts its bound
         /// fails at its own line, naming the step it cut short; a loop's failure names its
         /// iteration (counted from 1).
+        /// Runs `text` as the scenario file `file`, then removes the state the failed run kept.
+        static func failedRun(_ text: String, in file: String) async throws -> CommandResult {
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            let result = try await podsim(["run", file])
+            for state in keptStateDirectories(result.output) { try? FileManager.default.removeItem(atPath: state) }
+            return result
+        }
+
         @Test func missingHeadersOverrunsAndLoopsFailWhereTheyWereWritten() async throws {
             let file = temporaryPath("within.yaml")
             defer { try? FileManager.default.removeItem(atPath: file) }
@@ -122,12 +130,10 @@ extension EndToEnd {
                     expect: {status: 200}
                     capture: {tag: header.etag}
                 """
-            try scenario.write(toFile: file, atomically: true, encoding: .utf8)
-            let missing = try await podsim(["run", file])
+            let missing = try await Self.failedRun(scenario, in: file)
             #expect(missing.status == 1)
             #expect(missing.output.contains("at:       \(file):5:5"), "\(missing.output)")
             #expect(missing.output.contains("expected: header etag to capture into tag"), "\(missing.output)")
-            for state in keptStateDirectories(missing.output) { try? FileManager.default.removeItem(atPath: state) }
 
             let overrun = """
                 cluster:
@@ -143,13 +149,11 @@ extension EndToEnd {
                         timeout: 20s
                   - wait: 1ms
                 """
-            try overrun.write(toFile: file, atomically: true, encoding: .utf8)
-            let result = try await podsim(["run", file])
+            let result = try await Self.failedRun(overrun, in: file)
             #expect(result.status == 1)
             #expect(result.output.contains("at:       \(file):5:5"), "\(result.output)")
             #expect(result.output.contains("expected: the block's steps to end within 400ms"), "\(result.output)")
             #expect(result.output.contains("still running 'eventually request GET /health/live (within 20s)' (\(file):8:9)"), "\(result.output)")
-            for state in keptStateDirectories(result.output) { try? FileManager.default.removeItem(atPath: state) }
 
             let loop = """
                 cluster:
@@ -163,12 +167,10 @@ extension EndToEnd {
                           equals: 1
                   - wait: 1ms
                 """
-            try loop.write(toFile: file, atomically: true, encoding: .utf8)
-            let iteration = try await podsim(["run", file])
+            let iteration = try await Self.failedRun(loop, in: file)
             #expect(iteration.status == 1)
             #expect(iteration.output.contains("at:       \(file):9:19"), "\(iteration.output)")
             #expect(iteration.output.contains("actual:   the query result = 0 (in iteration 2 of 3)"), "\(iteration.output)")
-            for state in keptStateDirectories(iteration.output) { try? FileManager.default.removeItem(atPath: state) }
         }
     }
 }
