@@ -83,13 +83,14 @@ extension EndToEnd {
                 let (thread, agent) = try await cluster.thread(for: account)
                 #expect(try await cluster.post("slow:3x20", thread: thread, agent: agent, account: account).status == 202)
                 let done = try await cluster.waitForThread(thread, account: account) { $0.runCompleted }
-                #expect(done["partCount"]?.numberValue == 2)
                 if bug == .doubleProjection {
+                    // The second projection may land before the completed thread is first read.
                     let grown = try await cluster.waitForThread(thread, account: account, timeout: .seconds(3)) {
                         ($0["partCount"]?.numberValue ?? 0) > 2
                     }
                     #expect(grown["status"]?.stringValue == "completed")
                 } else {
+                    #expect(done["partCount"]?.numberValue == 2)
                     try await expectStable(for: .seconds(1), 2.0) {
                         try await cluster.threadState(thread, account: account)["partCount"]?.numberValue ?? -1
                     }
