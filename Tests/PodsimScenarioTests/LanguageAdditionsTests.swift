@@ -86,7 +86,7 @@ import Testing
             "9:13: the index 'i' is also a repeat index in another step of this parallel block; name one otherwise"),
         ("steps:\n  - repeat: 2\n    index: uuid\n    steps: [{wait: 1ms}]\n", "2:5: 'uuid' is a built-in variable (${uuid}); define another name"),
         ("steps:\n  - within: soon\n    steps: [{wait: 1ms}]\n", "2:13: within: bad duration 'soon'; write it like 500ms, 2s, 1.5s or 1m, at most 1440m"),
-        ("steps:\n  - within: 2s\n    steps:\n      - wait: 1ms\n        for: 2s\n", "5:9: unknown key in 'wait' step 'for'; expected one of: "),
+        ("steps:\n  - within: 2s\n    steps:\n      - wait: 1ms\n        for: 2s\n", "5:9: unknown key 'for': a 'wait' step takes no options"),
         ("steps:\n  - bootstrap: s\n    on: {notin: pod-1}\n", "3:10: unknown key in on 'notin' (did you mean 'notIn'?); expected one of: notIn"),
         ("steps:\n  - bootstrap: s\n    on: {notIn: [pod-7]}\n", "3:18: notIn lists pods; 'pod-7' is not a pod of this cluster (did you mean 'pod-1'?)"),
         ("steps:\n  - bootstrap: s\n    on: {notIn: []}\n", "3:17: on.notIn lists no pod; write any for any running pod"),

@@ -27,8 +27,15 @@ func parseError(_ text: String, file name: String = "bad.yaml") -> String? {
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(committed.utf8)) as? [String: Any])
         let definitions = try #require(schema["$defs"] as? [String: Any])
         let step = try #require(definitions["step"] as? [String: Any])
-        let stepKeys = try #require(step["properties"] as? [String: Any]).keys
-        #expect(Set(ScenarioParser.stepKeys).isSubset(of: stepKeys), "every step kind is in the schema")
+        let kinds = try #require(step["oneOf"] as? [[String: Any]])
+        let required = kinds.compactMap { ($0["required"] as? [String])?.first }
+        #expect(required == ScenarioParser.stepKeys, "one alternative per step kind, in order")
+        for kind in kinds {
+            let name = try #require((kind["required"] as? [String])?.first)
+            let keys = try #require(kind["properties"] as? [String: Any]).keys
+            #expect(Set(keys) == Set([name] + (ScenarioParser.stepOptions[name] ?? [])), "\(name) takes its own options")
+            #expect(kind["additionalProperties"] as? Bool == false)
+        }
         #expect(committed.contains("\"no-reclaim\"") && committed.contains("\"dedup-after-purge\"") && committed.contains("\"single-execution\""))
     }
 

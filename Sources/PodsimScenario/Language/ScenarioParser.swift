@@ -23,6 +23,30 @@ public enum ScenarioParser {
         "kill", "stop", "start", "pause", "resume", "restart", "owner", "link-daemon", "bus", "release", "record", "wait", "parallel",
         "repeat", "within",
     ]
+    /// The options each step kind takes beside its own key: the schema's per-kind properties and
+    /// the list an unknown option's error offers. A test holds it to what `parseKind` reads.
+    static let stepOptions: [String: [String]] = {
+        let fault = ["record"]
+        var options: [String: [String]] = [
+            "bootstrap": ["on"],
+            "agent": ["as", "on", "title"],
+            "thread": ["as", "agent", "on", "id"],
+            "send": ["thread", "as", "on", "kind", "messageId", "expect"],
+            "request": requestKeys,
+            "attach": ["thread", "as", "on", "expect"],
+            "await": streamKeys + ["timeout"],
+            "eventually": ["timeout", "interval"],
+            "stable": ["for", "interval"],
+            "owner": ["as", "into", "attempt", "of", "timeout"],
+            "link-daemon": ["as", "ttl"],
+            "bus": ["on", "for", "count", "record"],
+            "repeat": ["index", "steps"],
+            "within": ["steps"],
+        ]
+        for kind in ["kill", "stop", "start", "pause", "resume", "restart"] { options[kind] = fault }
+        for kind in stepKeys where options[kind] == nil { options[kind] = [] }
+        return options
+    }()
     /// The most times a `repeat` block runs its steps; more is a typo, or a job for `podsim run --repeat`.
     static let repeatLimit = 1000
     /// The largest count, attempt or frame number a scenario may write; anything near it is a typo.
@@ -219,7 +243,7 @@ public enum ScenarioParser {
         guard let first = pairs.first else { throw node.error("an empty step; expected one of: \(stepKeys.joined(separator: ", "))") }
         guard stepKeys.contains(first.key) else { throw first.keyNode.error(unknownMessage("step", first.key, expected: stepKeys)) }
         let (kindKey, kindNode) = (first.key, first.value)
-        let options = StepOptions(node: node, kindKey: kindKey, pairs: pairs)
+        let options = StepOptions(node: node, kindKey: kindKey, pairs: pairs, declared: stepOptions[kindKey])
         let kind = try parseKind(kindKey, kindNode, options)
         try options.rejectUnused()
         return Step(location: node.location, kind: kind, optionLocations: options.locations)
@@ -663,10 +687,13 @@ final class StepOptions {
     private let kindKey: String
     private var values: [String: (key: YAMLNode, value: YAMLNode)] = [:]
     private var used: Set<String>
+    /// The options a step kind takes (`ScenarioParser.stepOptions`); nil for a check's subject.
+    private let declared: [String]?
 
-    init(node: YAMLNode, kindKey: String, pairs: [(key: String, keyNode: YAMLNode, value: YAMLNode)]) {
+    init(node: YAMLNode, kindKey: String, pairs: [(key: String, keyNode: YAMLNode, value: YAMLNode)], declared: [String]? = nil) {
         self.node = node
         self.kindKey = kindKey
+        self.declared = declared
         for pair in pairs { values[pair.key] = (pair.keyNode, pair.value) }
         used = [kindKey]
     }
@@ -778,10 +805,12 @@ final class StepOptions {
         node.node.sequence != nil ? try node.items("a list") : [node]
     }
 
-    /// Fails on the first key no part of the step asked for.
+    /// Fails on the first key no part of the step asked for, offering the options its kind takes.
     func rejectUnused() throws {
         for (key, entry) in values where !used.contains(key) {
-            throw entry.key.error(unknownMessage("key in '\(kindKey)' step", key, expected: Array(used.subtracting([kindKey])).sorted()))
+            let expected = declared ?? Array(used.subtracting([kindKey])).sorted()
+            guard !expected.isEmpty else { throw entry.key.error("unknown key '\(key)': a '\(kindKey)' step takes no options") }
+            throw entry.key.error(unknownMessage("key in '\(kindKey)' step", key, expected: expected))
         }
     }
 }

@@ -4,9 +4,8 @@ import PodsimModel
 
 /// The JSON Schema of scenario files (`podsim schema`, committed as
 /// `Scenarios/scenario.schema.json`), built from the same key lists the parser reads, so that
-/// editors running yaml-language-server complete and document scenario files. The parser stays
-/// the judge: the schema cannot say that a step's first key names its kind, so it accepts every
-/// step option on every step.
+/// editors running yaml-language-server complete and document scenario files. Each step kind
+/// takes its own options (`ScenarioParser.stepOptions`); the parser stays the judge of values.
 public enum ScenarioSchema {
     /// The schema as pretty-printed JSON with sorted keys (byte-for-byte stable).
     public static func json() -> String {
@@ -97,10 +96,8 @@ public enum ScenarioSchema {
         "within": "Runs its steps (steps:) in order; they must all end within this duration, else the block fails.",
     ]
 
-    static let optionKeys = [
-        "on", "as", "agent", "thread", "title", "id", "kind", "messageId", "expect", "capture", "auth", "headers", "json", "body", "timeout",
-        "interval", "for", "into", "attempt", "of", "record", "ttl", "count", "equals", "index", "steps",
-    ] + ScenarioParser.streamKeys
+    /// Every option of every step kind.
+    static var optionKeys: [String] { Array(Set(ScenarioParser.stepOptions.values.joined())).sorted() }
 
     static var step: [String: Any] {
         var properties: [String: Any] = [:]
@@ -120,11 +117,16 @@ public enum ScenarioSchema {
             ["type": "object", "additionalProperties": ["type": "string"]],
             "Stores values in variables: {var: body.path}, {var: header.NAME} (a response header), or a thread check's {var: field}.")
         for key in optionKeys where properties[key] == nil { properties[key] = ["description": "Step option \(key) (README: Steps)."] }
+        // One alternative per kind: its key and the options it takes, nothing else.
+        let kinds: [[String: Any]] = ScenarioParser.stepKeys.map { kind in
+            let keys = [kind] + (ScenarioParser.stepOptions[kind] ?? [])
+            return [
+                "type": "object", "required": [kind], "additionalProperties": false,
+                "properties": Dictionary(uniqueKeysWithValues: keys.map { ($0, properties[$0] ?? [:]) }),
+            ]
+        }
         return described(
-            [
-                "type": "object", "additionalProperties": false, "properties": properties,
-                "anyOf": ScenarioParser.stepKeys.map { ["required": [$0]] },
-            ],
+            ["oneOf": kinds],
             "One step: its first key names its kind (\(ScenarioParser.stepKeys.joined(separator: ", "))); the others are its options.")
     }
 
