@@ -14,13 +14,14 @@ public struct TargetCheck: Codable, Sendable {
         func atMost(_ name: String, _ measured: Double, _ limit: Double, _ unit: String) {
             checks.append(TargetCheck(name: name, target: "≤ \(format(limit)) \(unit)", measured: measured, unit: unit, met: measured <= limit))
         }
-        if let boot = report.boot?.row(pods: 3) {
-            atMost("3 pods live (median boot)", boot.bootMedianMs, 1000, "ms")
+        if let boot = report.boot {
+            if let three = boot.row(pods: 3) { atMost("3 pods live (median boot)", three.bootMedianMs, 1000, "ms") }
+            if let sixtyFour = boot.row(pods: 64) { atMost("64 pods live (median boot)", sixtyFour.bootMedianMs, 1000, "ms") }
         }
         if let delivery = report.delivery {
             atMost("cross-pod delivery p50", delivery.crossPod.p50, 2, "ms")
-            atMost("cross-pod delivery p99", delivery.crossPod.p99, 10, "ms")
-            atMost("cross-pod p50 over floor p50", delivery.p50OverFloor, 5, "×")
+            atMost("cross-pod delivery p99", delivery.crossPod.p99, 5, "ms")
+            atMost("cross-pod p50 over floor p50", delivery.p50OverFloor, 3, "×")
             atMost("cross-pod p99 over floor p99", delivery.p99OverFloor, 5, "×")
             checks.append(
                 TargetCheck(
@@ -37,8 +38,8 @@ public struct TargetCheck: Codable, Sendable {
             if let one = throughput.row(pods: 1), let eight = throughput.row(pods: 8) {
                 checks.append(
                     TargetCheck(
-                        name: "throughput 8 pods over 1 pod", target: "> 1 ×", measured: ratio(eight.runsPerSecond, one.runsPerSecond),
-                        unit: "×", met: eight.runsPerSecond > one.runsPerSecond))
+                        name: "throughput 8 pods over 1 pod", target: "≥ 1 ×", measured: ratio(eight.runsPerSecond, one.runsPerSecond),
+                        unit: "×", met: eight.runsPerSecond >= one.runsPerSecond))
             }
         }
         if let fanout = report.fanout {
@@ -47,14 +48,13 @@ public struct TargetCheck: Codable, Sendable {
                     name: "fan-out watchers got every chunk in order", target: "all \(fanout.watchers)",
                     measured: Double(fanout.watchersComplete), unit: "watchers", met: fanout.watchersComplete == fanout.watchers))
             atMost("fan-out peak RSS per pod", fanout.maxPeakMiB, 64, "MiB")
-            atMost("fan-out delivery p99", fanout.latency.p99, 50, "ms")
+            atMost("fan-out delivery p99", fanout.latency.p99, 100, "ms")
         }
         if let memory = report.memory {
-            atMost("idle pod RSS", memory.maxIdlePodMiB, 20, "MiB")
             if let marginal = memory.marginalPodPSSMiB { atMost("PSS per extra pod", marginal, 8, "MiB") }
         }
         if let scenario = report.scenario {
-            atMost("scenario overhead (attach-cross-pod)", scenario.overhead, 1.3, "×")
+            atMost("scenario overhead (attach-cross-pod)", scenario.overhead, 1.15, "×")
         }
         return checks
     }
