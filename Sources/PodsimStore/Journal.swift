@@ -91,12 +91,12 @@ extension Store {
 
     /// Writes journal rows inside the transaction of the change they record; nothing (and the
     /// rows are not even built) when this process does not journal.
-    func journal(_ records: @autoclosure () throws -> [JournalRecord], in transaction: Transaction) async throws {
+    func journal(_ records: @autoclosure () throws -> [JournalRecord], in transaction: Transaction) throws {
         guard let writer = journalWriter else { return }
         let records = try records()
         guard !records.isEmpty else { return }
         let at = monotonicNanos()
-        try await transaction.execute(
+        try transaction.execute(
             """
             INSERT INTO journal (at, kind, pod, threadId, messageId, run, attempt, seq, chunkId, chunkType, delta, body, state, workflow, count, detail)
             VALUES
@@ -108,8 +108,8 @@ extension Store {
             })
     }
 
-    func journal(_ record: @autoclosure () throws -> JournalRecord, in transaction: Transaction) async throws {
-        try await journal([try record()], in: transaction)
+    func journal(_ record: @autoclosure () throws -> JournalRecord, in transaction: Transaction) throws {
+        try journal([try record()], in: transaction)
     }
 }
 

@@ -1,17 +1,15 @@
 import Foundation
 import SQLiteNIO
+import VaporCSQLite
 
 /// One result row with typed column access; records decode themselves from it.
 struct Row: Sendable {
-    let columns: SQLiteRow
-
-    init(_ columns: SQLiteRow) {
-        self.columns = columns
-    }
+    let names: ColumnNames
+    let values: [SQLiteData]
 
     private func value(_ name: String) throws -> SQLiteData {
-        guard let value = columns.column(name) else { throw StoreError.decoding(column: name) }
-        return value
+        guard let index = names.index[name] else { throw StoreError.decoding(column: name) }
+        return values[index]
     }
 
     func string(_ name: String) throws -> String {
@@ -47,6 +45,21 @@ struct Row: Sendable {
         case .text(let text): text
         case .blob(let bytes): Data(bytes.readableBytesView).base64EncodedString()
         }
+    }
+}
+
+/// The column names of one statement's result, shared by all its rows.
+final class ColumnNames: Sendable {
+    /// In result order.
+    let list: [String]
+    /// The first column of each name.
+    let index: [String: Int]
+
+    init(_ statement: OpaquePointer) {
+        list = (0..<sqlite_nio_sqlite3_column_count(statement)).map { column in
+            sqlite_nio_sqlite3_column_name(statement, column).map { String(cString: $0) } ?? ""
+        }
+        index = Dictionary(list.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
     }
 }
 

@@ -77,10 +77,10 @@ enum Schema {
         try await checkKnown(database)
         for migration in migrations {
             try await database.withTransaction { transaction in
-                let applied = try await transaction.execute(#"SELECT 1 FROM "migration" WHERE "id" = ?"#, arguments(migration.id))
+                let applied = try transaction.execute(#"SELECT 1 FROM "migration" WHERE "id" = ?"#, arguments(migration.id))
                 guard applied.isEmpty else { return }
-                for statement in migration.statements { try await transaction.execute(statement) }
-                try await transaction.execute(
+                for statement in migration.statements { try transaction.execute(statement) }
+                try transaction.execute(
                     #"INSERT INTO "migration" ("id", "appliedAt") VALUES (?, ?)"#, arguments(migration.id, now()))
             }
         }

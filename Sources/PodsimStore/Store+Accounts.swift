@@ -21,13 +21,13 @@ extension Store {
         let user = User(id: newID(), orgId: orgId, email: "owner@\(slug).test")
         let key = APIKey(key: "psk_" + newID().replacingOccurrences(of: "-", with: "").lowercased(), userId: user.id, orgId: orgId)
         return try await database.withTransaction { transaction in
-            if try await !transaction.execute("SELECT 1 FROM org WHERE slug = ? OR id = ?", arguments(slug, slug)).isEmpty {
+            if try !transaction.execute("SELECT 1 FROM org WHERE slug = ? OR id = ?", arguments(slug, slug)).isEmpty {
                 throw AccountError.slugTaken(slug)
             }
-            try await transaction.execute(
+            try transaction.execute(
                 "INSERT INTO org (id, slug, name, createdAt) VALUES (?, ?, ?, ?)", arguments(org.id, org.slug, org.name, org.createdAt))
-            try await transaction.execute("INSERT INTO user (id, orgId, email) VALUES (?, ?, ?)", arguments(user.id, user.orgId, user.email))
-            try await transaction.execute("INSERT INTO apiKey (key, userId, orgId) VALUES (?, ?, ?)", arguments(key.key, key.userId, key.orgId))
+            try transaction.execute("INSERT INTO user (id, orgId, email) VALUES (?, ?, ?)", arguments(user.id, user.orgId, user.email))
+            try transaction.execute("INSERT INTO apiKey (key, userId, orgId) VALUES (?, ?, ?)", arguments(key.key, key.userId, key.orgId))
             return OrgBootstrap(org: org, user: user, apiKey: key)
         }
     }
@@ -46,10 +46,10 @@ extension Store {
     public func createSession(for key: APIKey) async throws -> Session {
         let session = Session(token: "sess_" + newID().lowercased(), userId: key.userId, orgId: key.orgId, createdAt: now())
         try await database.withTransaction { transaction in
-            try await transaction.execute(
+            try transaction.execute(
                 "INSERT INTO session (token, userId, orgId, createdAt) VALUES (?, ?, ?, ?)",
                 arguments(session.token, session.userId, session.orgId, session.createdAt))
-            try await self.journal(JournalRecord(kind: .sessionCreated, threadId: nil, detail: session.userId), in: transaction)
+            try self.journal(JournalRecord(kind: .sessionCreated, threadId: nil, detail: session.userId), in: transaction)
         }
         return session
     }
@@ -62,10 +62,10 @@ extension Store {
     @discardableResult
     public func deleteSession(token: String) async throws -> Bool {
         try await database.withTransaction { transaction in
-            guard let deleted = try await transaction.execute("DELETE FROM session WHERE token = ? RETURNING userId", arguments(token)).first else {
+            guard let deleted = try transaction.execute("DELETE FROM session WHERE token = ? RETURNING userId", arguments(token)).first else {
                 return false
             }
-            try await self.journal(JournalRecord(kind: .sessionRevoked, threadId: nil, detail: try deleted.string("userId")), in: transaction)
+            try self.journal(JournalRecord(kind: .sessionRevoked, threadId: nil, detail: try deleted.string("userId")), in: transaction)
             return true
         }
     }
@@ -90,17 +90,17 @@ extension Store {
         let now = now()
         let publicId = id ?? newID()
         return try await database.withTransaction { transaction in
-            if try await !transaction.execute("SELECT 1 FROM thread WHERE orgId = ? AND publicId = ?", arguments(orgId, publicId)).isEmpty {
+            if try !transaction.execute("SELECT 1 FROM thread WHERE orgId = ? AND publicId = ?", arguments(orgId, publicId)).isEmpty {
                 return .exists
             }
             var key = publicId
-            while try await !transaction.execute("SELECT 1 FROM thread WHERE id = ?", arguments(key)).isEmpty {
+            while try !transaction.execute("SELECT 1 FROM thread WHERE id = ?", arguments(key)).isEmpty {
                 key = publicId + "~" + newID().prefix(8).lowercased()
             }
             let thread = ChatThread(
                 id: key, publicId: publicId, orgId: orgId, agentId: agentId, status: .completed,
                 runOwnerPod: nil, sandboxProviderKind: nil, createdAt: now, updatedAt: now, hosted: HostedThreadState(createdBy: createdBy))
-            try await transaction.execute(
+            try transaction.execute(
                 """
                 INSERT INTO thread (id, publicId, orgId, agentId, status, runOwnerPod, sandboxProviderKind, createdAt, updatedAt, createdBy)
                 VALUES (?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)

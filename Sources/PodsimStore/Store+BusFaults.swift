@@ -69,8 +69,8 @@ extension Store {
 
     /// Refuses a publish inside its transaction when the pod is degraded or publishes are refused
     /// (one read of a table that stays empty unless a fault was injected).
-    func checkPublishAllowed(pod: String, at now: Int64, in transaction: Transaction) async throws {
-        let kinds = try await transaction.execute(
+    func checkPublishAllowed(pod: String, at now: Int64, in transaction: Transaction) throws {
+        let kinds = try transaction.execute(
             """
             SELECT kind FROM busFault WHERE kind IN ('degrade', 'refuse-publish') AND (pod IS NULL OR pod = ?)
               AND remaining IS NULL AND (until IS NULL OR until > ?)

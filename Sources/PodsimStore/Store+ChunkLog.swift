@@ -22,7 +22,7 @@ extension Store {
         let fence = fenced ? "WHERE EXISTS (SELECT 1 FROM run WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running')" : ""
         let now = now()
         try await database.withTransaction { transaction in
-            let inserted = try await transaction.execute(
+            let inserted = try transaction.execute(
                 """
                 INSERT INTO chunk (threadId, runId, attempt, seq, pod, body, createdAt)
                 SELECT ?, ?, ?, column1, ?, column2, ? FROM (VALUES \(rows)) \(fence) RETURNING id
@@ -31,7 +31,7 @@ extension Store {
                     + chunks.flatMap { arguments($0.seq, $0.body) }
                     + (fenced ? arguments(runId, attempt, pod) : []))
             if inserted.isEmpty { throw StoreError.fenced(runId: runId, attempt: attempt) }
-            try await self.journal(
+            try self.journal(
                 chunks.map { chunk in
                     .chunk(
                         .chunkAppended, threadId: threadId, run: String(runId), attempt: attempt, seq: chunk.seq,

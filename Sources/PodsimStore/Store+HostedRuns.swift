@@ -26,7 +26,7 @@ extension Store {
     ) async throws -> Bool {
         let now = now()
         return try await database.withTransaction { transaction in
-            guard let failed = try await transaction.execute(
+            guard let failed = try transaction.execute(
                 """
                 UPDATE thread SET status = 'failed', failureKind = coalesce(?, failureKind), failureReason = coalesce(?, failureReason),
                   updatedAt = ? WHERE id = ? \(onlyInProgress ? "AND status = 'in_progress'" : "") \(fence == nil ? "" : "AND fence = ?")
@@ -35,7 +35,7 @@ extension Store {
                 arguments(kind, reason, now, threadId) + (fence.map { arguments($0) } ?? [])
             ).first else { return false }
             let detail = [kind, reason].compactMap { $0 }.joined(separator: ": ")
-            try await self.journalTurn(
+            try self.journalTurn(
                 .runFinished, threadId: threadId, fence: try failed.optionalString("fence"), state: ThreadStatus.failed.rawValue,
                 detail: detail.isEmpty ? nil : detail, in: transaction)
             return true
@@ -47,11 +47,11 @@ extension Store {
     public func settleRun(threadId: String, status: ThreadStatus) async throws -> Bool {
         let now = now()
         return try await database.withTransaction { transaction in
-            guard let settled = try await transaction.execute(
+            guard let settled = try transaction.execute(
                 "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ? AND status = 'in_progress' RETURNING fence",
                 arguments(status.rawValue, now, threadId)
             ).first else { return false }
-            try await self.journalTurn(
+            try self.journalTurn(
                 .runFinished, threadId: threadId, fence: try settled.optionalString("fence"), state: status.rawValue, in: transaction)
             return true
         }
@@ -82,10 +82,10 @@ extension Store {
     public func requestHostedCancel(threadId: String) async throws {
         let now = now()
         try await database.withTransaction { transaction in
-            guard let flagged = try await transaction.execute(
+            guard let flagged = try transaction.execute(
                 "UPDATE thread SET cancelRequestedAt = ? WHERE id = ? RETURNING fence", arguments(now, threadId)
             ).first else { return }
-            try await self.journalTurn(.runCancelRequested, threadId: threadId, fence: try flagged.optionalString("fence"), in: transaction)
+            try self.journalTurn(.runCancelRequested, threadId: threadId, fence: try flagged.optionalString("fence"), in: transaction)
         }
     }
 
@@ -94,9 +94,9 @@ extension Store {
         guard let first = parts.first else { return }
         let now = now()
         try await database.withTransaction { transaction in
-            let written = try await self.insertKeyedParts(parts, at: now, in: transaction)
+            let written = try self.insertKeyedParts(parts, at: now, in: transaction)
             guard !written.isEmpty else { return }
-            try await self.journal(
+            try self.journal(
                 .partsProjected(written, threadId: first.threadId, run: nil, messageId: first.messageId, replacing: false), in: transaction)
         }
     }
@@ -105,9 +105,9 @@ extension Store {
     public func replaceMessageParts(threadId: String, messageId: String, with parts: [MessagePart]) async throws {
         let now = now()
         try await database.withTransaction { transaction in
-            try await transaction.execute("DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, messageId))
-            let written = try await self.insertKeyedParts(parts, at: now, in: transaction)
-            try await self.journal(
+            try transaction.execute("DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, messageId))
+            let written = try self.insertKeyedParts(parts, at: now, in: transaction)
+            try self.journal(
                 .partsProjected(written, threadId: threadId, run: nil, messageId: messageId, replacing: true), in: transaction)
         }
     }
@@ -129,14 +129,14 @@ extension Store {
     /// (the projector orders a reply right after its user message), else `now`. Returns the parts
     /// it wrote.
     @discardableResult
-    func insertKeyedParts(_ parts: [MessagePart], at now: Int64, in transaction: Transaction) async throws -> [MessagePart] {
+    func insertKeyedParts(_ parts: [MessagePart], at now: Int64, in transaction: Transaction) throws -> [MessagePart] {
         guard !parts.isEmpty else { return [] }
         let stamped = parts.map { part in
             var part = part
             if part.createdAt == 0 { part.createdAt = now }
             return part
         }
-        let inserted = try await transaction.execute(
+        let inserted = try transaction.execute(
             "INSERT OR IGNORE INTO part (threadId, runId, role, type, body, pod, createdAt, key, messageId) VALUES "
                 + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: stamped.count).joined(separator: ", ")
                 + " RETURNING key",
@@ -149,18 +149,18 @@ extension Store {
     /// its child workflow exists, the attempt (1 + the child's recoveries), read in `transaction`.
     func journalTurn(
         _ kind: JournalKind, threadId: String, fence: String?, state: String? = nil, detail: String? = nil, in transaction: Transaction
-    ) async throws {
+    ) throws {
         guard journalWriter != nil else { return }
         var messageId: String?
         var attempt: Int?
-        if let fence, let turn = try await transaction.execute(
+        if let fence, let turn = try transaction.execute(
             "SELECT kind, messageId, recoveries FROM workflow WHERE threadId = ? AND fence = ? ORDER BY kind = 'child' DESC LIMIT 1",
             arguments(threadId, fence)
         ).first {
             messageId = try turn.string("messageId")
             if try turn.string("kind") == WorkflowKind.child.rawValue { attempt = 1 + (try turn.int("recoveries")) }
         }
-        try await journal(
+        try journal(
             JournalRecord(kind: kind, threadId: threadId, messageId: messageId, run: fence, attempt: attempt, state: state, detail: detail),
             in: transaction)
     }

@@ -14,27 +14,27 @@ extension Store {
     ) async throws -> Enqueued {
         let now = now()
         return try await database.withTransaction { transaction in
-            try await transaction.execute(
+            try transaction.execute(
                 "INSERT OR IGNORE INTO message (id, threadId, role, text, createdAt) VALUES (?, ?, ?, ?, ?)",
                 arguments(message.id, message.threadId, message.role, message.text, message.createdAt))
-            let inserted = try await transaction.execute(
+            let inserted = try transaction.execute(
                 """
                 INSERT INTO run (threadId, orgId, userId, messageId, providerKind, state, attempt, cancelRequested, createdAt)
                 VALUES (?, ?, ?, ?, ?, 'queued', 0, 0, ?) ON CONFLICT (threadId, messageId) DO NOTHING RETURNING *
                 """,
                 arguments(threadId, orgId, userId, message.id, providerKind, now))
             guard let row = inserted.first else {
-                let existing = try await transaction.execute(
+                let existing = try transaction.execute(
                     "SELECT * FROM run WHERE threadId = ? AND messageId = ?", arguments(threadId, message.id))
                 return Enqueued(run: try Run(row: existing[0]), created: false)
             }
             let run = try Run(row: row)
-            try await self.insertParts(
+            try self.insertParts(
                 [MessagePart(threadId: threadId, runId: run.id, role: "user", type: "text", body: message.text, pod: nil, createdAt: now)],
                 in: transaction)
-            try await transaction.execute(
+            try transaction.execute(
                 "UPDATE thread SET sandboxProviderKind = ?, updatedAt = ? WHERE id = ?", arguments(providerKind, now, threadId))
-            try await self.journal(
+            try self.journal(
                 JournalRecord(kind: .runEnqueued, threadId: threadId, messageId: message.id, run: run.id.map(String.init)), in: transaction)
             return Enqueued(run: run, created: true)
         }
@@ -77,7 +77,7 @@ extension Store {
         return try await database.withTransaction { transaction in
             // A running run whose lease expired (a reclaim), else the oldest queued run of a thread
             // with nothing running.
-            let candidate = try await transaction.execute(
+            let candidate = try transaction.execute(
                 """
                 SELECT id, state = 'running' AS reclaim FROM run WHERE id = coalesce(
                   (SELECT id FROM run WHERE state = 'running' AND leaseExpiresAt < ?
@@ -97,20 +97,20 @@ extension Store {
             var purged = false
             if isReclaim {
                 if !policy.restartSequence {
-                    let last = try await transaction.execute("SELECT max(seq) AS seq FROM chunk WHERE runId = ?", arguments(runId))
+                    let last = try transaction.execute("SELECT max(seq) AS seq FROM chunk WHERE runId = ?", arguments(runId))
                     firstSeq = (try last.first?.optionalInt64("seq")).map { Int($0) + 1 } ?? 1
                 }
                 if policy.purgeDeadAttempt {
-                    purged = try await !transaction.execute("DELETE FROM chunk WHERE runId = ? RETURNING id", arguments(runId)).isEmpty
+                    purged = try !transaction.execute("DELETE FROM chunk WHERE runId = ? RETURNING id", arguments(runId)).isEmpty
                 }
             }
-            let claimed = try await transaction.execute(
+            let claimed = try transaction.execute(
                 """
                 UPDATE run SET state = 'running', attempt = attempt + 1, ownerPod = ?, leaseExpiresAt = ? WHERE id = ? RETURNING *
                 """,
                 arguments(pod, now + leaseMillis, runId))
             let run = try Run(row: claimed[0])
-            try await transaction.execute(
+            try transaction.execute(
                 "UPDATE thread SET status = 'in_progress', runOwnerPod = ?, updatedAt = ? WHERE id = ?", arguments(pod, now, run.threadId))
             var records = [JournalRecord(
                 kind: isReclaim ? .runReclaimed : .runClaimed, threadId: run.threadId, messageId: run.messageId, run: String(runId),
@@ -119,8 +119,8 @@ extension Store {
                 records.append(JournalRecord(
                     kind: .logPurged, threadId: run.threadId, messageId: run.messageId, run: String(runId), attempt: run.attempt - 1))
             }
-            try await self.journal(records, in: transaction)
-            let messages = try await transaction.execute(
+            try self.journal(records, in: transaction)
+            let messages = try transaction.execute(
                 """
                 SELECT m.* FROM message m WHERE m.threadId = ? AND m.createdAt <=
                   (SELECT createdAt FROM message WHERE threadId = ? AND id = ?)
@@ -155,14 +155,14 @@ extension Store {
     /// so any survivor reclaims it on its next poll.
     public func releaseRun(runId: Int64, attempt: Int, pod: String) async throws {
         try await database.withTransaction { transaction in
-            guard let released = try await transaction.execute(
+            guard let released = try transaction.execute(
                 """
                 UPDATE run SET leaseExpiresAt = 0, ownerPod = NULL
                 WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running' RETURNING threadId, messageId
                 """,
                 arguments(runId, attempt, pod)
             ).first else { return }
-            try await self.journal(
+            try self.journal(
                 JournalRecord(
                     kind: .runReleased, threadId: try released.string("threadId"), messageId: try released.string("messageId"),
                     run: String(runId), attempt: attempt),
@@ -183,7 +183,7 @@ extension Store {
     public func requestCancel(threadId: String) async throws -> CancelOutcome {
         let now = now()
         return try await database.withTransaction { transaction in
-            if let running = try await transaction.execute(
+            if let running = try transaction.execute(
                 """
                 UPDATE run SET cancelRequested = 1
                 WHERE id = (SELECT id FROM run WHERE threadId = ? AND state = 'running' LIMIT 1) RETURNING id, ownerPod, messageId, attempt
@@ -191,14 +191,14 @@ extension Store {
                 arguments(threadId)
             ).first {
                 let runId = try running.int64("id")
-                try await self.journal(
+                try self.journal(
                     JournalRecord(
                         kind: .runCancelRequested, threadId: threadId, messageId: try running.string("messageId"), run: String(runId),
                         attempt: try running.int("attempt")),
                     in: transaction)
                 return .requested(runId: runId, ownerPod: try running.optionalString("ownerPod"))
             }
-            if let queued = try await transaction.execute(
+            if let queued = try transaction.execute(
                 """
                 UPDATE run SET state = 'failed', cancelRequested = 1, error = 'cancelled', finishedAt = ?
                 WHERE id = (SELECT id FROM run WHERE threadId = ? AND state = 'queued' ORDER BY id LIMIT 1) RETURNING id, messageId, attempt
@@ -207,7 +207,7 @@ extension Store {
             ).first {
                 let runId = try queued.int64("id")
                 let messageId = try queued.string("messageId")
-                try await self.journal(
+                try self.journal(
                     [
                         JournalRecord(kind: .runCancelRequested, threadId: threadId, messageId: messageId, run: String(runId)),
                         JournalRecord(
@@ -248,7 +248,7 @@ extension Store {
         let now = now()
         return try await database.withTransaction { transaction in
             // The run's ownership and the attempt's chunks in one statement.
-            let rows = try await transaction.execute(
+            let rows = try transaction.execute(
                 """
                 SELECT r.threadId AS run_threadId, r.messageId AS run_messageId, r.attempt AS run_attempt, r.ownerPod AS run_ownerPod,
                   r.state AS run_state, c.*
@@ -268,15 +268,15 @@ extension Store {
                 part.createdAt = now
                 return part
             }
-            try await self.insertParts(parts, in: transaction)
-            try await transaction.execute(
+            try self.insertParts(parts, in: transaction)
+            try transaction.execute(
                 "UPDATE run SET state = ?, error = ?, finishedAt = ?, leaseExpiresAt = NULL WHERE id = ?",
                 arguments(projection.state.rawValue, projection.error, now, runId))
             let threadStatus: ThreadStatus = projection.state == .completed ? .completed : .failed
-            try await transaction.execute(
+            try transaction.execute(
                 "UPDATE thread SET status = ?, updatedAt = ? WHERE id = ?", arguments(threadStatus.rawValue, now, threadId))
             let messageId = try first.string("run_messageId")
-            try await self.journal(
+            try self.journal(
                 (parts.isEmpty ? [] : [.partsProjected(parts, threadId: threadId, run: String(runId), messageId: messageId, replacing: false)])
                     + [JournalRecord(
                         kind: .runFinished, threadId: threadId, messageId: messageId, run: String(runId), attempt: attempt,
@@ -296,17 +296,17 @@ extension Store {
             return part
         }
         try await database.withTransaction { transaction in
-            try await self.insertParts(stamped, in: transaction)
-            try await self.journal(
+            try self.insertParts(stamped, in: transaction)
+            try self.journal(
                 .partsProjected(stamped, threadId: first.threadId, run: first.runId.map(String.init), messageId: nil, replacing: false),
                 in: transaction)
         }
     }
 
     /// All `parts` in one statement.
-    private func insertParts(_ parts: [MessagePart], in transaction: Transaction) async throws {
+    private func insertParts(_ parts: [MessagePart], in transaction: Transaction) throws {
         guard !parts.isEmpty else { return }
-        try await transaction.execute(
+        try transaction.execute(
             "INSERT INTO part (threadId, runId, role, type, body, pod, createdAt) VALUES "
                 + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: parts.count).joined(separator: ", "),
             parts.flatMap { arguments($0.threadId, $0.runId, $0.role, $0.type, $0.body, $0.pod, $0.createdAt) })
@@ -351,10 +351,10 @@ extension Store {
     /// Flags a run as cancelled without any cross-pod request (the `cancel-local-only` path).
     public func flagCancel(runId: Int64) async throws {
         try await database.withTransaction { transaction in
-            guard let flagged = try await transaction.execute(
+            guard let flagged = try transaction.execute(
                 "UPDATE run SET cancelRequested = 1 WHERE id = ? RETURNING threadId, messageId, attempt", arguments(runId)
             ).first else { return }
-            try await self.journal(
+            try self.journal(
                 JournalRecord(
                     kind: .runCancelRequested, threadId: try flagged.string("threadId"), messageId: try flagged.string("messageId"),
                     run: String(runId), attempt: try flagged.int("attempt")),

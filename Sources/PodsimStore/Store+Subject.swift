@@ -11,24 +11,24 @@ extension Store {
         guard !messages.isEmpty else { return [] }
         let now = now()
         return try await database.withTransaction { transaction in
-            try await self.checkPublishAllowed(pod: pod, at: now, in: transaction)
-            let attempts = try await self.journaledAttempts(threadId: threadId, fences: Set(messages.compactMap(\.fence)), in: transaction)
+            try self.checkPublishAllowed(pod: pod, at: now, in: transaction)
+            let attempts = try self.journaledAttempts(threadId: threadId, fences: Set(messages.compactMap(\.fence)), in: transaction)
             var stored: [Bool] = []
             for message in messages {
                 let attempt = message.fence.flatMap { attempts[$0] }
                 if let msgId = message.msgId {
-                    let seen = try await transaction.execute(
+                    let seen = try transaction.execute(
                         "SELECT 1 FROM dedup WHERE msgId = ? AND storedAt > ?", arguments(msgId, now - dedupWindowMillis))
                     if !seen.isEmpty {
-                        try await self.journal(.subject(.chunkDropped, message, threadId: threadId, attempt: attempt), in: transaction)
+                        try self.journal(.subject(.chunkDropped, message, threadId: threadId, attempt: attempt), in: transaction)
                         stored.append(false)
                         continue
                     }
-                    try await transaction.execute(
+                    try transaction.execute(
                         "INSERT INTO dedup (msgId, storedAt) VALUES (?, ?) ON CONFLICT (msgId) DO UPDATE SET storedAt = excluded.storedAt",
                         arguments(msgId, now))
                 }
-                try await self.insertSubjectMessage(message, threadId: threadId, pod: pod, at: now, attempt: attempt, in: transaction)
+                try self.insertSubjectMessage(message, threadId: threadId, pod: pod, at: now, attempt: attempt, in: transaction)
                 stored.append(true)
             }
             return stored
@@ -38,19 +38,19 @@ extension Store {
     /// Stores one message and journals it (`attempt`: its turn's, when the journal should say).
     func insertSubjectMessage(
         _ message: SubjectPublish, threadId: String, pod: String, at now: Int64, attempt: Int? = nil, in transaction: Transaction
-    ) async throws {
-        try await transaction.execute(
+    ) throws {
+        try transaction.execute(
             "INSERT INTO subject (threadId, msgId, fence, seq, pod, body, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments(threadId, message.msgId, message.fence, message.seq, pod, message.body, now))
-        try await journal(.subject(.chunkAppended, message, threadId: threadId, attempt: attempt), in: transaction)
+        try journal(.subject(.chunkAppended, message, threadId: threadId, attempt: attempt), in: transaction)
     }
 
     /// Each fence's attempt (1 + its child's recoveries) for the journal; empty when not journaling.
-    private func journaledAttempts(threadId: String, fences: Set<String>, in transaction: Transaction) async throws -> [String: Int] {
+    private func journaledAttempts(threadId: String, fences: Set<String>, in transaction: Transaction) throws -> [String: Int] {
         guard journalWriter != nil else { return [:] }
         var attempts: [String: Int] = [:]
         for fence in fences {
-            let child = try await transaction.execute(
+            let child = try transaction.execute(
                 "SELECT recoveries FROM workflow WHERE id = ?", arguments(WorkflowID.child(threadId: threadId, fence: fence))
             ).first
             if let child { attempts[fence] = 1 + (try child.int("recoveries")) }
@@ -68,19 +68,19 @@ extension Store {
     public func purgeSubject(threadId: String) async throws {
         let now = now()
         try await database.withTransaction { transaction in
-            try await transaction.execute(
+            try transaction.execute(
                 """
                 INSERT INTO subjectPurge (threadId, throughID) VALUES (?, (SELECT coalesce(max(id), 0) FROM subject WHERE threadId = ?))
                 ON CONFLICT (threadId) DO UPDATE SET throughID = excluded.throughID
                 """,
                 arguments(threadId, threadId))
-            try await transaction.execute(
+            try transaction.execute(
                 """
                 DELETE FROM subject WHERE threadId = ? AND createdAt < ?
                   AND id <= (SELECT throughID FROM subjectPurge WHERE threadId = ?)
                 """,
                 arguments(threadId, now - Self.purgedRetentionMillis, threadId))
-            try await self.journal(JournalRecord(kind: .logPurged, threadId: threadId), in: transaction)
+            try self.journal(JournalRecord(kind: .logPurged, threadId: threadId), in: transaction)
         }
     }
 

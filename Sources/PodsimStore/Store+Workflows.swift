@@ -58,35 +58,35 @@ extension Store {
         let threadId = turn.message.threadId
         let gateId = WorkflowID.gate(threadId: threadId, messageId: turn.message.id)
         return try await database.withTransaction { transaction in
-            try await transaction.execute(
+            try transaction.execute(
                 """
                 UPDATE thread SET harnessId = 'decopilot', sandboxProviderKind = 'agent-sandbox', branch = coalesce(?, 'ephemeral'),
                   messageStorageVersion = 2, updatedAt = ? WHERE id = ? AND harnessId IS NULL
                 """,
                 arguments(turn.branch, now, threadId))
-            let persisted = try await transaction.execute(
+            let persisted = try transaction.execute(
                 "INSERT OR IGNORE INTO message (id, threadId, role, text, createdAt) VALUES (?, ?, ?, ?, ?) RETURNING id",
                 arguments(turn.message.id, threadId, turn.message.role, turn.message.text, turn.message.createdAt))
-            if !persisted.isEmpty { try await self.insertKeyedParts(turn.userParts, at: now, in: transaction) }
-            let status = try await transaction.execute("SELECT status FROM thread WHERE id = ?", arguments(threadId)).first?.string("status")
+            if !persisted.isEmpty { try self.insertKeyedParts(turn.userParts, at: now, in: transaction) }
+            let status = try transaction.execute("SELECT status FROM thread WHERE id = ?", arguments(threadId)).first?.string("status")
             let publishWaiting = status != ThreadStatus.inProgress.rawValue
             if publishWaiting {
-                try await self.insertSubjectMessage(
+                try self.insertSubjectMessage(
                     SubjectPublish(body: turn.waitingFrame), threadId: threadId, pod: turn.pod, at: now, in: transaction)
             }
-            let inserted = try await transaction.execute(
+            let inserted = try transaction.execute(
                 """
                 INSERT INTO workflow (id, kind, threadId, orgId, userId, messageId, status, priority, createdAt, updatedAt)
                 VALUES (?, 'gate', ?, ?, ?, ?, 'ENQUEUED', ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id
                 """,
                 arguments(gateId, threadId, turn.orgId, turn.userId, turn.message.id, turn.priority, now, now))
             if let fence = turn.postTimeFence, !inserted.isEmpty {
-                try await transaction.execute(
+                try transaction.execute(
                     "UPDATE thread SET fence = ?, status = 'in_progress', updatedAt = ? WHERE id = ?", arguments(fence, now, threadId))
-                try await transaction.execute("UPDATE workflow SET fence = ? WHERE id = ?", arguments(fence, gateId))
+                try transaction.execute("UPDATE workflow SET fence = ? WHERE id = ?", arguments(fence, gateId))
             }
             if !inserted.isEmpty {
-                try await self.journal(
+                try self.journal(
                     [
                         JournalRecord(kind: .runEnqueued, threadId: threadId, messageId: turn.message.id, run: turn.postTimeFence),
                         JournalRecord(
@@ -112,7 +112,7 @@ extension Store {
     public func dequeue(kind: WorkflowKind, executor: String) async throws -> Workflow? {
         let now = now()
         return try await database.withTransaction { transaction in
-            guard let row = try await transaction.execute(
+            guard let row = try transaction.execute(
                 """
                 UPDATE workflow SET status = 'PENDING', executor = ?, updatedAt = ? WHERE id = (
                   SELECT w.id FROM workflow w WHERE \(Self.dequeueable(kind)) ORDER BY w.priority, w.createdAt, w.rowid LIMIT 1)
@@ -128,7 +128,7 @@ extension Store {
                 claim.workflow = nil
                 records.append(claim)
             }
-            try await self.journal(records, in: transaction)
+            try self.journal(records, in: transaction)
             return workflow
         }
     }
@@ -163,7 +163,7 @@ extension Store {
     public func cancelQueuedGate(threadId: String, id: String) async throws -> Bool {
         let now = now()
         return try await database.withTransaction { transaction in
-            guard let row = try await transaction.execute(
+            guard let row = try transaction.execute(
                 """
                 UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = ? AND threadId = ? AND kind = 'gate' AND status = 'ENQUEUED'
                 RETURNING *
@@ -171,8 +171,8 @@ extension Store {
                 arguments(now, id, threadId)
             ).first else { return false }
             let gate = try Workflow(row: row)
-            try await transaction.execute("DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, gate.messageId))
-            try await self.journal(Self.cancelledRecords(gate), in: transaction)
+            try transaction.execute("DELETE FROM part WHERE threadId = ? AND messageId = ?", arguments(threadId, gate.messageId))
+            try self.journal(Self.cancelledRecords(gate), in: transaction)
             return true
         }
     }
@@ -202,16 +202,16 @@ extension Store {
     public func dispatchTurn(gateId: String, executor: String, fence: String, startingFrame: String) async throws -> Dispatch? {
         let now = now()
         return try await database.withTransaction { transaction in
-            guard let row = try await transaction.execute(
+            guard let row = try transaction.execute(
                 "SELECT * FROM workflow WHERE id = ? AND status = 'PENDING' AND executor = ?", arguments(gateId, executor)
             ).first else { return nil }
             let gate = try Workflow(row: row)
             if let journaled = gate.fence { return Dispatch(fence: journaled, replayed: true) }
-            try await self.insertSubjectMessage(
+            try self.insertSubjectMessage(
                 SubjectPublish(body: startingFrame), threadId: gate.threadId, pod: executor, at: now, in: transaction)
-            try await transaction.execute(
+            try transaction.execute(
                 "UPDATE thread SET fence = ?, status = 'in_progress', updatedAt = ? WHERE id = ?", arguments(fence, now, gate.threadId))
-            try await transaction.execute("UPDATE workflow SET fence = ?, updatedAt = ? WHERE id = ?", arguments(fence, now, gateId))
+            try transaction.execute("UPDATE workflow SET fence = ?, updatedAt = ? WHERE id = ?", arguments(fence, now, gateId))
             return Dispatch(fence: fence, replayed: false)
         }
     }
@@ -222,14 +222,14 @@ extension Store {
         let id = WorkflowID.child(threadId: gate.threadId, fence: fence)
         let now = now()
         try await database.withTransaction { transaction in
-            guard let row = try await transaction.execute(
+            guard let row = try transaction.execute(
                 """
                 INSERT INTO workflow (id, kind, threadId, orgId, userId, messageId, status, priority, fence, createdAt, updatedAt)
                 VALUES (?, 'child', ?, ?, ?, ?, 'ENQUEUED', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING *
                 """,
                 arguments(id, gate.threadId, gate.orgId, gate.userId, gate.messageId, gate.priority, fence, now, now)
             ).first else { return }
-            try await self.journal(.workflow(.workflowEnqueued, try Workflow(row: row)), in: transaction)
+            try self.journal(.workflow(.workflowEnqueued, try Workflow(row: row)), in: transaction)
         }
         return id
     }
@@ -240,7 +240,7 @@ extension Store {
     public func finishWorkflow(id: String, executor: String, status: WorkflowStatus, error: String? = nil) async throws -> Bool {
         let now = now()
         return try await database.withTransaction { transaction in
-            guard let row = try await transaction.execute(
+            guard let row = try transaction.execute(
                 """
                 UPDATE workflow SET status = ?, error = ?, updatedAt = ? WHERE id = ? AND status = 'PENDING' AND executor = ? RETURNING *
                 """,
@@ -248,7 +248,7 @@ extension Store {
             ).first else { return false }
             var finished = JournalRecord.workflow(.workflowFinished, try Workflow(row: row))
             finished.detail = error
-            try await self.journal(finished, in: transaction)
+            try self.journal(finished, in: transaction)
             return true
         }
     }
@@ -261,17 +261,17 @@ extension Store {
         let kindList = kinds.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
         let now = now()
         return try await database.withTransaction { transaction in
-            let requeued = try await transaction.execute(
+            let requeued = try transaction.execute(
                 """
                 UPDATE workflow SET status = 'ENQUEUED', executor = NULL, recoveries = recoveries + 1, updatedAt = ?
                 WHERE status = 'PENDING' AND executor = ? AND kind IN (\(kindList)) RETURNING *
                 """,
                 arguments(now, executor)
             ).map(Workflow.init(row:))
-            try await self.journal(requeued.map { JournalRecord.workflow(.workflowEnqueued, $0) }, in: transaction)
+            try self.journal(requeued.map { JournalRecord.workflow(.workflowEnqueued, $0) }, in: transaction)
             // Handing back gates alone is the SIGTERM hand-off: their turns are released, not lost.
             for gate in requeued where kinds == [.gate] {
-                try await self.journalTurn(.runReleased, threadId: gate.threadId, fence: gate.fence, in: transaction)
+                try self.journalTurn(.runReleased, threadId: gate.threadId, fence: gate.fence, in: transaction)
             }
             return requeued
         }
@@ -288,7 +288,7 @@ extension Store {
     public func cancelWorkflows(threadId: String, fence: String?) async throws {
         let now = now()
         try await database.withTransaction { transaction in
-            var cancelled = try await transaction.execute(
+            var cancelled = try transaction.execute(
                 """
                 UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = (
                   SELECT id FROM workflow WHERE threadId = ? AND kind = 'gate' AND status IN ('PENDING', 'ENQUEUED')
@@ -297,11 +297,11 @@ extension Store {
                 """,
                 arguments(now, threadId))
             if let fence {
-                cancelled += try await transaction.execute(
+                cancelled += try transaction.execute(
                     "UPDATE workflow SET status = 'CANCELLED', updatedAt = ? WHERE id = ? AND status IN ('PENDING', 'ENQUEUED') RETURNING *",
                     arguments(now, WorkflowID.child(threadId: threadId, fence: fence)))
             }
-            try await self.journal(try cancelled.map(Workflow.init(row:)).flatMap(Self.cancelledRecords), in: transaction)
+            try self.journal(try cancelled.map(Workflow.init(row:)).flatMap(Self.cancelledRecords), in: transaction)
         }
     }
 

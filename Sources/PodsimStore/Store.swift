@@ -49,7 +49,7 @@ public final class Store: Sendable {
     public func query(_ sql: String, arguments: [String] = []) async throws -> [[String: String?]] {
         try await database.read(sql, arguments.map { .text($0) }).map { row in
             var values: [String: String?] = [:]
-            for column in row.columns.columns { values[column.name] = .some(try row.text(column.name)) }
+            for name in row.names.list { values[name] = .some(try row.text(name)) }
             return values
         }
     }
