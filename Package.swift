@@ -25,9 +25,12 @@ let package = Package(
         // timings, sandbox kinds, UI chunks, JSON values, SSE framing and parsing, the bodies of
         // the pod and control APIs, child configurations and the clock.
         .target(name: "PodsimModel"),
+        // A C call into the built-in SQLite that Swift cannot make (a variadic configuration call).
+        .target(name: "CSQLiteOptions"),
         // The shared SQLite store (SQLite built in): schema, records, run queue, chunk log.
         // Depends on nothing of ours.
         .target(name: "PodsimStore", dependencies: [
+            "CSQLiteOptions",
             .product(name: "SQLiteNIO", package: "sqlite-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),

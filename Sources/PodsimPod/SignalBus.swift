@@ -10,6 +10,7 @@ final class SignalBus: Sendable {
     let socket: ChangeSignalSocket
     private let store: Store
     private let peerPorts = Mutex<[Int]>([])
+    private let nextPeer = Atomic<Int>(0)
 
     init(store: Store, socket: ChangeSignalSocket) {
         self.store = store
@@ -18,6 +19,15 @@ final class SignalBus: Sendable {
 
     func publish(_ signal: ChangeSignal) {
         socket.send(signal, to: peerPorts.withLock { $0 })
+    }
+
+    /// Sends a signal to one other pod, taking them in turn (to this pod when it is alone).
+    func publishToOnePeer(_ signal: ChangeSignal) {
+        let ports = peerPorts.withLock { $0 }
+        let others = ports.filter { $0 != socket.port }
+        let candidates = others.isEmpty ? ports : others
+        guard !candidates.isEmpty else { return }
+        socket.send(signal, to: [candidates[nextPeer.wrappingAdd(1, ordering: .relaxed).oldValue % candidates.count]])
     }
 
     /// Re-reads the registered pods (a restarted pod gets a new port).

@@ -1,3 +1,4 @@
+import CSQLiteOptions
 import NIOCore
 import SQLiteNIO
 import Synchronization
@@ -6,13 +7,15 @@ import VaporCSQLite
 /// The store's SQLite connections and the one rule for using them: every write goes through
 /// `write` or `withTransaction`, which run on the single writer connection, one at a time.
 ///
-/// Each connection is an actor on a thread of its own, and a transaction is one call to that
-/// actor: BEGIN, its statements and COMMIT run back to back on the connection's thread, so the
-/// caller's task crosses threads twice per transaction rather than three times per statement,
-/// and no other task's statement can land between this task's BEGIN and COMMIT. Reads use
-/// their own connections (WAL readers never wait for the writer); each read is one statement,
-/// so it sees one consistent snapshot. A writer sleeping out another process's lock
-/// (`busy_timeout`) occupies its connection's thread, never the cooperative pool.
+/// Each connection has a thread of its own, and a transaction is one job on that thread: BEGIN,
+/// its statements and COMMIT run back to back, so the caller's task crosses threads twice per
+/// transaction rather than three times per statement. The writer commits in groups: the write
+/// jobs that queued up while it was busy (or waiting out another process's lock) run in one
+/// IMMEDIATE transaction, each inside its own savepoint, so a job that fails undoes only itself
+/// and one lock acquisition and one commit serve them all. Reads use their own connections (WAL
+/// readers never wait for the writer); each read is one statement, so it sees one consistent
+/// snapshot. A writer sleeping out another process's lock (`busy_timeout`) occupies its own
+/// thread, never the cooperative pool.
 final class Database: Sendable {
     /// How long a statement waits for another process's write lock before failing with
     /// SQLITE_BUSY (SQLite's own busy handler: 1, 2, 5, 10 … ms sleeps).
@@ -20,61 +23,66 @@ final class Database: Sendable {
     /// Read connections per process; measured with `podsim bench` (see BENCHMARKS.md).
     static let readerCount = 2
 
-    private let writer: Connection
-    private let readers: [Connection]
+    private let writer: GroupCommitWriter
+    private let readers: [ConnectionThread]
     private let nextReader = Atomic<Int>(0)
 
-    private init(writer: Connection, readers: [Connection]) {
+    private init(writer: GroupCommitWriter, readers: [ConnectionThread]) {
         self.writer = writer
         self.readers = readers
     }
 
     static func open(path: String) async throws -> Database {
-        var connections: [Connection] = []
+        var connections: [ConnectionThread] = []
         do {
             for index in 0...readerCount {
-                let connection = Connection()
+                let connection = ConnectionThread()
                 connections.append(connection)
                 try await connection.open(path: path, readOnly: index > 0)
             }
         } catch {
-            for connection in connections { await connection.close() }
+            for connection in connections { connection.close() }
             throw error
         }
-        return Database(writer: connections[0], readers: Array(connections.dropFirst()))
+        return Database(writer: GroupCommitWriter(connections[0]), readers: Array(connections.dropFirst()))
     }
 
     deinit {
-        let connections = [writer] + readers
-        Task { for connection in connections { await connection.close() } }
+        writer.connection.close()
+        for reader in readers { reader.close() }
     }
 
     /// One statement on a read connection (`query_only`: a write fails instead of racing the writer).
     func read(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [Row] {
         let reader = readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
-        return try await reader.perform { try $0.execute(sql, binds) }
+        return try await reader.run { try $0.execute(sql, binds) }
     }
 
-    /// One statement on the writer connection, in its own implicit transaction.
+    /// One statement on the writer connection, in a transaction of its own (or its group's).
     func write(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [Row] {
-        try await writer.perform { try $0.execute(sql, binds) }
+        try await withTransaction { try $0.execute(sql, binds) }
     }
 
-    /// Runs `body` in one IMMEDIATE transaction on the writer connection: the write lock is taken
-    /// at BEGIN (so the transaction never fails half-way with SQLITE_BUSY), and everything is
-    /// rolled back if `body` throws. The body runs on the connection's thread, start to end, even
-    /// when the calling task is cancelled (a cancelled run's last writes still land).
+    /// Runs `body` in an IMMEDIATE transaction on the writer connection: the write lock is taken
+    /// at BEGIN (so the transaction never fails half-way with SQLITE_BUSY), and everything `body`
+    /// did is rolled back if it throws. The body runs on the writer's thread, start to end, even
+    /// when the calling task is cancelled (a cancelled run's last writes still land); the call
+    /// returns once its group committed.
     func withTransaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) throws -> T) async throws -> T {
-        try await writer.perform { statements in
-            try statements.execute("BEGIN IMMEDIATE")
-            do {
-                let result = try body(Transaction(statements: statements))
-                try statements.execute("COMMIT")
-                return result
-            } catch {
-                _ = try? statements.execute("ROLLBACK")
-                throw error
-            }
+        try await withCheckedThrowingContinuation { continuation in
+            writer.submit(
+                GroupCommitWriter.Job(
+                    run: { statements in
+                        let outcome = Result { try statements.inSavepoint { try body(Transaction(statements: statements)) } }
+                        return { groupFailure in
+                            if case .success = outcome, let groupFailure {
+                                continuation.resume(throwing: groupFailure)
+                            } else {
+                                continuation.resume(with: outcome)
+                            }
+                        }
+                    },
+                    fail: { continuation.resume(throwing: $0) }))
         }
     }
 }
@@ -89,68 +97,134 @@ struct Transaction {
     }
 }
 
+/// The writer connection's queue of write jobs. Whoever finds the queue idle schedules a drain
+/// on the connection's thread; the drain commits everything queued so far as one group, then
+/// looks again. A mutex guards the queue because submitters and the drain run on different
+/// threads and a submission must never wait for a commit.
+final class GroupCommitWriter: Sendable {
+    /// One transaction's work. `run` executes its statements inside the group's transaction (in a
+    /// savepoint of its own) and returns how to finish once the group committed (nil) or failed;
+    /// `fail` ends a job that never ran.
+    struct Job: Sendable {
+        let run: @Sendable (Statements) -> @Sendable ((any Error)?) -> Void
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    /// The most jobs one group commits, so a long queue still commits in bounded steps.
+    static let maxGroup = 64
+
+    let connection: ConnectionThread
+    private let queue = Mutex<(jobs: [Job], draining: Bool)>(([], false))
+
+    init(_ connection: ConnectionThread) {
+        self.connection = connection
+    }
+
+    func submit(_ job: Job) {
+        let startDrain = queue.withLock { queue in
+            queue.jobs.append(job)
+            defer { queue.draining = true }
+            return !queue.draining
+        }
+        if startDrain { connection.schedule { self.drain($0) } }
+    }
+
+    private func drain(_ statements: Statements?) {
+        while true {
+            let group: [Job] = queue.withLock { queue in
+                let group = Array(queue.jobs.prefix(Self.maxGroup))
+                queue.jobs.removeFirst(group.count)
+                if group.isEmpty { queue.draining = false }
+                return group
+            }
+            if group.isEmpty { return }
+            guard let statements else {
+                for job in group { job.fail(SQLiteFailure.closed) }
+                continue
+            }
+            commit(group, on: statements)
+        }
+    }
+
+    private func commit(_ group: [Job], on statements: Statements) {
+        do {
+            try statements.execute("BEGIN IMMEDIATE")
+        } catch {
+            for job in group { job.fail(error) }
+            return
+        }
+        let finishes = group.map { $0.run(statements) }
+        var failure: (any Error)?
+        if statements.inTransaction {
+            do { try statements.execute("COMMIT") } catch { failure = error }
+            if statements.inTransaction { _ = try? statements.execute("ROLLBACK") }
+        } else {
+            // SQLite rolled the whole transaction back on an error (I/O, full disk): nothing landed.
+            failure = SQLiteFailure(code: SQLITE_ABORT, message: "the transaction was rolled back")
+        }
+        for finish in finishes { finish(failure) }
+    }
+}
+
 /// A failed SQLite call: its result code and the connection's message.
 public struct SQLiteFailure: Error, Equatable, CustomStringConvertible {
     public var code: Int32
     public var message: String
 
     public var description: String { "SQLite error \(code): \(message)" }
+
+    static let closed = SQLiteFailure(code: SQLITE_MISUSE, message: "the connection is closed")
 }
 
-/// One SQLite connection, confined to one thread: the actor's executor is that thread, and
-/// every use of the handle happens inside `perform`.
-actor Connection {
-    private let thread = ConnectionThread()
-    private var statements: Statements?
-
-    nonisolated var unownedExecutor: UnownedSerialExecutor { thread.asUnownedSerialExecutor() }
-
-    func open(path: String, readOnly: Bool) throws {
-        let statements = try Statements(path: path)
-        self.statements = statements
-        for pragma in ["PRAGMA busy_timeout = \(Database.busyTimeoutMillis)", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
-            try statements.execute(pragma)
-        }
-        try statements.execute(readOnly ? "PRAGMA query_only = ON" : "PRAGMA journal_mode = WAL")
-    }
-
-    func perform<T: Sendable>(_ body: @Sendable (Statements) throws -> T) throws -> T {
-        guard let statements else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "the connection is closed") }
-        return try body(statements)
-    }
-
-    func close() {
-        statements?.close()
-        statements = nil
-        thread.stop()
-    }
-}
-
-/// The serial executor of one `Connection`: a dedicated thread (a one-thread NIO pool) that
-/// runs the actor's jobs in arrival order, so SQLite's blocking calls never occupy the
-/// cooperative pool.
-final class ConnectionThread: SerialExecutor {
+/// One SQLite connection and the one thread that uses it (a one-thread NIO pool, so SQLite's
+/// blocking calls never occupy the cooperative pool). Jobs run in the order they were scheduled.
+final class ConnectionThread: Sendable {
     private let pool: NIOThreadPool
+    private let statements = Statements()
 
     init() {
         pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedSerialExecutor()
-        // After `stop` the pool runs nothing; the job then runs here and finds the connection closed.
-        pool.submit { _ in job.runSynchronously(on: executor) }
+    func open(path: String, readOnly: Bool) async throws {
+        try await run { statements in
+            try statements.open(path: path)
+            for pragma in ["PRAGMA busy_timeout = \(Database.busyTimeoutMillis)", "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"] {
+                try statements.execute(pragma)
+            }
+            try statements.execute(readOnly ? "PRAGMA query_only = ON" : "PRAGMA journal_mode = WAL")
+        }
     }
 
-    func stop() {
-        pool.shutdownGracefully { _ in }
+    /// Runs `work` on the connection's thread, with nil once the connection is closed.
+    func schedule(_ work: @escaping @Sendable (Statements?) -> Void) {
+        let statements = statements
+        pool.submit { state in work(state == .active ? statements : nil) }
+    }
+
+    /// Runs `body` on the connection's thread and returns its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable (Statements) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            schedule { statements in
+                guard let statements else { return continuation.resume(throwing: SQLiteFailure.closed) }
+                continuation.resume(with: Result { try body(statements) })
+            }
+        }
+    }
+
+    /// Closes the connection after the jobs already scheduled, then stops the thread.
+    func close() {
+        let pool = pool
+        schedule { statements in
+            statements?.close()
+            pool.shutdownGracefully { _ in }
+        }
     }
 }
 
-/// The raw connection handle and its prepared statements. Only its `Connection` touches it, on
-/// that connection's thread (hence unchecked).
+/// The raw connection handle and its prepared statements. Only its `ConnectionThread` touches
+/// it, on that thread (hence unchecked).
 final class Statements: @unchecked Sendable {
     /// Prepared statements kept for reuse, by SQL text; beyond this many, statements are
     /// prepared for one use (ad-hoc SQL such as a scenario's store checks must not grow it).
@@ -160,16 +234,34 @@ final class Statements: @unchecked Sendable {
     private var handle: OpaquePointer?
     private var cache: [String: OpaquePointer] = [:]
 
-    init(path: String) throws {
-        var handle: OpaquePointer?
+    /// Opens the database file (creating it if needed); the connection is unusable before.
+    func open(path: String) throws {
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
-        guard status == SQLITE_OK, let handle else {
-            let message = handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "cannot open \(path)"
-            sqlite_nio_sqlite3_close(handle)
-            throw SQLiteFailure(code: status, message: message)
+        guard status == SQLITE_OK, podsim_sqlite_enable_stable_plans(UnsafeMutableRawPointer(handle)) == SQLITE_OK else {
+            let failure = failure(status == SQLITE_OK ? SQLITE_ERROR : status)
+            close()
+            throw failure
         }
-        self.handle = handle
+    }
+
+    /// Whether a transaction is open (SQLite ends one on its own after some errors).
+    var inTransaction: Bool { handle != nil && sqlite_nio_sqlite3_get_autocommit(handle) == 0 }
+
+    /// Runs `body` in a savepoint: what it wrote stays if it returns and is undone if it throws.
+    func inSavepoint<T>(_ body: () throws -> T) throws -> T {
+        try execute("SAVEPOINT job")
+        do {
+            let result = try body()
+            try execute("RELEASE job")
+            return result
+        } catch {
+            if inTransaction {
+                _ = try? execute("ROLLBACK TO job")
+                _ = try? execute("RELEASE job")
+            }
+            throw error
+        }
     }
 
     func close() {
@@ -207,6 +299,7 @@ final class Statements: @unchecked Sendable {
 
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let statement = cache[sql] { return statement }
+        guard let handle else { throw SQLiteFailure.closed }
         var statement: OpaquePointer?
         let status = sqlite_nio_sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK else { throw failure(status) }
@@ -254,6 +347,7 @@ final class Statements: @unchecked Sendable {
     }
 
     private func failure(_ status: Int32) -> SQLiteFailure {
-        SQLiteFailure(code: status, message: handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "closed")
+        guard let handle else { return .closed }
+        return SQLiteFailure(code: status, message: sqlite_nio_sqlite3_errmsg(handle).map { String(cString: $0) } ?? "error \(status)")
     }
 }

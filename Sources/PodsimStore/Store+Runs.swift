@@ -73,63 +73,77 @@ extension Store {
     /// Atomically claims one run: first a running run whose lease expired (a reclaim), else the
     /// oldest queued run of a thread with nothing running. Nil when there is nothing to claim.
     public func claimRun(pod: String, leaseMillis: Int64, policy: ClaimPolicy = .init()) async throws -> ClaimedRun? {
+        try await claimRuns(pod: pod, leaseMillis: leaseMillis, policy: policy, limit: 1).first
+    }
+
+    /// Claims up to `limit` runs in one transaction, each as `claimRun` would, in the order
+    /// `claimRun` would take them one by one: a pod with free workers fills them with one write.
+    public func claimRuns(pod: String, leaseMillis: Int64, policy: ClaimPolicy = .init(), limit: Int) async throws -> [ClaimedRun] {
         let now = now()
         return try await database.withTransaction { transaction in
-            // A running run whose lease expired (a reclaim), else the oldest queued run of a thread
-            // with nothing running.
-            let candidate = try transaction.execute(
-                """
-                SELECT id, state = 'running' AS reclaim FROM run WHERE id = coalesce(
-                  (SELECT id FROM run WHERE state = 'running' AND leaseExpiresAt < ?
-                   \(policy.reclaimOwnedRuns ? "" : "AND ownerPod IS NULL")
-                   ORDER BY id LIMIT 1),
-                  (SELECT r.id FROM run r WHERE r.state = 'queued' AND NOT EXISTS (
-                     SELECT 1 FROM run o WHERE o.threadId = r.threadId
-                     AND (o.state = 'running' OR (o.state = 'queued' AND o.id < r.id)))
-                   ORDER BY r.id LIMIT 1))
-                """,
-                arguments(now)
-            ).first
-            guard let candidate else { return nil }
-            let runId = try candidate.int64("id")
-            let isReclaim = try candidate.bool("reclaim")
-            var firstSeq = 1
-            var purged = false
-            if isReclaim {
-                if !policy.restartSequence {
-                    let last = try transaction.execute("SELECT max(seq) AS seq FROM chunk WHERE runId = ?", arguments(runId))
-                    firstSeq = (try last.first?.optionalInt64("seq")).map { Int($0) + 1 } ?? 1
-                }
-                if policy.purgeDeadAttempt {
-                    purged = try !transaction.execute("DELETE FROM chunk WHERE runId = ? RETURNING id", arguments(runId)).isEmpty
-                }
+            var claims: [ClaimedRun] = []
+            while claims.count < limit, let claim = try self.claimOne(pod: pod, leaseMillis: leaseMillis, policy: policy, now: now, in: transaction) {
+                claims.append(claim)
             }
-            let claimed = try transaction.execute(
-                """
-                UPDATE run SET state = 'running', attempt = attempt + 1, ownerPod = ?, leaseExpiresAt = ? WHERE id = ? RETURNING *
-                """,
-                arguments(pod, now + leaseMillis, runId))
-            let run = try Run(row: claimed[0])
-            try transaction.execute(
-                "UPDATE thread SET status = 'in_progress', runOwnerPod = ?, updatedAt = ? WHERE id = ?", arguments(pod, now, run.threadId))
-            var records = [JournalRecord(
-                kind: isReclaim ? .runReclaimed : .runClaimed, threadId: run.threadId, messageId: run.messageId, run: String(runId),
-                attempt: run.attempt)]
-            if purged {
-                records.append(JournalRecord(
-                    kind: .logPurged, threadId: run.threadId, messageId: run.messageId, run: String(runId), attempt: run.attempt - 1))
-            }
-            try self.journal(records, in: transaction)
-            let messages = try transaction.execute(
-                """
-                SELECT m.* FROM message m WHERE m.threadId = ? AND m.createdAt <=
-                  (SELECT createdAt FROM message WHERE threadId = ? AND id = ?)
-                ORDER BY m.createdAt, m.rowid
-                """,
-                arguments(run.threadId, run.threadId, run.messageId)
-            ).map(ChatMessage.init(row:))
-            return ClaimedRun(run: run, firstSeq: firstSeq, isReclaim: isReclaim, messages: messages)
+            return claims
         }
+    }
+
+    private func claimOne(pod: String, leaseMillis: Int64, policy: ClaimPolicy, now: Int64, in transaction: Transaction) throws -> ClaimedRun? {
+        // A running run whose lease expired (a reclaim), else the oldest queued run of a thread
+        // with nothing running.
+        let candidate = try transaction.execute(
+            """
+            SELECT id, state = 'running' AS reclaim FROM run WHERE id = coalesce(
+              (SELECT id FROM run WHERE state = 'running' AND leaseExpiresAt < ?
+               \(policy.reclaimOwnedRuns ? "" : "AND ownerPod IS NULL")
+               ORDER BY id LIMIT 1),
+              (SELECT r.id FROM run r WHERE r.state = 'queued' AND NOT EXISTS (
+                 SELECT 1 FROM run o WHERE o.threadId = r.threadId
+                 AND (o.state = 'running' OR (o.state = 'queued' AND o.id < r.id)))
+               ORDER BY r.id LIMIT 1))
+            """,
+            arguments(now)
+        ).first
+        guard let candidate else { return nil }
+        let runId = try candidate.int64("id")
+        let isReclaim = try candidate.bool("reclaim")
+        var firstSeq = 1
+        var purged = false
+        if isReclaim {
+            if !policy.restartSequence {
+                let last = try transaction.execute("SELECT max(seq) AS seq FROM chunk WHERE runId = ?", arguments(runId))
+                firstSeq = (try last.first?.optionalInt64("seq")).map { Int($0) + 1 } ?? 1
+            }
+            if policy.purgeDeadAttempt {
+                purged = try !transaction.execute("DELETE FROM chunk WHERE runId = ? RETURNING id", arguments(runId)).isEmpty
+            }
+        }
+        let claimed = try transaction.execute(
+            """
+            UPDATE run SET state = 'running', attempt = attempt + 1, ownerPod = ?, leaseExpiresAt = ? WHERE id = ? RETURNING *
+            """,
+            arguments(pod, now + leaseMillis, runId))
+        let run = try Run(row: claimed[0])
+        try transaction.execute(
+            "UPDATE thread SET status = 'in_progress', runOwnerPod = ?, updatedAt = ? WHERE id = ?", arguments(pod, now, run.threadId))
+        var records = [JournalRecord(
+            kind: isReclaim ? .runReclaimed : .runClaimed, threadId: run.threadId, messageId: run.messageId, run: String(runId),
+            attempt: run.attempt)]
+        if purged {
+            records.append(JournalRecord(
+                kind: .logPurged, threadId: run.threadId, messageId: run.messageId, run: String(runId), attempt: run.attempt - 1))
+        }
+        try self.journal(records, in: transaction)
+        let messages = try transaction.execute(
+            """
+            SELECT m.* FROM message m WHERE m.threadId = ? AND m.createdAt <=
+              (SELECT createdAt FROM message WHERE threadId = ? AND id = ?)
+            ORDER BY m.createdAt, m.rowid
+            """,
+            arguments(run.threadId, run.threadId, run.messageId)
+        ).map(ChatMessage.init(row:))
+        return ClaimedRun(run: run, firstSeq: firstSeq, isReclaim: isReclaim, messages: messages)
     }
 
     /// What a lease renewal learned.

@@ -74,6 +74,62 @@ import Testing
         #expect(completed.first?["n"] == "40")
     }
 
+    /// Writes queued together commit as one group, each in its own savepoint: a write that fails
+    /// (here: appends fenced off because the pod does not own the attempt) leaves nothing, and the
+    /// writes beside it in the same group land whole.
+    @Test func aFailingWriteInACommitGroupUndoesOnlyItself() async throws {
+        let fixture = try await StoreFixture()
+        let agent = try await fixture.store.createAgent(orgId: fixture.org.org.id, title: "group")
+        var claims: [Store.ClaimedRun] = []
+        for _ in 0..<20 {
+            guard case .created(let thread) = try await fixture.store.createThread(id: nil, orgId: fixture.org.org.id, agentId: agent.id) else {
+                throw StoreFixture.FixtureError.threadNotCreated
+            }
+            try await fixture.enqueue(thread: thread.id)
+        }
+        claims = try await fixture.store.claimRuns(pod: "pod-1", leaseMillis: 60_000, limit: 20)
+        #expect(claims.count == 20)
+        let outcomes = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
+            for (index, claim) in claims.enumerated() {
+                group.addTask {
+                    let pod = index.isMultiple(of: 2) ? "pod-1" : "pod-2"
+                    do {
+                        try await fixture.store.appendChunks(
+                            (1...3).map { .init(seq: $0, body: "{}") }, threadId: claim.run.threadId, runId: claim.runId,
+                            attempt: claim.attempt, pod: pod)
+                        return (claim.runId, true)
+                    } catch StoreError.fenced {
+                        return (claim.runId, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int64: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(outcomes.values.filter { $0 }.count == 10)
+        for (runId, landed) in outcomes {
+            let chunks = try await fixture.store.chunks(runId: runId)
+            #expect(chunks.map(\.seq) == (landed ? [1, 2, 3] : []), "run \(runId)")
+        }
+    }
+
+    /// One claim may take several runs: the oldest claimable first, never two of one thread.
+    @Test func aBatchClaimTakesRunsInQueueOrderAndOnePerThread() async throws {
+        let fixture = try await StoreFixture()
+        let agent = try await fixture.store.createAgent(orgId: fixture.org.org.id, title: "batch")
+        var queued: [Int64] = []
+        for _ in 0..<3 {
+            guard case .created(let thread) = try await fixture.store.createThread(id: nil, orgId: fixture.org.org.id, agentId: agent.id) else {
+                throw StoreFixture.FixtureError.threadNotCreated
+            }
+            queued.append(try #require(try await fixture.enqueue(thread: thread.id).run.id))
+        }
+        let second = try #require(try await fixture.enqueue(messageId: "later", thread: nil).run.id)
+        _ = try await fixture.enqueue(messageId: "after-that", thread: nil)
+        let claims = try await fixture.store.claimRuns(pod: "pod-1", leaseMillis: 60_000, limit: 8)
+        #expect(claims.map(\.runId) == queued + [second], "one run of each thread, oldest first")
+        #expect(try await fixture.store.claimRuns(pod: "pod-2", leaseMillis: 60_000, limit: 8).isEmpty)
+    }
+
     @Test func openingAStoreThatWasNeverCreatedFails() async {
         await #expect(throws: StoreError.self) { try await Store.open(at: "/nonexistent/podsim/store.sqlite", clock: wallClockMillis) }
     }

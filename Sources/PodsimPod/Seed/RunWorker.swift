@@ -44,27 +44,49 @@ actor RunWorker {
 
     var isDraining: Bool { draining }
 
+    /// Runs one claim takes at most: enough to fill a burst's free workers with few writes,
+    /// few enough that the claim's transaction stays short.
+    static let claimBatch = 8
+
+    /// Whether a run enqueued now would be claimed here at once.
+    var hasFreeWorker: Bool { !draining && active.count < context.configuration.maxConcurrentRuns }
+
     /// The claim loop: runs until the pod drains (`RunWorkerService`).
     func run() async {
         let timings = context.configuration.timings
         while !draining && !Task.isCancelled {
-            if active.count < context.configuration.maxConcurrentRuns, let claim = await claimNext() {
-                start(claim, fenced: !context.configuration.has(.splitBrainWrites))
-                continue
+            let free = context.configuration.maxConcurrentRuns - active.count
+            if free > 0 {
+                let claims = await claimNext(limit: min(free, Self.claimBatch))
+                if draining {
+                    await release(claims)
+                    return
+                }
+                for claim in claims { start(claim, fenced: !context.configuration.has(.splitBrainWrites)) }
+                if !claims.isEmpty { continue }
             }
             await doorbell.wait(upTo: .milliseconds(timings.pollMillis))
         }
     }
 
-    private func claimNext() async -> Store.ClaimedRun? {
+    private func claimNext(limit: Int) async -> [Store.ClaimedRun] {
         let store = context.store
         let policy = claimPolicy
         do {
-            guard try await store.hasClaimableRun(policy: policy) else { return nil }
-            return try await store.claimRun(pod: context.name, leaseMillis: context.configuration.timings.leaseMillis, policy: policy)
+            guard try await store.hasClaimableRun(policy: policy) else { return [] }
+            return try await store.claimRuns(
+                pod: context.name, leaseMillis: context.configuration.timings.leaseMillis, policy: policy, limit: limit)
         } catch {
             logLine("\(context.name): claim failed: \(error)")
-            return nil
+            return []
+        }
+    }
+
+    /// Hands back runs claimed just as the drain began, before any of them started.
+    private func release(_ claims: [Store.ClaimedRun]) async {
+        for claim in claims {
+            try? await context.store.releaseRun(runId: claim.runId, attempt: claim.attempt, pod: context.name)
+            logLine("\(context.name): released run \(claim.runId) attempt \(claim.attempt), claimed as the drain began")
         }
     }
 

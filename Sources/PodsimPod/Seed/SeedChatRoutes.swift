@@ -62,7 +62,15 @@ struct SeedChatRoutes {
         let stored = ChatMessage(id: message.id, threadId: thread.id, role: "user", text: message.text, createdAt: wallClockMillis())
         let enqueued = try await pod.store.enqueueRun(
             threadId: thread.id, orgId: org.id, userId: caller.userId, message: stored, providerKind: kind.rawValue)
-        if enqueued.created { pod.bus.publish(.runsAvailable) }
+        if enqueued.created {
+            // Wake one pod, not all: this one when it can take the run, else one of its peers
+            // (a busy pod claims again as soon as one of its runs ends).
+            if await worker.hasFreeWorker {
+                await worker.doorbell.ring()
+            } else {
+                pod.bus.publishToOnePeer(.runsAvailable)
+            }
+        }
         return EditedResponse(status: .accepted, response: PodAPI.Accepted(taskId: thread.publicId))
     }
 
