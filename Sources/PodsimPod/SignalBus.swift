@@ -9,7 +9,8 @@ import Synchronization
 final class SignalBus: Sendable {
     let socket: ChangeSignalSocket
     private let store: Store
-    private let peerPorts = Mutex<[Int]>([])
+    /// Every registered pod's signal port, by pod name.
+    private let peerPorts = Mutex<[String: Int]>([:])
     private let nextPeer = Atomic<Int>(0)
 
     init(store: Store, socket: ChangeSignalSocket) {
@@ -18,12 +19,19 @@ final class SignalBus: Sendable {
     }
 
     func publish(_ signal: ChangeSignal) {
-        socket.send(signal, to: peerPorts.withLock { $0 })
+        socket.send(signal, to: Array(peerPorts.withLock { $0.values }))
+    }
+
+    /// Sends a signal to the named pods only (those not registered are skipped).
+    func publish(_ signal: ChangeSignal, toPods pods: [String]) {
+        guard !pods.isEmpty else { return }
+        let ports = peerPorts.withLock { ports in pods.compactMap { ports[$0] } }
+        socket.send(signal, to: ports)
     }
 
     /// Sends a signal to one other pod, taking them in turn (to this pod when it is alone).
     func publishToOnePeer(_ signal: ChangeSignal) {
-        let ports = peerPorts.withLock { $0 }
+        let ports = peerPorts.withLock { $0.values.sorted() }
         let others = ports.filter { $0 != socket.port }
         let candidates = others.isEmpty ? ports : others
         guard !candidates.isEmpty else { return }
@@ -33,7 +41,7 @@ final class SignalBus: Sendable {
     /// Re-reads the registered pods (a restarted pod gets a new port).
     func refreshPeers() async {
         guard let endpoints = try? await store.podEndpoints() else { return }
-        let ports = endpoints.map(\.signalPort)
+        let ports = Dictionary(endpoints.map { ($0.name, $0.signalPort) }, uniquingKeysWith: { _, last in last })
         peerPorts.withLock { $0 = ports }
     }
 }

@@ -7,7 +7,12 @@ import ServiceLifecycle
 /// hosted profile's subject. Entry ids grow for ever, so a cursor never moves back.
 protocol ThreadLog: Sendable {
     associatedtype Entry: Sendable
-    init(store: Store)
+    init(store: Store, pod: String)
+    /// Tells writers that this pod tails `threadId`, before `lastID` is read, so every entry
+    /// appended after that read is announced here. Returns what `unwatch` needs.
+    func watch(threadId: String) async throws -> String
+    /// The thread's feed on this pod closed.
+    func unwatch(threadId: String, token: String) async
     /// The id of the thread's last entry (0 when it has none): where a new feed starts.
     func lastID(threadId: String) async throws -> Int64
     /// The thread's entries after `afterID`, in order.
@@ -18,7 +23,10 @@ protocol ThreadLog: Sendable {
 /// The seed profile's chunk log.
 struct ChunkLog: ThreadLog {
     let store: Store
+    let pod: String
 
+    func watch(threadId: String) async throws -> String { try await store.watch(threadId: threadId, pod: pod) }
+    func unwatch(threadId: String, token: String) async { try? await store.unwatch(threadId: threadId, pod: pod, token: token) }
     func lastID(threadId: String) async throws -> Int64 { try await store.lastChunkID(threadId: threadId) }
     func entries(threadId: String, afterID: Int64) async throws -> [StoredChunk] { try await store.chunks(threadId: threadId, afterID: afterID) }
     static func id(of entry: StoredChunk) -> Int64 { entry.id ?? 0 }
@@ -42,6 +50,8 @@ enum FeedEvent<Entry: Sendable>: Sendable {
 /// reads of one feed overlap (which would deliver the same rows twice).
 actor ThreadFeeds<Log: ThreadLog> {
     private struct Feed {
+        /// What closing the feed tells the log (`ThreadLog.unwatch`).
+        let token: String
         var lastID: Int64
         var watchers: [UUID: AsyncStream<FeedEvent<Log.Entry>>.Continuation] = [:]
     }
@@ -53,8 +63,8 @@ actor ThreadFeeds<Log: ThreadLog> {
     private var signalled: Set<String> = []
     private var reading = false
 
-    init(store: Store) {
-        self.log = Log(store: store)
+    init(store: Store, pod: String) {
+        self.log = Log(store: store, pod: pod)
     }
 
     /// A watcher's subscription: its events and the id of the last entry it will not receive
@@ -73,10 +83,11 @@ actor ThreadFeeds<Log: ThreadLog> {
             return Subscription(id: id, events: events, cursor: 0)
         }
         if feeds[threadId] == nil {
+            let token = try await log.watch(threadId: threadId)
             let lastID = try await log.lastID(threadId: threadId)
             // Another watcher may have opened the feed while this one read; theirs is current.
             if feeds[threadId] == nil && !closed {
-                feeds[threadId] = Feed(lastID: lastID)
+                feeds[threadId] = Feed(token: token, lastID: lastID)
                 // Signals for entries committed during the read found no feed; read once more.
                 signal(threadId: threadId)
             }
@@ -92,7 +103,11 @@ actor ThreadFeeds<Log: ThreadLog> {
     func unsubscribe(threadId: String, id: UUID) {
         feeds[threadId]?.watchers[id]?.finish()
         feeds[threadId]?.watchers[id] = nil
-        if feeds[threadId]?.watchers.isEmpty == true { feeds[threadId] = nil }
+        if let feed = feeds[threadId], feed.watchers.isEmpty {
+            feeds[threadId] = nil
+            let log = log
+            Task { await log.unwatch(threadId: threadId, token: feed.token) }
+        }
     }
 
     /// A change signal for a thread: its feed reads the new rows right after the signals already
@@ -140,8 +155,10 @@ actor ThreadFeeds<Log: ThreadLog> {
     /// Ends every stream (graceful drain) and refuses new ones.
     func closeAll() {
         closed = true
-        for feed in feeds.values {
+        let log = log
+        for (threadId, feed) in feeds {
             for continuation in feed.watchers.values { continuation.finish() }
+            Task { await log.unwatch(threadId: threadId, token: feed.token) }
         }
         feeds.removeAll()
     }

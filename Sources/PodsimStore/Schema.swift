@@ -65,6 +65,10 @@ enum Schema {
         Migration(id: "v5: the history journal", statements: [
             #"CREATE TABLE "journal" ("id" INTEGER PRIMARY KEY AUTOINCREMENT, "at" INTEGER NOT NULL, "kind" TEXT NOT NULL, "pod" TEXT, "threadId" TEXT, "messageId" TEXT, "run" TEXT, "attempt" INTEGER, "seq" INTEGER, "chunkId" TEXT, "chunkType" TEXT, "delta" TEXT, "body" TEXT, "state" TEXT, "workflow" TEXT, "count" INTEGER, "detail" TEXT)"#,
         ]),
+        Migration(id: "v6: which pods watch which threads", statements: [
+            #"CREATE TABLE "watch" ("threadId" TEXT NOT NULL, "pod" TEXT NOT NULL, "token" TEXT NOT NULL, PRIMARY KEY ("threadId", "pod")) WITHOUT ROWID"#,
+            #"CREATE INDEX "watch_pod" ON "watch"("pod")"#,
+        ]),
     ]
 
     private static let createBookkeeping =

@@ -196,13 +196,18 @@ extension Store {
 
     // MARK: Pods
 
+    /// Records where a starting pod listens for signals. A starting pod watches no thread yet,
+    /// so the rows an earlier process of that name left in `watch` go in the same write.
     public func registerPodEndpoint(_ endpoint: PodEndpoint) async throws {
-        _ = try await database.write(
-            """
-            INSERT INTO podEndpoint (name, signalPort, pid, startedAt) VALUES (?, ?, ?, ?)
-            ON CONFLICT (name) DO UPDATE SET signalPort = excluded.signalPort, pid = excluded.pid, startedAt = excluded.startedAt
-            """,
-            arguments(endpoint.name, endpoint.signalPort, Int(endpoint.pid), endpoint.startedAt))
+        try await database.withTransaction { transaction in
+            try transaction.execute(
+                """
+                INSERT INTO podEndpoint (name, signalPort, pid, startedAt) VALUES (?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET signalPort = excluded.signalPort, pid = excluded.pid, startedAt = excluded.startedAt
+                """,
+                arguments(endpoint.name, endpoint.signalPort, Int(endpoint.pid), endpoint.startedAt))
+            try transaction.execute("DELETE FROM watch WHERE pod = ?", arguments(endpoint.name))
+        }
     }
 
     public func podEndpoints() async throws -> [PodEndpoint] {

@@ -13,15 +13,17 @@ extension Store {
 
     /// Appends chunks for an attempt in one statement, so a batch lands whole or not at all. With
     /// `fenced`, the write is refused (`StoreError.fenced`) unless the pod still owns the running
-    /// attempt; the ownership check is part of the same statement.
+    /// attempt; the ownership check is part of the same statement. Returns the pods watching the
+    /// thread (`watch`), read in the same transaction: the ones to tell.
+    @discardableResult
     public func appendChunks(
         _ chunks: [NewChunk], threadId: String, runId: Int64, attempt: Int, pod: String, fenced: Bool = true
-    ) async throws {
-        guard !chunks.isEmpty else { return }
+    ) async throws -> [String] {
+        guard !chunks.isEmpty else { return [] }
         let rows = Array(repeating: "(?, ?)", count: chunks.count).joined(separator: ", ")
         let fence = fenced ? "WHERE EXISTS (SELECT 1 FROM run WHERE id = ? AND attempt = ? AND ownerPod = ? AND state = 'running')" : ""
         let now = now()
-        try await database.withTransaction { transaction in
+        return try await database.withTransaction { transaction in
             let inserted = try transaction.execute(
                 """
                 INSERT INTO chunk (threadId, runId, attempt, seq, pod, body, createdAt)
@@ -38,6 +40,7 @@ extension Store {
                         chunkId: StoredChunk.chunkID(runId: runId, attempt: attempt, seq: chunk.seq), body: chunk.body)
                 },
                 in: transaction)
+            return try self.watchers(of: threadId, in: transaction)
         }
     }
 

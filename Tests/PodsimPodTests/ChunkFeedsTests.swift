@@ -57,7 +57,7 @@ private actor Watcher {
     @Test func theCursorSplitsReplayFromLiveChunks() async throws {
         let thread = try await RunningThread()
         for seq in 1...3 { try await thread.log(seq: seq) }
-        let feeds = ChunkFeeds(store: thread.store)
+        let feeds = ChunkFeeds(store: thread.store, pod: "pod-1")
         let subscription = try await feeds.subscribe(threadId: thread.threadId)
         #expect(subscription.cursor == (try await thread.store.lastChunkID(threadId: thread.threadId)))
         #expect(try await thread.store.replayOfRunningAttempt(threadId: thread.threadId, upToID: subscription.cursor).map(\.seq) == [1, 2, 3])
@@ -73,11 +73,36 @@ private actor Watcher {
         #expect(await feeds.watcherCount == 0)
     }
 
+    /// A pod's feed tells writers it tails the thread from before its cursor is read until its
+    /// last watcher leaves: appends in between name the pod, so only watching pods are signalled.
+    @Test func anOpenFeedMakesAppendsNameItsPod() async throws {
+        let thread = try await RunningThread()
+        func append(_ seq: Int) async throws -> [String] {
+            try await thread.store.appendChunks(
+                [.init(seq: seq, body: "{}")], threadId: thread.threadId, runId: thread.claim.runId, attempt: thread.claim.attempt, pod: "pod-1")
+        }
+        #expect(try await append(1) == [])
+        let feeds = ChunkFeeds(store: thread.store, pod: "pod-2")
+        let first = try await feeds.subscribe(threadId: thread.threadId)
+        let second = try await feeds.subscribe(threadId: thread.threadId)
+        #expect(try await append(2) == ["pod-2"])
+        await feeds.unsubscribe(threadId: thread.threadId, id: first.id)
+        #expect(try await append(3) == ["pod-2"], "one watcher is still there")
+        await feeds.unsubscribe(threadId: thread.threadId, id: second.id)
+        let deadline = ContinuousClock.now + .seconds(5)
+        var seq = 4
+        while try await append(seq) != [], ContinuousClock.now < deadline {
+            seq += 1
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(try await append(seq + 1) == [], "the closed feed's record is gone")
+    }
+
     /// Watchers attach while the run writes and signals: each sees every chunk exactly once,
     /// whether it came through the replay or the feed.
     @Test func watchersAttachingMidRunSeeEveryChunkOnce() async throws {
         let thread = try await RunningThread()
-        let feeds = ChunkFeeds(store: thread.store)
+        let feeds = ChunkFeeds(store: thread.store, pod: "pod-1")
         let total = 120
         let watchers = (0..<12).map { _ in Watcher() }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -116,7 +141,7 @@ private actor Watcher {
 
     @Test func closingEndsEveryStreamAndRefusesNewOnes() async throws {
         let thread = try await RunningThread()
-        let feeds = ChunkFeeds(store: thread.store)
+        let feeds = ChunkFeeds(store: thread.store, pod: "pod-1")
         let open = try await feeds.subscribe(threadId: thread.threadId)
         await feeds.closeAll()
         var events = 0

@@ -130,6 +130,29 @@ import Testing
         #expect(try await fixture.store.claimRuns(pod: "pod-2", leaseMillis: 60_000, limit: 8).isEmpty)
     }
 
+    /// An append names the pods watching its thread; a late removal of an earlier watch never
+    /// removes the watch that replaced it, and a pod registering afresh forgets its old ones.
+    @Test func appendsNameThePodsWatchingTheirThread() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.enqueue()
+        let claim = try #require(try await fixture.store.claimRun(pod: "pod-1", leaseMillis: 60_000))
+        func append(_ seq: Int) async throws -> Set<String> {
+            Set(try await fixture.store.appendChunks(
+                [.init(seq: seq, body: "{}")], threadId: claim.run.threadId, runId: claim.runId, attempt: claim.attempt, pod: "pod-1"))
+        }
+        #expect(try await append(1) == [])
+        let first = try await fixture.store.watch(threadId: fixture.threadId, pod: "pod-2")
+        _ = try await fixture.store.watch(threadId: fixture.threadId, pod: "pod-3")
+        #expect(try await append(2) == ["pod-2", "pod-3"])
+        let reopened = try await fixture.store.watch(threadId: fixture.threadId, pod: "pod-2")
+        try await fixture.store.unwatch(threadId: fixture.threadId, pod: "pod-2", token: first)
+        #expect(try await append(3) == ["pod-2", "pod-3"], "the stale token removed nothing")
+        try await fixture.store.unwatch(threadId: fixture.threadId, pod: "pod-2", token: reopened)
+        #expect(try await append(4) == ["pod-3"])
+        try await fixture.store.registerPodEndpoint(PodEndpoint(name: "pod-3", signalPort: 1, pid: 1, startedAt: 0))
+        #expect(try await append(5) == [])
+    }
+
     @Test func openingAStoreThatWasNeverCreatedFails() async {
         await #expect(throws: StoreError.self) { try await Store.open(at: "/nonexistent/podsim/store.sqlite", clock: wallClockMillis) }
     }
@@ -166,14 +189,14 @@ import Testing
         #expect(applied == [
             "v1", "v2: org-scoped thread ids, unique chunk sequence numbers",
             "v3: the hosted profile's workflows, per-thread subjects, duplicate window and keyed parts",
-            "v4: bus faults", "v5: the history journal",
+            "v4: bus faults", "v5: the history journal", "v6: which pods watch which threads",
         ])
     }
 
     @Test func creatingAgainAppliesNothingTwice() async throws {
         let fixture = try await StoreFixture()
         let again = try await Store.create(at: fixture.path, clock: wallClockMillis)
-        #expect(try await again.query("SELECT count(*) AS n FROM migration").first?["n"] == "5")
+        #expect(try await again.query("SELECT count(*) AS n FROM migration").first?["n"] == "6")
         #expect(try await again.thread(id: fixture.threadId) != nil)
     }
 

@@ -21,7 +21,7 @@ struct HostedEngine: ChatEngine {
     init(context: PodContext) {
         self.context = context
         self.runs = HostedRuns()
-        self.feeds = SubjectFeeds(store: context.store)
+        self.feeds = SubjectFeeds(store: context.store, pod: context.name)
         self.wakeups = SubjectWakeups()
         self.worker = WorkflowWorker(context: context, runs: runs, wakeups: wakeups)
     }

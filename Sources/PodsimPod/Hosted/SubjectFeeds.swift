@@ -4,6 +4,11 @@ import PodsimStore
 /// even across a purge.
 struct SubjectLog: ThreadLog {
     let store: Store
+    let pod: String
+
+    /// Hosted writers announce every publish to every pod, so there is nothing to record.
+    func watch(threadId: String) async throws -> String { "" }
+    func unwatch(threadId: String, token: String) async {}
 
     func lastID(threadId: String) async throws -> Int64 { try await store.lastSubjectID(threadId: threadId) }
     func entries(threadId: String, afterID: Int64) async throws -> [SubjectMessage] {

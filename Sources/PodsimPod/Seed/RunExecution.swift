@@ -163,12 +163,12 @@ struct RunExecution: Sendable {
                 rows.append(.init(seq: nextSeq + rows.count, body: try chunk.storedBody()))
             }
             let claim = execution.claim
-            try await execution.store.appendChunks(
+            let watchers = try await execution.store.appendChunks(
                 rows, threadId: claim.run.threadId, runId: claim.runId, attempt: claim.attempt, pod: execution.pod,
                 fenced: execution.fenced)
             nextSeq += rows.count
             pending.removeAll()
-            execution.context.bus.publish(.chunks(threadId: claim.run.threadId))
+            execution.context.bus.publish(.chunks(threadId: claim.run.threadId), toPods: watchers)
             await Task.yield()
         }
     }

@@ -12,7 +12,7 @@ struct SeedEngine: ChatEngine {
     init(context: PodContext) {
         self.context = context
         self.worker = RunWorker(context: context)
-        self.feeds = ChunkFeeds(store: context.store)
+        self.feeds = ChunkFeeds(store: context.store, pod: context.name)
     }
 
     func addRoutes(to router: Router<PodRequestContext>, authenticator: Authenticator) {
