@@ -21,11 +21,11 @@ public struct BenchPlan: Sendable, Equatable {
     ///
     /// Every chunk costs each watcher a wake-up, a write and the bench's read of it, so the pacing
     /// sets the load: the full plan's 10,000 watchers at 10 ms apart would be a million writes a
-    /// second, far past two cores. Measured here, a chunk's fan-out to 3,333 watchers costs a pod
-    /// about 30 ms of CPU, so three pods need ~100 ms of the two cores per chunk: 100 ms apart
-    /// saturates the machine and the backlog grows (a late lease renewal then re-runs the turn).
-    /// 50 chunks 200 ms apart (50,000 writes a second) leave headroom, so the latency measured
-    /// is the fan-out's, not a queue's.
+    /// second, far past two cores. Measured here (perf, release build), a chunk's fan-out to 3,333
+    /// watchers costs a pod about 40 ms of CPU, so three pods need more than 100 ms of the two
+    /// cores per chunk: 100 ms apart saturates the machine and the backlog grows until a lease
+    /// renewal comes late and the turn re-runs. 50 chunks 200 ms apart (50,000 writes a second)
+    /// leave the pods half the machine.
     public var fanoutWatchers: Int
     public var fanoutChunks: Int
     public var fanoutChunkDelayMillis: Int

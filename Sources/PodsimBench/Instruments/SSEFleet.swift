@@ -81,7 +81,9 @@ struct SSEFleet: Sendable {
                     next += 1
                 }
                 var polled = waiting.map { pollfd(fd: $0.socket.fd, events: Int16(POLLIN), revents: 0) }
-                guard poll(&polled, nfds_t(polled.count), 10_000) > 0 else {
+                let ready = poll(&polled, nfds_t(polled.count), 10_000)
+                if ready < 0 && errno == EINTR { continue }
+                guard ready > 0 else {
                     throw BenchError("no stream answered within 10 s (\(waiting.count) waiting, \(next) of \(urls.count) sent)")
                 }
                 for index in polled.indices.reversed() where polled[index].revents != 0 {
