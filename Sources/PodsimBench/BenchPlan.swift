@@ -18,6 +18,14 @@ public struct BenchPlan: Sendable, Equatable {
     /// Runs posted one at a time after the throughput runs, for the idle dispatch latency.
     public var dispatchRuns: Int
     /// Fan-out: watchers on one run (spread over 3 pods), and that run's chunk count and pacing.
+    ///
+    /// Every chunk costs each watcher a wake-up, a write and the bench's read of it, so the pacing
+    /// sets the load: the full plan's 10,000 watchers at 10 ms apart would be a million writes a
+    /// second, far past two cores. Measured here (perf, release build), a chunk's fan-out to 3,333
+    /// watchers costs a pod about 40 ms of CPU, so three pods need more than 100 ms of the two
+    /// cores per chunk: 100 ms apart saturates the machine and the backlog grows until a lease
+    /// renewal comes late and the turn re-runs. 50 chunks 200 ms apart (50,000 writes a second)
+    /// leave the pods half the machine.
     public var fanoutWatchers: Int
     public var fanoutChunks: Int
     public var fanoutChunkDelayMillis: Int
@@ -27,7 +35,7 @@ public struct BenchPlan: Sendable, Equatable {
     public static let full = BenchPlan(
         name: "full", bootPods: [1, 3, 8, 16], bootRepeats: 5, deliveryChunks: 10_000, floorSamples: 2_000, pacedChunks: 2_000,
         throughputPods: [1, 3, 8], throughputRuns: 2_000, throughputWindow: 128, dispatchRuns: 200,
-        fanoutWatchers: 1_000, fanoutChunks: 300, fanoutChunkDelayMillis: 10, memoryPods: [3, 16])
+        fanoutWatchers: 10_000, fanoutChunks: 50, fanoutChunkDelayMillis: 200, memoryPods: [3, 16])
 
     public static let quick = BenchPlan(
         name: "quick", bootPods: [1, 3], bootRepeats: 2, deliveryChunks: 1_000, floorSamples: 200, pacedChunks: 200,

@@ -66,9 +66,9 @@ extension BenchReport {
     }
 
     private static func render(_ fanout: FanoutFigures) -> String {
-        var table = TextTable("pod", "watchers", "RSS attached MiB", "peak RSS MiB")
+        var table = TextTable("pod", "watchers", "RSS idle MiB", "RSS attached MiB", "KiB per watcher", "peak RSS MiB")
         for pod in fanout.pods {
-            table.add(pod.pod, "\(pod.watchers)", format(pod.attachedMiB), format(pod.peakMiB))
+            table.add(pod.pod, "\(pod.watchers)", format(pod.idleMiB), format(pod.attachedMiB), format(pod.perWatcherKiB), format(pod.peakMiB))
         }
         return "Fan-out: \(fanout.watchers) watchers over 3 pods on one \(fanout.chunks)-chunk run (text chunks \(fanout.chunkIntervalMs) ms apart); "
             + "\(fanout.watchersComplete) complete and in order; "

@@ -10,8 +10,12 @@ public struct FanoutFigures: Codable, Sendable {
     public struct PodMemory: Codable, Sendable {
         public var pod: String
         public var watchers: Int
+        /// Resident memory before any watcher attached, MiB.
+        public var idleMiB: Double
         /// Resident memory once every watcher was attached, before the run, MiB.
         public var attachedMiB: Double
+        /// What one attached watcher costs the pod: (attached − idle) / watchers, KiB.
+        public var perWatcherKiB: Double
         /// Peak resident memory (VmHWM) after the run, MiB.
         public var peakMiB: Double
     }
@@ -31,7 +35,8 @@ enum FanoutBench {
     static let pods = 3
 
     static func measure(plan: BenchPlan, target: BenchTarget, progress: (String) -> Void) async throws -> FanoutFigures {
-        try await BenchCluster.with(pods: pods, target: target) { cluster in
+        try FileLimit.raise(toAtLeast: plan.fanoutWatchers + 1024)
+        return try await BenchCluster.with(pods: pods, target: target) { cluster in
             try await withBenchHTTPClient { http in
                 try await measure(cluster: cluster, http: http, plan: plan, profile: target.profile, progress: progress)
             }
@@ -46,11 +51,12 @@ enum FanoutBench {
         let account = try await BenchAccount.create(on: urls[0], http: http)
         let thread = try await account.createThread(on: urls[0])
 
+        let pids = await BenchCluster.podPIDs(cluster)
+        let idle = try pids.map { try memory(of: $0) }
         let watcherPods = (0..<plan.fanoutWatchers).map { $0 % urls.count }
         let fleet = try await SSEFleet.attach(
             watcherPods.map { account.streamURL(on: urls[$0], thread: thread) }, headers: account.auth, lifetime: .seconds(120))
         defer { fleet.cancel() }
-        let pids = await BenchCluster.podPIDs(cluster)
         let attached = try pids.map { try memory(of: $0) }
         progress("fan-out: \(watcherPods.count) watchers attached; posting a \(plan.fanoutChunks)-chunk run")
 
@@ -63,9 +69,11 @@ enum FanoutBench {
         let log = try await RunLog.read(thread: thread, after: 0, profile: profile, store: store).entries
         let check = DeliveryCheck(watched: watched, log: log)
         let podMemory = pids.indices.map { index in
-            FanoutFigures.PodMemory(
-                pod: pids[index].name, watchers: watcherPods.filter { names[$0] == pids[index].name }.count,
-                attachedMiB: attached[index].rssMiB, peakMiB: peaks[index].peakMiB)
+            let watchers = watcherPods.filter { names[$0] == pids[index].name }.count
+            return FanoutFigures.PodMemory(
+                pod: pids[index].name, watchers: watchers, idleMiB: idle[index].rssMiB, attachedMiB: attached[index].rssMiB,
+                perWatcherKiB: watchers == 0 ? 0 : (attached[index].rssMiB - idle[index].rssMiB) * 1024 / Double(watchers),
+                peakMiB: peaks[index].peakMiB)
         }
         let latency = Distribution(check.latencies(on: names))
         let maxPeak = podMemory.map(\.peakMiB).max() ?? 0

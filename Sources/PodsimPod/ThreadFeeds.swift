@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PodsimModel
 import PodsimStore
 import ServiceLifecycle
@@ -18,6 +19,8 @@ protocol ThreadLog: Sendable {
     /// The thread's entries after `afterID`, in order.
     func entries(threadId: String, afterID: Int64) async throws -> [Entry]
     static func id(of entry: Entry) -> Int64
+    /// The SSE frames a watcher receives for these entries.
+    static func frames(_ entries: [Entry]) -> ByteBuffer
 }
 
 /// The seed profile's chunk log.
@@ -30,6 +33,13 @@ struct ChunkLog: ThreadLog {
     func lastID(threadId: String) async throws -> Int64 { try await store.lastChunkID(threadId: threadId) }
     func entries(threadId: String, afterID: Int64) async throws -> [StoredChunk] { try await store.chunks(threadId: threadId, afterID: afterID) }
     static func id(of entry: StoredChunk) -> Int64 { entry.id ?? 0 }
+
+    /// Every chunk, with its chunk id.
+    static func frames(_ entries: [StoredChunk]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for chunk in entries { buffer.writeString(SSE.frame(chunk.body, id: chunk.chunkID)) }
+        return buffer
+    }
 }
 
 /// The seed profile's fan-out of chunk logs.
@@ -37,7 +47,8 @@ typealias ChunkFeeds = ThreadFeeds<ChunkLog>
 
 /// What a stream watcher receives from its thread's feed.
 enum FeedEvent<Entry: Sendable>: Sendable {
-    case chunks([Entry])
+    /// New entries, with their frames rendered once for every watcher of the feed.
+    case chunks([Entry], frames: ByteBuffer)
     case keepalive
 }
 
@@ -45,9 +56,10 @@ enum FeedEvent<Entry: Sendable>: Sendable {
 ///
 /// Each thread with watchers has one feed that remembers the last entry id it read. Change
 /// signals (or the keepalive tick, as a fallback for a lost datagram) mark feeds to read; one
-/// reader task at a time reads each marked feed's new rows once and yields them to all its
-/// watchers, so an entry costs at most one store read per pod, not one per watcher, and no two
-/// reads of one feed overlap (which would deliver the same rows twice).
+/// reader task at a time reads each marked feed's new rows once, renders their frames once and
+/// yields both to all its watchers, so an entry costs at most one store read and one rendering
+/// per pod, not one per watcher, and no two reads of one feed overlap (which would deliver the
+/// same rows twice).
 actor ThreadFeeds<Log: ThreadLog> {
     private struct Feed {
         /// What closing the feed tells the log (`ThreadLog.unwatch`).
@@ -139,7 +151,8 @@ actor ThreadFeeds<Log: ThreadLog> {
         else { return }
         feed.lastID = last
         feeds[threadId] = feed
-        for continuation in feed.watchers.values { continuation.yield(.chunks(rows)) }
+        let event = FeedEvent<Log.Entry>.chunks(rows, frames: Log.frames(rows))
+        for continuation in feed.watchers.values { continuation.yield(event) }
     }
 
     /// The keepalive tick: every watcher gets a keepalive, and every feed re-reads the store.

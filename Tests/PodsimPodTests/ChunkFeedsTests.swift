@@ -64,7 +64,7 @@ private actor Watcher {
         try await thread.log(seq: 4)
         await feeds.signal(threadId: thread.threadId)
         for await event in subscription.events {
-            guard case .chunks(let chunks) = event else { continue }
+            guard case .chunks(let chunks, _) = event else { continue }
             #expect(chunks.map(\.seq) == [4], "only what the replay did not cover")
             break
         }
@@ -118,7 +118,7 @@ private actor Watcher {
                     try await Task.sleep(for: .milliseconds(index * 3))
                     let subscription = try await watcher.attach(to: feeds, thread)
                     for await event in subscription.events {
-                        if case .chunks(let chunks) = event { await watcher.received(chunks) }
+                        if case .chunks(let chunks, _) = event { await watcher.received(chunks) }
                         if await watcher.seqs.last == total { break }
                     }
                 }

@@ -54,18 +54,24 @@ struct LoopbackSocket {
     func readHead() throws -> (status: Int, headers: [String], rest: [UInt8]) {
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
-        let terminator: [UInt8] = Array("\r\n\r\n".utf8)
         while true {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { throw BenchError("127.0.0.1:\(port) closed or timed out before its response head") }
             received.append(contentsOf: chunk[..<count])
-            if let end = received.firstRange(of: terminator) {
-                let lines = String(decoding: received[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n")
-                let status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
-                return (status, lines.dropFirst().map { $0.lowercased() }, Array(received[end.upperBound...]))
-            }
+            if let head = Self.head(in: received) { return head }
         }
     }
+
+    /// The response head at the start of `received`, once it is all there: its status, its header
+    /// lines (lowercased) and the body bytes past it.
+    static func head(in received: [UInt8]) -> (status: Int, headers: [String], rest: [UInt8])? {
+        guard let end = received.firstRange(of: headTerminator) else { return nil }
+        let lines = String(decoding: received[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n")
+        let status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
+        return (status, lines.dropFirst().map { $0.lowercased() }, Array(received[end.upperBound...]))
+    }
+
+    private static let headTerminator: [UInt8] = Array("\r\n\r\n".utf8)
 
     /// One keep-alive GET whose response has a `content-length` body; returns the status.
     func roundTrip(_ path: String) throws -> Int {

@@ -37,24 +37,43 @@ struct WatcherConnection {
     private var splitter = SSEFrameSplitter()
     private var payload: [UInt8] = []
 
-    /// Connects, sends the GET and blocks until the response head arrived (the pod answers only
-    /// once the watcher is subscribed). Throws unless the pod answered 200.
-    static func open(url: String, headers: [String: String]) throws -> WatcherConnection {
-        let socket = try LoopbackSocket(url: url)
-        do {
-            let components = URLComponents(string: url)
-            let path = (components?.percentEncodedPath ?? "/") + (components?.percentEncodedQuery.map { "?\($0)" } ?? "")
-            try socket.sendGet(path, headers: headers.merging(["accept": "text/event-stream"]) { $1 })
-            let (status, lines, rest) = try socket.readHead()
-            guard status == 200 else { throw BenchError("GET \(url) answered \(status)") }
+    /// A watcher whose GET is sent and whose response head is still on its way.
+    struct Opening {
+        /// Which of the fleet's URLs it watches.
+        let index: Int
+        let socket: LoopbackSocket
+        private var received: [UInt8] = []
+
+        /// Connects and sends the GET.
+        init(index: Int, url: String, headers: [String: String]) throws {
+            let socket = try LoopbackSocket(url: url)
+            do {
+                let components = URLComponents(string: url)
+                let path = (components?.percentEncodedPath ?? "/") + (components?.percentEncodedQuery.map { "?\($0)" } ?? "")
+                try socket.sendGet(path, headers: headers.merging(["accept": "text/event-stream"]) { $1 })
+                socket.setNonBlocking()
+            } catch {
+                socket.close()
+                throw error
+            }
+            self.index = index
+            self.socket = socket
+        }
+
+        /// Reads what arrived; returns the streaming connection once the head is in. Throws
+        /// unless the pod answered 200 (the caller closes the socket).
+        mutating func receive() throws -> WatcherConnection? {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let count = chunk.withUnsafeMutableBytes { recv(socket.fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) { return nil }
+            guard count > 0 else { throw BenchError("127.0.0.1:\(socket.port) closed before its response head") }
+            received.append(contentsOf: chunk[..<count])
+            guard let (status, lines, rest) = LoopbackSocket.head(in: received) else { return nil }
+            guard status == 200 else { throw BenchError("GET stream on 127.0.0.1:\(socket.port) answered \(status)") }
             let chunked = lines.contains { $0.replacingOccurrences(of: " ", with: "") == "transfer-encoding:chunked" }
             var connection = WatcherConnection(fd: socket.fd, body: ChunkedDecoder(chunked: chunked))
             rest.withUnsafeBytes { connection.receive($0, at: preciseWallClockMillis()) }
-            socket.setNonBlocking()
             return connection
-        } catch {
-            socket.close()
-            throw error
         }
     }
 

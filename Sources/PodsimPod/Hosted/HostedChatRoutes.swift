@@ -123,15 +123,7 @@ struct HostedChatRoutes {
         let replay =
             thread.status == .inProgress
             ? try await pod.store.retainedSubjectMessages(threadId: thread.id).filter { $0.id <= subscription.cursor } : []
-        return feeds.eventStream(threadId: thread.id, subscription: subscription, preamble: Self.frames(replay), frames: Self.frames)
-    }
-
-    private static func frames(_ messages: [SubjectMessage]) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        for message in messages where !HostedFrames.isDoneMarker(message.body) {
-            buffer.writeString(SSE.frame(message.body, id: message.msgId))
-        }
-        return buffer
+        return feeds.eventStream(threadId: thread.id, subscription: subscription, preamble: SubjectLog.frames(replay))
     }
 
     // MARK: POST /cancel

@@ -1,3 +1,5 @@
+import NIOCore
+import PodsimModel
 import PodsimStore
 
 /// The hosted profile's per-thread subject as a feed source: stream sequences never go back,
@@ -15,6 +17,15 @@ struct SubjectLog: ThreadLog {
         try await store.subjectMessages(threadId: threadId, afterID: afterID)
     }
     static func id(of entry: SubjectMessage) -> Int64 { entry.id }
+
+    /// Every message but the done markers, each with its msgId.
+    static func frames(_ entries: [SubjectMessage]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        for message in entries where !HostedFrames.isDoneMarker(message.body) {
+            buffer.writeString(SSE.frame(message.body, id: message.msgId))
+        }
+        return buffer
+    }
 }
 
 /// Fans each thread's subject out to this pod's `/stream` watchers (the JetStream tail consumers).

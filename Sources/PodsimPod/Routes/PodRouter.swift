@@ -2,9 +2,10 @@ import Hummingbird
 import PodsimServer
 
 /// The pod's HTTP API, built in one place for `Pod.run` and for the router tests. Building it
-/// starts nothing: the engine only answers what the routes ask it.
+/// starts nothing: the engine only answers what the routes ask it. Each request is answered from
+/// a child task, so a long stream keeps none of its handling's memory (`ChildTaskResponderBuilder`).
 enum PodRouter {
-    static func build(pod: PodContext, engine: any ChatEngine) -> Router<PodRequestContext> {
+    static func build(pod: PodContext, engine: any ChatEngine) -> ChildTaskResponderBuilder<Router<PodRequestContext>> {
         let authenticator = Authenticator(pod: pod, sessionCache: SessionCache())
         let router = Router(context: PodRequestContext.self)
         router.add(middleware: PodErrorMiddleware())
@@ -14,6 +15,6 @@ enum PodRouter {
         router.addRoutes(HealthRoutes(pod: pod, engine: engine).routes(), atPath: "health")
         router.addRoutes(AccountRoutes(pod: pod, authenticator: authenticator).routes(), atPath: "api")
         engine.addRoutes(to: router, authenticator: authenticator)
-        return router
+        return ChildTaskResponderBuilder(router)
     }
 }

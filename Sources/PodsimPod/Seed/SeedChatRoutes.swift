@@ -89,15 +89,9 @@ struct SeedChatRoutes {
         } else {
             replay = try await pod.store.replayOfRunningAttempt(threadId: thread.id, upToID: subscription.cursor)
         }
-        return feeds.eventStream(
-            threadId: thread.id, subscription: subscription, preamble: Self.frames(replay, prefix: ": attached\n\n"),
-            frames: { Self.frames($0) })
-    }
-
-    private static func frames(_ chunks: [StoredChunk], prefix: String = "") -> ByteBuffer {
-        var buffer = ByteBuffer(string: prefix)
-        for chunk in chunks { buffer.writeString(SSE.frame(chunk.body, id: chunk.chunkID)) }
-        return buffer
+        var preamble = ByteBuffer(string: ": attached\n\n")
+        preamble.writeImmutableBuffer(ChunkLog.frames(replay))
+        return feeds.eventStream(threadId: thread.id, subscription: subscription, preamble: preamble)
     }
 
     // MARK: POST /cancel
