@@ -42,6 +42,7 @@ func makeMockAIApplication(
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logLine("mock-ai listening on http://\(configuration.urlHost):\(port)")
+            ReadinessNotice.send(toPort: configuration.readinessPort)
             await onListening(port)
         })
 }

@@ -40,6 +40,7 @@ public enum Pod {
                 logLine("\(configuration.name) (\(configuration.profile.rawValue) profile) listening on http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
                     + (bugs.isEmpty ? "" : " BUG SWITCHES ON: \(bugs.joined(separator: ", "))")
                     + (fixes.isEmpty ? "" : " CANDIDATE FIXES ON: \(fixes.joined(separator: ", "))"))
+                ReadinessNotice.send(toPort: configuration.readinessPort)
             },
             logger: logger)
         let timings = configuration.timings
