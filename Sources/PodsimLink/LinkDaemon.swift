@@ -44,7 +44,7 @@ public enum LinkDaemon {
             },
             logger: logger)
         let registration = LinkRegistration(configuration: configuration)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: registration)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.named(app), .named(registration)]
         if let parent = configuration.parentPID {
             services.append(ParentWatch(parent: parent, name: configuration.name).configuration)
         }

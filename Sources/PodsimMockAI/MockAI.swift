@@ -21,7 +21,7 @@ public func runMockAI(
     _ configuration: MockAIConfiguration, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
     let app = try makeMockAIApplication(configuration, onListening: onListening)
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.named(app)]
     if let parent = configuration.parentPID {
         services.append(ParentWatch(parent: parent, name: "mock-ai").configuration)
     }

@@ -49,8 +49,7 @@ public enum Pod {
         // keepalive ticker ends every stream), the HTTP server stops, and the signal listener
         // closes the socket last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] =
-            [.init(service: SignalListener(bus: bus, engine: engine)), .init(service: app)]
-            + engine.services().map { .init(service: $0) }
+            [.named(SignalListener(bus: bus, engine: engine)), .named(app)] + engine.services().map { .named($0) }
         if let parent = configuration.parentPID {
             services.append(ParentWatch(parent: parent, name: configuration.name).configuration)
         }
