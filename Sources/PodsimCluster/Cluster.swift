@@ -119,7 +119,7 @@ public actor Cluster {
     }
 
     /// How often a child that has not announced itself is probed anyway.
-    static let unannouncedProbeInterval = Duration.milliseconds(100)
+    static let unannouncedProbeInterval = Duration.milliseconds(250)
 
     private func logPath(_ name: String) -> String { stateDirectory + "/logs/\(name).log" }
 
