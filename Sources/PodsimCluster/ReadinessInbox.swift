@@ -68,13 +68,22 @@ final class ReadinessInbox: Sendable {
         waiter?.resume()
     }
 
-    /// Returns once `pid` rang (since the last wait for it) or `timeout` passed, whichever is first.
-    func wait(for pid: Int32, upTo timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.arrival(of: pid) }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            await group.next()
+    /// Returns once `pid` rang (since the last wait for it) or `timeout` passed, whichever is
+    /// first: true when it rang.
+    @discardableResult
+    func wait(for pid: Int32, upTo timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.arrival(of: pid)
+                return !Task.isCancelled
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let rang = await group.next() ?? false
             group.cancelAll()
+            return rang
         }
     }
 
