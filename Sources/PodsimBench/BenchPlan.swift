@@ -33,7 +33,7 @@ public struct BenchPlan: Sendable, Equatable {
     public var memoryPods: [Int]
 
     public static let full = BenchPlan(
-        name: "full", bootPods: [1, 3, 8, 16], bootRepeats: 5, deliveryChunks: 10_000, floorSamples: 2_000, pacedChunks: 2_000,
+        name: "full", bootPods: [1, 3, 8, 16, 64], bootRepeats: 5, deliveryChunks: 10_000, floorSamples: 2_000, pacedChunks: 2_000,
         throughputPods: [1, 3, 8], throughputRuns: 2_000, throughputWindow: 128, dispatchRuns: 200,
         fanoutWatchers: 10_000, fanoutChunks: 50, fanoutChunkDelayMillis: 200, memoryPods: [3, 16])
 

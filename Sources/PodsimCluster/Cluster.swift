@@ -29,6 +29,11 @@ public actor Cluster {
     public nonisolated let bootedAtNanos: Int64
     public nonisolated let bootedAtMillis: Int64
     private let http: HTTPClient
+    /// Liveness probes' own client: a refused connection fails the probe at once, where `http`
+    /// would retry it after a back-off (100 ms, then longer) and hold the probe that long.
+    private let probes: HTTPClient
+    /// Where children announce that they listen (see `waitLive`).
+    private let readiness: ReadinessInbox
     private var processes: [String: Managed] = [:]
     private var order: [String] = []
     private var linkAccounts: [String: LinkAccount] = [:]
@@ -38,7 +43,8 @@ public actor Cluster {
     /// The coordinator's handle on the store (bus faults live there).
     var store: Store?
 
-    private init(spec: ClusterSpec, stateDirectory: String) {
+    private init(spec: ClusterSpec, stateDirectory: String) throws {
+        self.readiness = try ReadinessInbox()
         self.spec = spec
         self.stateDirectory = stateDirectory
         self.storePath = stateDirectory + "/store.sqlite"
@@ -47,6 +53,8 @@ public actor Cluster {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(1), read: .seconds(5))
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        self.probes = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     /// Creates the state directory and the store, starts the mock provider and the pods, and
@@ -54,7 +62,7 @@ public actor Cluster {
     public static func boot(_ spec: ClusterSpec) async throws -> Cluster {
         let directory = try spec.stateDirectory ?? makeTemporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory + "/logs", withIntermediateDirectories: true)
-        let cluster = Cluster(spec: spec, stateDirectory: directory)
+        let cluster = try Cluster(spec: spec, stateDirectory: directory)
         do {
             try await cluster.start()
         } catch {
@@ -75,7 +83,7 @@ public actor Cluster {
         store = try await Store.create(at: storePath, clock: wallClockMillis)
         let parent = getpid()
         let mockPort = try freeLoopbackPort()
-        let mockConfiguration = MockAIConfiguration(port: mockPort, parentPID: parent)
+        let mockConfiguration = MockAIConfiguration(port: mockPort, parentPID: parent, readinessPort: readiness.port)
         let mock = LaunchSpec(
             name: "mock-ai", role: .mockAI, port: mockPort, executable: spec.executable,
             arguments: ["mock-ai", "--config", try mockConfiguration.encodedArgument()],
@@ -91,6 +99,7 @@ public actor Cluster {
             try PodEnvironment.apply(environment, to: &configuration)
             configuration.fixes = spec.fixes
             configuration.history = spec.history
+            configuration.readinessPort = readiness.port
             pods.append(
                 LaunchSpec(
                     name: name, role: .pod, port: port, executable: spec.executable,
@@ -108,6 +117,9 @@ public actor Cluster {
             try await group.waitForAll()
         }
     }
+
+    /// How often a child that has not announced itself is probed anyway.
+    static let unannouncedProbeInterval = Duration.milliseconds(250)
 
     private func logPath(_ name: String) -> String { stateDirectory + "/logs/\(name).log" }
 
@@ -136,19 +148,23 @@ public actor Cluster {
         managed.lastExit = status
         if managed.state != .stopped { managed.state = .exited }
         processes[name] = managed
+        readiness.ring(pid)
     }
 
+    /// Waits until the child answers its liveness probe. The child announces when it listens
+    /// (`ReadinessNotice`), so the probe goes out then; without a notice (a lost datagram) it
+    /// goes out every `unannouncedProbeInterval`. Each child's exit ends its wait at once.
     private func waitLive(_ launch: LaunchSpec, child: RunningChild) async throws {
         let deadline = ContinuousClock.now + spec.readinessTimeout
         while ContinuousClock.now < deadline {
+            await readiness.wait(for: child.pid, upTo: Self.unannouncedProbeInterval)
             if processes[launch.name]?.child?.pid != child.pid {
                 let status = processes[launch.name]?.lastExit ?? "exited"
                 throw ClusterError.notLive(launch.name, reason: "it exited (\(status))", logPath: launch.logPath)
             }
-            if await APITransport<ErrorBody>(baseURL: launch.url, http: http, timeout: .milliseconds(500)).answersOK(launch.healthPath) {
+            if await APITransport<ErrorBody>(baseURL: launch.url, http: probes, timeout: .milliseconds(500)).answersOK(launch.healthPath) {
                 return
             }
-            try await Task.sleep(for: .milliseconds(10))
         }
         throw ClusterError.notLive(launch.name, reason: "no answer on \(launch.url)\(launch.healthPath) within \(spec.readinessTimeout)", logPath: launch.logPath)
     }
@@ -291,7 +307,8 @@ public actor Cluster {
     private func launchLinkDaemon(_ daemon: LinkDaemonSpec, account: LinkAccount) async throws -> ControlAPI.ProcessStatus {
         let port = try freeLoopbackPort()
         let configuration = LinkDaemonConfiguration(
-            name: daemon.name, port: port, podURLs: podURLs, apiKey: daemon.apiKey, ttlMillis: daemon.ttlMillis, parentPID: getpid())
+            name: daemon.name, port: port, podURLs: podURLs, apiKey: daemon.apiKey, ttlMillis: daemon.ttlMillis, parentPID: getpid(),
+            readinessPort: readiness.port)
         let arguments = ["link-daemon", "--config", try configuration.encodedArgument()]
         let launchSpec = LaunchSpec(
             name: daemon.name, role: .linkDaemon, port: port, executable: spec.executable, arguments: arguments,
@@ -389,7 +406,9 @@ public actor Cluster {
                 for child in children { group.addTask { _ = await Launcher.terminate(child, grace: grace) } }
             }
         }
+        readiness.close()
         try? await http.shutdown()
+        try? await probes.shutdown()
     }
 
     public func describe(controlURL: String?) -> ClusterDescription {

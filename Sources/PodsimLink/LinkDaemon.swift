@@ -38,10 +38,13 @@ public enum LinkDaemon {
             router: router,
             server: .podsim(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: configuration.name),
-            onServerRunning: { _ in logLine("\(configuration.name) listening on \(configuration.url)") },
+            onServerRunning: { _ in
+                logLine("\(configuration.name) listening on \(configuration.url)")
+                ReadinessNotice.send(toPort: configuration.readinessPort)
+            },
             logger: logger)
         let registration = LinkRegistration(configuration: configuration)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: registration)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.named(app), .named(registration)]
         if let parent = configuration.parentPID {
             services.append(ParentWatch(parent: parent, name: configuration.name).configuration)
         }

@@ -21,7 +21,7 @@ public func runMockAI(
     _ configuration: MockAIConfiguration, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws {
     let app = try makeMockAIApplication(configuration, onListening: onListening)
-    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.named(app)]
     if let parent = configuration.parentPID {
         services.append(ParentWatch(parent: parent, name: "mock-ai").configuration)
     }
@@ -42,6 +42,7 @@ func makeMockAIApplication(
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logLine("mock-ai listening on http://\(configuration.urlHost):\(port)")
+            ReadinessNotice.send(toPort: configuration.readinessPort)
             await onListening(port)
         })
 }

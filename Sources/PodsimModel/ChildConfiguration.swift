@@ -9,11 +9,14 @@ public struct MockAIConfiguration: Sendable, Codable, Equatable {
     public var port: Int
     /// The coordinator's pid: the provider exits when its parent changes (the coordinator died).
     public var parentPID: Int32?
+    /// The coordinator's loopback UDP port for the notice that the provider listens (absent: none sent).
+    public var readinessPort: Int?
 
-    public init(host: String = "127.0.0.1", port: Int = 0, parentPID: Int32? = nil) {
+    public init(host: String = "127.0.0.1", port: Int = 0, parentPID: Int32? = nil, readinessPort: Int? = nil) {
         self.host = host
         self.port = port
         self.parentPID = parentPID
+        self.readinessPort = readinessPort
     }
 
     public var isLoopback: Bool { Loopback.isLoopbackHost(host) }
@@ -35,10 +38,12 @@ public struct LinkDaemonConfiguration: Sendable, Codable, Equatable {
     public var ttlMillis: Int64
     public var heartbeatMillis: Int64
     public var parentPID: Int32?
+    /// The coordinator's loopback UDP port for the notice that the daemon listens (absent: none sent).
+    public var readinessPort: Int?
 
     public init(
         name: String, host: String = "127.0.0.1", port: Int, podURLs: [String], apiKey: String,
-        ttlMillis: Int64 = 3000, heartbeatMillis: Int64? = nil, parentPID: Int32? = nil
+        ttlMillis: Int64 = 3000, heartbeatMillis: Int64? = nil, parentPID: Int32? = nil, readinessPort: Int? = nil
     ) {
         self.name = name
         self.host = host
@@ -48,6 +53,7 @@ public struct LinkDaemonConfiguration: Sendable, Codable, Equatable {
         self.ttlMillis = ttlMillis
         self.heartbeatMillis = heartbeatMillis ?? max(ttlMillis / 3, 50)
         self.parentPID = parentPID
+        self.readinessPort = readinessPort
     }
 
     public var url: String { "http://\(host):\(port)" }

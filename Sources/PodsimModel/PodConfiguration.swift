@@ -51,6 +51,8 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
     /// Whether the pod journals its store writes for the run's history (absent in an encoded
     /// configuration: true).
     public var history: Bool = true
+    /// The coordinator's loopback UDP port for the notice that the pod listens (absent: none sent).
+    public var readinessPort: Int?
 
     public init(
         name: String, profile: ServerProfile = .default, host: String = "127.0.0.1", port: Int, storePath: String, providerURL: String,
@@ -77,7 +79,7 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case name, profile, host, port, storePath, providerURL, bugs, fixes, timings, sandboxRunner, dockerAvailable, maxConcurrentRuns
-        case parentPID, hosted, dispatchRole, listenQueues, history
+        case parentPID, hosted, dispatchRole, listenQueues, history, readinessPort
     }
 
     public init(from decoder: any Decoder) throws {
@@ -99,6 +101,7 @@ public struct PodConfiguration: Sendable, Codable, Equatable {
         dispatchRole = try container.decode(DispatchRole.self, forKey: .dispatchRole)
         listenQueues = try container.decode(Set<HostedQueue>.self, forKey: .listenQueues)
         history = try container.decodeIfPresent(Bool.self, forKey: .history) ?? true
+        readinessPort = try container.decodeIfPresent(Int.self, forKey: .readinessPort)
     }
 
     public func has(_ bug: BugSwitch) -> Bool { bugs.contains(bug) }

@@ -40,6 +40,7 @@ public enum Pod {
                 logLine("\(configuration.name) (\(configuration.profile.rawValue) profile) listening on http://\(configuration.host):\(channel.localAddress?.port ?? configuration.port)"
                     + (bugs.isEmpty ? "" : " BUG SWITCHES ON: \(bugs.joined(separator: ", "))")
                     + (fixes.isEmpty ? "" : " CANDIDATE FIXES ON: \(fixes.joined(separator: ", "))"))
+                ReadinessNotice.send(toPort: configuration.readinessPort)
             },
             logger: logger)
         let timings = configuration.timings
@@ -48,8 +49,7 @@ public enum Pod {
         // keepalive ticker ends every stream), the HTTP server stops, and the signal listener
         // closes the socket last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] =
-            [.init(service: SignalListener(bus: bus, engine: engine)), .init(service: app)]
-            + engine.services().map { .init(service: $0) }
+            [.named(SignalListener(bus: bus, engine: engine)), .named(app)] + engine.services().map { .named($0) }
         if let parent = configuration.parentPID {
             services.append(ParentWatch(parent: parent, name: configuration.name).configuration)
         }

@@ -19,7 +19,7 @@ public struct ParentWatch: Service {
 
     /// This watch as a member of a service group: its return shuts the group down gracefully.
     public var configuration: ServiceGroupConfiguration.ServiceConfiguration {
-        .init(service: self, successTerminationBehavior: .gracefullyShutdownGroup)
+        .named(self, successTerminationBehavior: .gracefullyShutdownGroup)
     }
 
     public func run() async throws {

@@ -41,12 +41,17 @@ struct PodCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if let config { return try await Pod.run(try PodConfiguration(encodedArgument: config)) }
+        if let config { return try await Self.run(config: config) }
         guard let name, let port, let store, let provider else { return }
         var configuration = PodConfiguration(name: name, profile: profile, port: port, storePath: store, providerURL: provider)
         try PodEnvironment.apply(ProcessInfo.processInfo.environment, to: &configuration)
         if createStore { _ = try await Store.create(at: store, clock: wallClockMillis) }
         try await Pod.run(configuration)
+    }
+
+    /// `podsim pod --config …`, as the coordinator starts it.
+    static func run(config: String) async throws {
+        try await Pod.run(try PodConfiguration(encodedArgument: config))
     }
 }
 
@@ -60,8 +65,13 @@ struct MockAICommand: AsyncParsableCommand {
     @Option(help: "The whole configuration, as the coordinator encodes it (overrides the other options).") var config: String?
 
     func run() async throws {
-        let configuration = try config.map(MockAIConfiguration.init(encodedArgument:)) ?? MockAIConfiguration(port: port, parentPID: parentPID)
-        try await runMockAI(configuration)
+        if let config { return try await Self.run(config: config) }
+        try await runMockAI(MockAIConfiguration(port: port, parentPID: parentPID))
+    }
+
+    /// `podsim mock-ai --config …`, as the coordinator starts it.
+    static func run(config: String) async throws {
+        try await runMockAI(try MockAIConfiguration(encodedArgument: config))
     }
 }
 
@@ -73,10 +83,49 @@ struct LinkDaemonCommand: AsyncParsableCommand {
     @Option(help: "The daemon's configuration, as the coordinator encodes it.") var config: String
 
     func run() async throws {
+        try await Self.run(config: config)
+    }
+
+    /// `podsim link-daemon --config …`, as the coordinator starts it.
+    static func run(config: String) async throws {
         let configuration = try LinkDaemonConfiguration(encodedArgument: config)
         guard !configuration.podURLs.isEmpty, configuration.ttlMillis > 0 else {
             throw ValidationError("a link daemon needs at least one pod URL and a positive TTL")
         }
         try await LinkDaemon.run(configuration)
+    }
+}
+
+/// The child roles the coordinator starts as `podsim ROLE --config JSON`. `Podsim.main` runs them
+/// without the argument parser: building its command tree names every command type by
+/// reflection, milliseconds of dynamic type lookups in each of the many children a cluster starts.
+enum ChildRole: String {
+    case pod
+    case mockAI = "mock-ai"
+    case linkDaemon = "link-daemon"
+
+    /// The role and its configuration when `arguments` (without the executable) are exactly
+    /// `ROLE --config VALUE`; anything else goes through the parser.
+    static func launch(_ arguments: [String]) -> (ChildRole, String)? {
+        guard arguments.count == 3, arguments[1] == "--config", let role = ChildRole(rawValue: arguments[0]) else { return nil }
+        return (role, arguments[2])
+    }
+
+    /// Runs the role as its command's `run()` would; a failure ends the process as the parser's
+    /// `main` ends it.
+    func run(config: String) async {
+        do {
+            switch self {
+            case .pod: try await PodCommand.run(config: config)
+            case .mockAI: try await MockAICommand.run(config: config)
+            case .linkDaemon: try await LinkDaemonCommand.run(config: config)
+            }
+        } catch {
+            switch self {
+            case .pod: PodCommand.exit(withError: error)
+            case .mockAI: MockAICommand.exit(withError: error)
+            case .linkDaemon: LinkDaemonCommand.exit(withError: error)
+            }
+        }
     }
 }
