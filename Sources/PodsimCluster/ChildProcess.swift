@@ -74,6 +74,38 @@ enum Launcher {
         kill(-pid, signal)
     }
 
+    /// Asks a child to stop itself at a quiet point (`PauseOnRequest`) and waits until it is
+    /// stopped: false when it did not stop in time or exited. A child stops itself within
+    /// `PauseOnRequest.staleAfter` of the request or not at all, so after this wait it never
+    /// stops on its own.
+    static func requestPause(_ pid: Int32) async -> Bool {
+        kill(pid, PauseOnRequest.requestSignal)
+        return await waitStopped(pid, upTo: PauseOnRequest.staleAfter + .seconds(1))
+    }
+
+    /// Waits until the process is stopped (SIGSTOP took effect): false when it did not within
+    /// `limit` or is gone.
+    @discardableResult
+    static func waitStopped(_ pid: Int32, upTo limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            switch processState(pid) {
+            case "T": return true
+            case nil, "Z", "X": return false
+            default: try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        return false
+    }
+
+    /// The state letter of `/proc/PID/stat` (R, S, D, T, Z …); nil when the process is gone.
+    static func processState(_ pid: Int32) -> Character? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let afterName = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[afterName...].dropFirst().first { $0 != " " }
+    }
+
     /// SIGTERM (after SIGCONT, so a paused child can act on it), then SIGKILL if the child is
     /// still alive after `grace`, whatever it does with SIGTERM. Returns the exit status.
     static func terminate(_ child: RunningChild, grace: Duration) async -> String {

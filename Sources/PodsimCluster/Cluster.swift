@@ -123,6 +123,14 @@ public actor Cluster {
 
     private func logPath(_ name: String) -> String { stateDirectory + "/logs/\(name).log" }
 
+    /// A line of the coordinator's in a child's log, where whoever reads that child's story looks.
+    private func appendToLog(of launch: LaunchSpec, _ line: String) {
+        guard let file = FileHandle(forWritingAtPath: launch.logPath) else { return }
+        defer { try? file.close() }
+        _ = try? file.seekToEnd()
+        try? file.write(contentsOf: Data((line + "\n").utf8))
+    }
+
     /// Starts a process by name and waits until it is live.
     private func launch(_ name: String) async throws {
         guard var managed = processes[name] else { throw ClusterError.unknownProcess(name) }
@@ -225,12 +233,19 @@ public actor Cluster {
         }
     }
 
-    /// SIGSTOP: the process freezes (stops renewing leases) until resumed.
+    /// SIGSTOP: the process freezes (stops renewing leases) until resumed. A pod first stops
+    /// itself once none of its store connections is inside SQLite (`PauseOnRequest`), so a
+    /// frozen pod never holds the shared file's write lock; the SIGSTOP to its group follows
+    /// (and stands alone if the pod did not stop in time).
     public func pause(_ name: String) async throws {
         try await exclusively(name, "pause") {
             let child = try runningChild(name)
-            guard processes[name]?.state == .running else { throw ClusterError.invalidState(name, "is already paused") }
+            guard let managed = processes[name], managed.state == .running else { throw ClusterError.invalidState(name, "is already paused") }
+            if managed.spec.role == .pod, await !Launcher.requestPause(child.pid) {
+                appendToLog(of: managed.spec, "coordinator: \(name) did not stop itself at a quiet point in time; SIGSTOP where it is")
+            }
             Launcher.signal(child.pid, SIGSTOP)
+            await Launcher.waitStopped(child.pid, upTo: .seconds(1))
             processes[name]?.state = .paused
         }
     }

@@ -11,6 +11,7 @@ import ServiceLifecycle
 /// change-signal listener, run until SIGTERM (graceful drain) or until the coordinator dies.
 public enum Pod {
     public static func run(_ configuration: PodConfiguration) async throws {
+        PauseOnRequest.ignoreUntilListening()
         let store = try await Store.open(
             at: configuration.storePath, clock: wallClockMillis, journal: configuration.history ? configuration.name : nil)
         let socket = try ChangeSignalSocket()
@@ -50,6 +51,11 @@ public enum Pod {
         // closes the socket last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.named(SignalListener(bus: bus, engine: engine)), .named(app)] + engine.services().map { .named($0) }
+        services.append(.named(PauseOnRequest(name: configuration.name) { limit in
+            let hold = await store.holdConnections(upTo: limit)
+            if !hold.complete { logLine("\(configuration.name): the store was still busy after \(limit); pausing anyway") }
+            return { hold.release() }
+        }))
         if let parent = configuration.parentPID {
             services.append(ParentWatch(parent: parent, name: configuration.name).configuration)
         }

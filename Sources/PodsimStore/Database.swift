@@ -1,4 +1,5 @@
 import CSQLiteOptions
+import Dispatch
 import NIOCore
 import SQLiteNIO
 import Synchronization
@@ -50,6 +51,40 @@ final class Database: Sendable {
     deinit {
         writer.connection.close()
         for reader in readers { reader.close() }
+    }
+
+    /// Brings every connection to rest: each one's thread finishes the job it runs (a write
+    /// group commits, its checkpoint included) and then waits, so this process is inside no SQLite
+    /// call and holds none of the file's locks. Returns once all rest or `timeout` passed; the
+    /// connections wait until the hold is released.
+    func hold(upTo timeout: Duration) async -> ConnectionHold {
+        let connections = readers.count + 1
+        let gate = RestGate(threads: connections)
+        let (resting, arrival) = AsyncStream.makeStream(of: Void.self)
+        let rest: @Sendable (Statements?) -> Void = { _ in
+            arrival.yield()
+            gate.pass()
+        }
+        writer.scheduleAheadOfWrites(rest)
+        for reader in readers { reader.schedule(rest) }
+        let complete = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var count = 0
+                for await _ in resting {
+                    count += 1
+                    if count == connections { return true }
+                }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        return ConnectionHold(complete: complete, gate: gate)
     }
 
     /// One statement on a read connection (`query_only`: a write fails instead of racing the writer).
@@ -115,9 +150,21 @@ final class GroupCommitWriter: Sendable {
 
     let connection: ConnectionThread
     private let queue = Mutex<(jobs: [Job], draining: Bool)>(([], false))
+    /// Work scheduled with `scheduleAheadOfWrites` that has not run yet.
+    private let waitingAhead = Atomic<Int>(0)
 
     init(_ connection: ConnectionThread) {
         self.connection = connection
+    }
+
+    /// Runs `work` on the writer's thread before the writes queued after the group now
+    /// committing: a long queue does not keep it waiting.
+    func scheduleAheadOfWrites(_ work: @escaping @Sendable (Statements?) -> Void) {
+        waitingAhead.add(1, ordering: .sequentiallyConsistent)
+        connection.schedule { statements in
+            self.waitingAhead.subtract(1, ordering: .sequentiallyConsistent)
+            work(statements)
+        }
     }
 
     func submit(_ job: Job) {
@@ -143,6 +190,11 @@ final class GroupCommitWriter: Sendable {
                 continue
             }
             commit(group, on: statements)
+            if waitingAhead.load(ordering: .sequentiallyConsistent) > 0 {
+                // Still draining: the rest of the queue commits in a drain scheduled behind that work.
+                connection.schedule { self.drain($0) }
+                return
+            }
         }
     }
 
@@ -163,6 +215,42 @@ final class GroupCommitWriter: Sendable {
             failure = SQLiteFailure(code: SQLITE_ABORT, message: "the transaction was rolled back")
         }
         for finish in finishes { finish(failure) }
+    }
+}
+
+/// Connections kept at rest by `Database.hold` until `release()`.
+public struct ConnectionHold: Sendable {
+    /// Whether every connection came to rest before the timeout.
+    public let complete: Bool
+    fileprivate let gate: RestGate
+
+    /// Lets the connections go on; later calls do nothing.
+    public func release() {
+        gate.open()
+    }
+}
+
+/// Where held connection threads wait. A thread still busy when the gate opened passes straight
+/// through once it gets there.
+final class RestGate: Sendable {
+    private let threads: Int
+    private let opened = Mutex(false)
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    init(threads: Int) {
+        self.threads = threads
+    }
+
+    func pass() {
+        semaphore.wait()
+    }
+
+    func open() {
+        guard opened.withLock({ opened in
+            defer { opened = true }
+            return !opened
+        }) else { return }
+        for _ in 0..<threads { semaphore.signal() }
     }
 }
 

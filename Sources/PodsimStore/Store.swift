@@ -45,6 +45,13 @@ public final class Store: Sendable {
         return store
     }
 
+    /// Keeps this handle's connections out of SQLite until the hold is released (at most
+    /// `timeout` to get there): a process frozen while holding SQLite's file locks would stop
+    /// every other process's writes, which no real deployment's database does.
+    public func holdConnections(upTo timeout: Duration) async -> ConnectionHold {
+        await database.hold(upTo: timeout)
+    }
+
     /// Runs one read-only SQL statement and returns rows as column → text values (scenario `store` checks).
     public func query(_ sql: String, arguments: [String] = []) async throws -> [[String: String?]] {
         try await database.read(sql, arguments.map { .text($0) }).map { row in

@@ -71,8 +71,7 @@ import Testing
             let pid = entry["pid"]?.numberValue.map { Int32($0) }
             #expect(real == pid.map { [$0] }, "\(name) is \(state) with pid \(String(describing: pid)); live children: \(real)")
             if let pid {
-                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-                let frozen = stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("T") == true
+                let frozen = processState(pid) == "T"
                 #expect(frozen == (state == "paused"), "\(name) is \(state) but its process is \(frozen ? "" : "not ")stopped")
             }
         default:

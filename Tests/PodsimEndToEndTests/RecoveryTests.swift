@@ -108,6 +108,39 @@ extension EndToEnd {
             }
         }
 
+        /// A pause freezes a pod only once its store connections are out of SQLite. Under a
+        /// stream of writes a bare SIGSTOP often lands inside a write transaction (4 times in 10
+        /// under the throughput bench's load); the frozen pod then keeps the shared file's write
+        /// lock and every other pod's writes wait for it.
+        @Test func aPausedPodHoldsNoneOfTheStoresLocks() async throws {
+            // Leases outlast the test's pauses, so pod-2 never takes pod-1's runs over (and is
+            // never busier than pod-1).
+            try await withCluster(pods: 2, environment: Self.docker, timings: PodTimings(leaseMillis: 30_000)) { cluster in
+                let account = try await cluster.bootstrap()
+                var streaming: [String] = []
+                for _ in 0..<6 {
+                    let (thread, agent) = try await cluster.thread(for: account)
+                    let posted = try await cluster.post("slow:3000x1", thread: thread, agent: agent, account: account)
+                    #expect(posted.status == 202, "\(posted.body)")
+                    streaming.append(thread)
+                }
+                let pid = try #require(try await cluster.cluster.info("pod-1").pid)
+                for round in 1...12 {
+                    try await cluster.cluster.pause("pod-1")
+                    #expect(processState(pid) == "T", "round \(round): pod-1 is frozen")
+                    // Creating an agent and a thread on pod-2 writes to the store twice.
+                    let wrote = await finishes(within: .seconds(3)) { _ = try await cluster.thread(for: account, on: 2) }
+                    try await cluster.cluster.resume("pod-1")
+                    if !wrote { throw SupportError("round \(round): pod-2 could not write while pod-1 was paused") }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                // Released after every pause: pod-1 goes on writing.
+                for thread in streaming {
+                    try await cluster.waitForThread(thread, account: account, timeout: .seconds(30)) { $0.runCompleted }
+                }
+            }
+        }
+
         @Test(arguments: [BugSwitch?.none, .cancelLocalOnly])
         func cancelOnAnotherPodStopsTheRun(bug: BugSwitch?) async throws {
             try await withCluster(environment: Self.docker, bugs: Set([bug].compactMap { $0 })) { cluster in

@@ -204,3 +204,25 @@ func eventually(timeout: Duration, every interval: Duration = .milliseconds(50),
     }
     return try await condition()
 }
+
+/// Whether `work` ended (successfully) before `limit` passed. It is cancelled then, and not
+/// waited for: a call stuck on a lock the test is about to free must not hold the test.
+func finishes(within limit: Duration, _ work: @escaping @Sendable () async throws -> Void) async -> Bool {
+    let (outcomes, outcome) = AsyncStream.makeStream(of: Bool.self)
+    let worker = Task { outcome.yield((try? await work()) != nil) }
+    let timer = Task {
+        try? await Task.sleep(for: limit)
+        outcome.yield(false)
+    }
+    var first = outcomes.makeAsyncIterator()
+    let finished = await first.next() ?? false
+    timer.cancel()
+    worker.cancel()
+    return finished
+}
+
+/// The state letter of `/proc/PID/stat` (`T` when stopped); nil when the process is gone.
+func processState(_ pid: Int32) -> Character? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let name = stat.lastIndex(of: ")") else { return nil }
+    return stat[name...].dropFirst().first { $0 != " " }
+}

@@ -39,10 +39,13 @@ struct StoreFixture {
         try await connection.close()
     }
 
+    /// Enqueues a run through the fixture's store, or through `store` (another handle on the file).
     @discardableResult
-    func enqueue(messageId: String = UUID().uuidString, thread: String? = nil, text: String = "hi") async throws -> Store.Enqueued {
+    func enqueue(
+        messageId: String = UUID().uuidString, thread: String? = nil, text: String = "hi", on store: Store? = nil
+    ) async throws -> Store.Enqueued {
         let threadId = thread ?? self.threadId
-        return try await store.enqueueRun(
+        return try await (store ?? self.store).enqueueRun(
             threadId: threadId, orgId: org.org.id, userId: org.user.id,
             message: ChatMessage(id: messageId, threadId: threadId, role: "user", text: text, createdAt: Int64(Date().timeIntervalSince1970 * 1000)),
             providerKind: "docker")

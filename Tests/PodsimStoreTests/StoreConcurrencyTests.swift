@@ -223,4 +223,21 @@ import Testing
         await #expect(throws: StoreError.olderLayout(path)) { try await Store.create(at: path, clock: wallClockMillis) }
         await #expect(throws: StoreError.olderLayout(path)) { try await Store.open(at: path, clock: wallClockMillis) }
     }
+
+    /// A held store is inside no SQLite call: another process's store writes at once, the held
+    /// store's own writes wait for the release and then land, none lost.
+    @Test func heldConnectionsLeaveTheFileToOthersUntilReleased() async throws {
+        let fixture = try await StoreFixture()
+        let held = try await Store.open(at: fixture.path, clock: wallClockMillis)
+        let other = try await Store.open(at: fixture.path, clock: wallClockMillis)
+        let hold = await held.holdConnections(upTo: .seconds(10))
+        #expect(hold.complete)
+        let waiting = Task { _ = try await fixture.enqueue(messageId: "held", on: held) }
+        try await fixture.enqueue(messageId: "other", on: other)
+        let runs = try #require(try await other.threadSummary(id: fixture.threadId)).runCount
+        #expect(runs == 1, "only the other store's write landed while the hold lasted")
+        hold.release()
+        try await waiting.value
+        #expect(try #require(try await other.threadSummary(id: fixture.threadId)).runCount == 2)
+    }
 }
