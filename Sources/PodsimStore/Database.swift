@@ -61,9 +61,10 @@ final class Database: Sendable {
         let connections = readers.count + 1
         let gate = RestGate(threads: connections)
         let (resting, arrival) = AsyncStream.makeStream(of: Void.self)
-        let rest: @Sendable (Statements?) -> Void = { _ in
+        let rest: @Sendable (Statements?) -> Void = { statements in
             arrival.yield()
-            gate.pass()
+            // Nil: the connection is closed and this runs on the caller's thread, which must not wait.
+            if statements != nil { gate.pass() }
         }
         writer.scheduleAheadOfWrites(rest)
         for reader in readers { reader.schedule(rest) }
