@@ -161,6 +161,11 @@ extension EndToEnd {
             let control = try #require(description["control"]?["url"]?.stringValue)
             let pids = try await up.pids(control: control)
             #expect(pids.count == 4, "three pods and the mock provider")
+            // Paused children too: a stopped process notices nothing until the kernel, finding
+            // its group orphaned, sends it SIGHUP and SIGCONT.
+            let client = ControlClient(url: control)
+            #expect(try await client.pause("pod-1").state == .paused)
+            #expect(try await client.pause("mock-ai").state == .paused)
             kill(up.process.processIdentifier, SIGKILL)
             up.process.waitUntilExit()
             let survivors = try await waitUntilGone(pids)
