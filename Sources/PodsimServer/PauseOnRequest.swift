@@ -21,13 +21,13 @@ public struct PauseOnRequest: Service {
     /// process that was since resumed.
     public static let staleAfter: Duration = .seconds(4)
 
-    /// Brings the process to its quiet point within the given time and returns what undoes it.
     /// Makes a request that arrives before the service exists harmless (the signal's default
     /// action ends the process); the coordinator then stops the process itself.
     public static func ignoreUntilListening() {
         signal(Self.requestSignal, SIG_IGN)
     }
 
+    /// Brings the process to its quiet point within the given time and returns what undoes it.
     public typealias Prepare = @Sendable (Duration) async -> @Sendable () -> Void
 
     private let name: String
