@@ -98,14 +98,6 @@ enum Launcher {
         return false
     }
 
-    /// The state letter of `/proc/PID/stat` (R, S, D, T, Z …); nil when the process is gone.
-    static func processState(_ pid: Int32) -> Character? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let afterName = stat.lastIndex(of: ")")
-        else { return nil }
-        return stat[afterName...].dropFirst().first { $0 != " " }
-    }
-
     /// SIGTERM (after SIGCONT, so a paused child can act on it), then SIGKILL if the child is
     /// still alive after `grace`, whatever it does with SIGTERM. Returns the exit status.
     static func terminate(_ child: RunningChild, grace: Duration) async -> String {
@@ -119,6 +111,14 @@ enum Launcher {
         escalation.cancel()
         return status
     }
+}
+
+/// The state letter of `/proc/PID/stat` (R, S, D, T when stopped, Z …); nil when the process is gone.
+public func processState(_ pid: Int32) -> Character? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let afterName = stat.lastIndex(of: ")") else {
+        return nil
+    }
+    return stat[afterName...].dropFirst().first { $0 != " " }
 }
 
 /// A free TCP port on loopback for a child to listen on.

@@ -220,9 +220,3 @@ func finishes(within limit: Duration, _ work: @escaping @Sendable () async throw
     worker.cancel()
     return finished
 }
-
-/// The state letter of `/proc/PID/stat` (`T` when stopped); nil when the process is gone.
-func processState(_ pid: Int32) -> Character? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let name = stat.lastIndex(of: ")") else { return nil }
-    return stat[name...].dropFirst().first { $0 != " " }
-}
